@@ -1,0 +1,347 @@
+"""Evaluation of the categorical losses: values and analytic gradients (see categorical.py).
+
+Everything per sample happens on a (rows, C) matrix with the class axis last; cross_entropy
+walks it in cache-sized blocks of rows (``_softmax.row_blocks``) so memory stays a small
+multiple of the input.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+
+from reference import _checks as check
+from reference import _reduction, _refine
+from reference._extended import LD, ld, mul0, to_float64
+from reference._softmax import row_blocks, row_stats
+from reference.errors import OracleInputError
+
+_CANCELLATION = LD(2.0) ** -8  # as in binary.py: beyond this, recompute exactly
+
+
+class _ClassLayout:
+    """Where the classes are: (N, C, d1..dk) or (C,) inputs as a (rows, C) matrix."""
+
+    def __init__(self, x: np.ndarray, axis: int):
+        if x.ndim == 0:
+            raise OracleInputError("input: a 0-d array has no class axis")
+        self.axis = axis % x.ndim
+        self.shape = x.shape
+        self.n_classes = x.shape[self.axis]
+        if self.n_classes == 0:
+            raise OracleInputError(f"input: the class axis {self.axis} has size 0")
+        self.sample_shape = x.shape[: self.axis] + x.shape[self.axis + 1 :]
+        self.moved = self.axis != x.ndim - 1
+
+    def rows(self, a: np.ndarray) -> np.ndarray:
+        """An input-shaped array as (rows, C); a view when the class axis is already last."""
+        return np.moveaxis(a, self.axis, -1).reshape(-1, self.n_classes)
+
+    def unrows(self, g: np.ndarray) -> np.ndarray:
+        """Inverse of ``rows`` for a gradient."""
+        moved_shape = self.sample_shape + (self.n_classes,)
+        return np.ascontiguousarray(np.moveaxis(g.reshape(moved_shape), -1, self.axis))
+
+
+def _wrt(wrt, target_is_indices: bool):
+    if wrt not in (None, "input", "target"):
+        raise OracleInputError(f"wrt: {wrt!r} is not 'input' or 'target'")
+    if wrt == "target" and target_is_indices:
+        raise OracleInputError("wrt: class-index targets are integers and have no gradient")
+    return wrt
+
+
+def _class_targets(target, layout, ignore_index, weight):
+    """Class indices as rows plus the per-sample class weight; ignored samples inactive."""
+    y, active = check.class_indices(
+        target, layout.sample_shape, layout.n_classes, check.ignore_index_value(ignore_index)
+    )
+    w = check.class_weight(weight, layout.n_classes)
+    w_y = np.ones(y.shape) if w is None else w[y]
+    return y, active, w, w_y
+
+
+def _probability_targets(target, x, layout, ignore_index, weight):
+    q = check.float_array("target", target)
+    check.same_shape("target", q, "input", x)
+    check.in_unit_interval("target", q, what="target probability")
+    if ignore_index is not None:
+        raise OracleInputError(
+            f"ignore_index: {ignore_index!r} given, but ignoring needs class-index targets"
+        )
+    return q, check.class_weight(weight, layout.n_classes)
+
+
+def _sample_weight(sample_weight, layout):
+    return check.broadcast(
+        "sample_weight", check.optional_float_array("sample_weight", sample_weight),
+        layout.sample_shape,
+    )
+
+
+# --- cross_entropy ----------------------------------------------------------------------------
+
+
+def cross_entropy(wrt, input, target, weight, ignore_index, reduction, label_smoothing, *,
+                  sample_weight, empty_mean):
+    x = check.float_array("input", input)
+    layout = _ClassLayout(x, axis=1 if x.ndim > 1 else 0)
+    C = layout.n_classes
+    e = check.smoothing(label_smoothing)
+    indices = check.is_class_index_target(target)
+    wrt = _wrt(wrt, indices)
+    sw = _sample_weight(sample_weight, layout)
+    reduction = check.reduction(reduction)
+
+    if indices:
+        y, active, w, w_y = _class_targets(target, layout, ignore_index, weight)
+        plan = _reduction.plan(layout.sample_shape, reduction, sw, empty_mean,
+                               active=active, mean_weights=w_y)
+        y_rows = y.reshape(-1)
+    else:
+        q, w = _probability_targets(target, x, layout, ignore_index, weight)
+        active = np.ones(layout.sample_shape, dtype=bool)
+        plan = _reduction.plan(layout.sample_shape, reduction, sw, empty_mean)
+        q_rows = layout.rows(q)
+    active_rows = active.reshape(-1)
+    coeff = np.where(active_rows, plan.coefficients.reshape(-1), 0)
+    z_rows = layout.rows(x)
+    n_rows = len(z_rows)
+    W = None if w is None else ld(w)
+
+    loss = np.zeros(n_rows, dtype=LD)
+    g_rows = None if wrt is None else np.empty((n_rows, C))
+    for rows in row_blocks(n_rows, C):
+        stats = row_stats(z_rows[rows])
+        if indices and e == 0:
+            loss[rows], g = _indices_block(stats, y_rows[rows], ld(w_y.reshape(-1)[rows]),
+                                           coeff[rows], wrt)
+        else:
+            if indices:
+                a, exact = _smoothed_index_coefficients(y_rows[rows], W, e, C, w)
+            else:
+                a, exact = _probability_coefficients(q_rows[rows], W, e, C, w)
+            loss[rows], g = _distribution_block(stats, a, exact, coeff[rows], wrt, e, W)
+        undefined = stats.undefined & active_rows[rows]
+        loss[rows][undefined] = np.nan
+        if g is not None:
+            g[undefined] = np.nan
+            g_rows[rows] = g
+    loss[~active_rows] = 0
+    value = plan.apply(loss.reshape(layout.sample_shape))
+    if wrt is None:
+        return value, None
+    return value, layout.unrows(g_rows) if layout.moved else g_rows.reshape(x.shape)
+
+
+def _indices_block(stats, y, w_y, coeff, wrt):
+    """Class indices, no smoothing: l = w_y (m - z_y + log s); dl/dz = w_y (p - onehot(y))."""
+    rows = np.arange(len(y))
+    z_y = stats.z[rows, y]
+    loss = w_y * ((ld(stats.m) - ld(z_y)) + stats.log_s)
+    if wrt is None:
+        return loss, None
+    c = ld(coeff) * w_y
+    s = stats.s
+    if stats.e_lo is None:
+        g = to_float64(c[:, None] / s[:, None] * stats.e_hi)
+    else:
+        # p_j = (e_hi + e_lo) * (f_hi + f_lo) with f = c / s split into a float64 pair: only the
+        # rounding of e_hi * f_hi and of the final sum remain, together within 1.5 ulp.
+        f = c / s
+        f_hi = f.astype(np.float64)
+        f_lo = (f - f_hi).astype(np.float64)[:, None]
+        f_hi = f_hi[:, None]
+        g = stats.e_lo * f_hi
+        g += stats.e_hi * f_lo
+        g += stats.e_hi * f_hi
+    # p_y - 1 = -(s - e_y) / s, with s - e_y formed without cancellation.
+    rest = np.where(y == stats.k, stats.t, s - stats.e(rows, y))
+    g[rows, y] = to_float64(-c * rest / s)
+    return loss, g
+
+
+def _smoothed_index_coefficients(y, W, e, C, w):
+    """a_ij = weight_j * ((1 - e) [j = y_i] + e / C) as longdouble, and its exact twin."""
+    R = len(y)
+    Wr = np.ones(C, dtype=LD) if W is None else W
+    a = np.broadcast_to(Wr * (LD(e) / C), (R, C)).copy()
+    rows = np.arange(R)
+    a[rows, y] += (1 - LD(e)) * Wr[y]
+
+    def exact(r):
+        def coefficients():
+            return [_refine._mpf(1.0 if w is None else w[j])
+                    * ((1 - _refine._mpf(e)) * (j == y[r]) + _refine._mpf(e) / C)
+                    for j in range(C)]
+        return coefficients
+
+    return a, exact
+
+
+def _probability_coefficients(q, W, e, C, w):
+    """a_ij = weight_j * ((1 - e) q_ij + e / C) as longdouble, and its exact twin."""
+    Q = ld(q) if e == 0 else (1 - LD(e)) * ld(q) + LD(e) / C
+    a = Q if W is None else mul0(W, Q)
+
+    def exact(r):
+        def coefficients():
+            eps = _refine._mpf(e)
+            return [_refine._mpf(1.0 if w is None else w[j])
+                    * ((1 - eps) * _refine._mpf(q[r, j]) + eps / C) for j in range(C)]
+        return coefficients
+
+    return a, exact
+
+
+def _distribution_block(stats, a, exact, coeff, wrt, e, W):
+    """General target distribution: l = sum_j a_j (m - z_j + log s)."""
+    with np.errstate(invalid="ignore"):
+        nlp = (ld(stats.m)[:, None] - ld(stats.z)) + stats.log_s[:, None]  # -log p, >= 0
+    loss = np.sum(mul0(a, nlp), axis=1, dtype=LD)
+    if wrt is None:
+        return loss, None
+    c = ld(coeff)[:, None]
+    if wrt == "target":
+        Wr = 1 if W is None else W
+        return loss, to_float64(mul0(c, mul0((1 - LD(e)) * Wr, nlp)))
+    p = stats.e() / stats.s[:, None]
+    p_total = p * np.sum(a, axis=1, dtype=LD)[:, None]
+    g = p_total - a
+    with np.errstate(invalid="ignore"):
+        bad = np.abs(g) < _CANCELLATION * np.maximum(p_total, np.abs(a))
+    for r in np.flatnonzero(bad.any(axis=1) & ~stats.undefined):
+        cols = np.flatnonzero(bad[r])
+        g[r, cols] = _refine.softmax_cross_entropy_grad(stats.z[r], exact(r), cols)
+    return loss, to_float64(mul0(c, g))
+
+
+# --- nll_loss ---------------------------------------------------------------------------------
+
+
+def nll_loss(wrt, input, target, weight, ignore_index, reduction, *, sample_weight,
+             empty_mean):
+    x = check.float_array("input", input)
+    layout = _ClassLayout(x, axis=1 if x.ndim > 1 else 0)
+    positive = x > 0
+    if positive.any():
+        raise OracleInputError(
+            f"input: log-probability {check._first(positive, x)} is above 0 "
+            "(a probability above 1)"
+        )
+    indices = check.is_class_index_target(target)
+    if not indices:
+        raise OracleInputError("target: nll_loss takes integer class indices, not probabilities")
+    wrt = _wrt(wrt, True)
+    y, active, _, w_y = _class_targets(target, layout, ignore_index, weight)
+    sw = _sample_weight(sample_weight, layout)
+    plan = _reduction.plan(layout.sample_shape, check.reduction(reduction), sw, empty_mean,
+                           active=active, mean_weights=w_y)
+    x_rows = layout.rows(x)
+    y_rows, active_rows = y.reshape(-1), active.reshape(-1)
+    rows = np.arange(len(y_rows))
+    picked = ld(x_rows[rows, y_rows])
+    loss = np.where(active_rows, -mul0(ld(w_y.reshape(-1)), picked), 0)
+    value = plan.apply(loss.reshape(layout.sample_shape))
+    if wrt is None:
+        return value, None
+    g = np.zeros(x_rows.shape)
+    coeff = np.where(active_rows, plan.coefficients.reshape(-1), 0)
+    g[rows, y_rows] = to_float64(-mul0(coeff, ld(w_y.reshape(-1))))
+    return value, layout.unrows(g) if layout.moved else g.reshape(x.shape)
+
+
+# --- categorical_cross_entropy ----------------------------------------------------------------
+
+
+def categorical_cross_entropy(wrt, input, target, reduction, label_smoothing, *, axis,
+                              clip_epsilon, log_offset, renormalize, sample_weight, empty_mean):
+    from reference.binary import _clip_bounds  # one definition of the clip option
+
+    p = check.float_array("input", input)
+    check.in_unit_interval("input", p)
+    if not isinstance(axis, (int, np.integer)) or not -max(p.ndim, 1) <= axis < max(p.ndim, 1):
+        raise OracleInputError(f"axis: {axis!r} is not an axis of input with shape {p.shape}")
+    layout = _ClassLayout(p, axis=int(axis))
+    C = layout.n_classes
+    e = check.smoothing(label_smoothing)
+    indices = check.is_class_index_target(target)
+    wrt = _wrt(wrt, indices)
+    off = LD(check.nonnegative_scalar("log_offset", log_offset))
+    bounds = _clip_bounds(clip_epsilon)
+    sw = _sample_weight(sample_weight, layout)
+    plan = _reduction.plan(layout.sample_shape, check.reduction(reduction), sw, empty_mean)
+
+    if indices:
+        y, _ = check.class_indices(target, layout.sample_shape, C, None)
+        y_rows = y.reshape(-1)
+        t_rows = np.zeros((len(y_rows), C))
+        t_rows[np.arange(len(y_rows)), y_rows] = 1.0
+    else:
+        t = check.float_array("target", target)
+        check.same_shape("target", t, "input", p)
+        check.in_unit_interval("target", t, what="target probability")
+        t_rows = layout.rows(t)
+    p_rows = layout.rows(p)
+    q = ld(t_rows) if e == 0 else (1 - LD(e)) * ld(t_rows) + LD(e) / C
+
+    P = ld(p_rows)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        S = np.sum(P, axis=1, dtype=LD)[:, None]
+        P1 = P / S if renormalize else P
+        inside = np.ones(P1.shape, dtype=bool)
+        if bounds is not None:
+            inside = (P1 >= bounds[0]) & (P1 <= bounds[1])
+            P1 = np.clip(P1, *bounds)
+        log_p = np.log(P1 + off)
+        loss = -np.sum(mul0(q, log_p), axis=1, dtype=LD)
+    value = plan.apply(loss.reshape(layout.sample_shape))
+    if wrt is None:
+        return value, None
+    c = plan.coefficients.reshape(-1)[:, None]
+    if wrt == "target":
+        g = mul0(c, mul0(-(1 - LD(e)), log_p))
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            G = np.where(inside, -mul0(q, 1 / (P1 + off)), 0)  # dl/dp', zero where clipped
+            if renormalize:
+                inner = np.sum(mul0(G, P1 if bounds is None else P / S), axis=1, dtype=LD)
+                g_row = (G - inner[:, None]) / S
+                bad = np.abs(G - inner[:, None]) < _CANCELLATION * np.maximum(
+                    np.abs(G), np.abs(inner)[:, None])
+                for r in np.flatnonzero(bad.any(axis=1)):
+                    g_row[r] = _renormalized_grad_exact(p_rows[r], t_rows[r], e, off, bounds)
+            else:
+                g_row = G
+        g = mul0(c, g_row)
+    g = to_float64(g)
+    return value, layout.unrows(g) if layout.moved else g.reshape(p.shape)
+
+
+def _renormalized_grad_exact(p, t, e, off, bounds):
+    """The renormalised-and-clipped gradient of one row in exact rational arithmetic."""
+    C = len(p)
+    P = [Fraction(v) for v in p]
+    S = sum(P)
+    if S == 0:
+        return np.full(C, LD(np.nan))
+    E, O = Fraction(e), _refine._fraction(off)
+    q = [(1 - E) * Fraction(v) + E / C for v in t]
+    p1 = [v / S for v in P]
+    lo, hi = (None, None) if bounds is None else (_refine._fraction(b) for b in bounds)
+    G = []
+    for qj, pj in zip(q, p1):
+        if lo is not None and not lo <= pj <= hi:
+            G.append(Fraction(0))
+        elif qj == 0:
+            G.append(Fraction(0))
+        else:
+            clipped = pj if lo is None else min(max(pj, lo), hi)
+            if clipped + O == 0:
+                return np.array([LD(-np.inf) if g else LD(0) for g in q], dtype=LD)
+            G.append(-qj / (clipped + O))
+    inner = sum(g * pj for g, pj in zip(G, p1))
+    return np.array([_refine._ld((g - inner) / S) for g in G], dtype=LD)
+
+

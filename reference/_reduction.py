@@ -1,0 +1,73 @@
+"""Sample weights and reductions, shared by every loss.
+
+Given the per-sample losses l_i (already multiplied by any class or element weight) the result is
+
+    L_i = sample_weight_i * l_i                         reduction="none"  (array)
+    sum_i L_i                                           reduction="sum"
+    sum_i L_i / D                                       reduction="mean" or "sum_over_batch_size"
+
+where D, the divisor, is
+
+    "mean" of a weighted-mean loss (cross_entropy / nll_loss with class indices):
+        D = sum over non-ignored i of sample_weight_i * weight[target_i]   (PyTorch)
+    every other mean:
+        D = number of non-ignored per-sample losses                        (PyTorch, Keras)
+
+A mean whose divisor is zero (empty batch, every target ignored, weights summing to zero) has
+the value ``empty_mean``: NaN by default (0/0), 0.0 for Keras's ``divide_no_nan``; its gradient
+is ``0 * empty_mean`` everywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from reference._extended import LD, ld, mul0, to_float64
+
+
+@dataclass(frozen=True)
+class Reduction:
+    """A planned reduction: the weight of each per-sample loss in the result."""
+
+    mode: str
+    coefficients: np.ndarray  # longdouble, d result / d l_i (of the sum of L_i for "none")
+    empty_value: float | None  # the result when the mean's divisor is zero
+
+    def apply(self, per_sample: np.ndarray):
+        """The reduced value, rounded once to float64."""
+        weighted = mul0(self.coefficients, per_sample)
+        if self.mode == "none":
+            return to_float64(weighted)
+        if self.empty_value is not None:
+            return np.float64(self.empty_value)
+        return to_float64(np.sum(weighted, dtype=LD))
+
+
+def plan(
+    shape: tuple[int, ...],
+    reduction: str,
+    sample_weight: np.ndarray | None,
+    empty_mean: float,
+    *,
+    active: np.ndarray | None = None,
+    mean_weights: np.ndarray | None = None,
+) -> Reduction:
+    """Plan the reduction of per-sample losses of ``shape``.
+
+    ``active`` marks non-ignored samples (default: all); ``mean_weights`` makes "mean" a weighted
+    mean with divisor ``sum(sample_weight * mean_weights)`` over the active samples.
+    """
+    ones = np.ones(shape, dtype=LD) if sample_weight is None else ld(sample_weight)
+    if reduction in ("none", "sum"):
+        return Reduction(reduction, ones, None)
+    if active is None:
+        active = np.ones(shape, dtype=bool)
+    if reduction == "mean" and mean_weights is not None:
+        divisor = np.sum(mul0(ones, ld(mean_weights))[active], dtype=LD)
+    else:
+        divisor = LD(np.count_nonzero(active))
+    if divisor == 0:
+        return Reduction(reduction, np.full(shape, LD(empty_mean) * 0), float(empty_mean))
+    return Reduction(reduction, ones / divisor, None)

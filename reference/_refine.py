@@ -1,0 +1,101 @@
+"""Exact recomputation of the few elements whose longdouble evaluation cancelled.
+
+The vectorised code flags an element when its result is much smaller than the terms it was
+computed from (see ``_CANCELLATION`` in the loss modules); only those elements come here, so
+the cost of mpmath stays proportional to how rare they are. Rational quantities are computed
+exactly with ``fractions.Fraction``; the others with mpmath at 60 significant digits.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import mpmath
+import numpy as np
+
+from reference._extended import LD
+
+_DPS = 60
+
+
+def _fraction(x) -> Fraction:
+    return Fraction(*np.asarray(x, dtype=LD)[()].as_integer_ratio())
+
+
+def _mpf(x) -> mpmath.mpf:
+    x = np.asarray(x, dtype=LD)[()]
+    if not np.isfinite(x):
+        return mpmath.mpf(float(x))
+    n, d = x.as_integer_ratio()
+    return mpmath.mpf(n) / d
+
+
+def _ld(v) -> LD:
+    """Round an mpf or Fraction to longdouble (via a 30-digit decimal string, exact enough)."""
+    if isinstance(v, Fraction):
+        v = mpmath.mpf(v.numerator) / v.denominator
+    if mpmath.isnan(v):
+        return LD(np.nan)
+    if mpmath.isinf(v):
+        return LD(np.inf) if v > 0 else LD(-np.inf)
+    return LD(mpmath.nstr(v, 30, min_fixed=1, max_fixed=0))
+
+
+def _smoothed(y, e):
+    return (1 - e) * y + e / 2, (1 - e) * (1 - y) + e / 2
+
+
+def bce_numerator(p, y, e: float, off: float) -> np.ndarray:
+    """``p + o - y_s (1 + 2o)``, exactly (it is rational in the inputs)."""
+    e, off = Fraction(e), Fraction(off)
+    out = []
+    for pi, yi in zip(np.ravel(p), np.ravel(y)):
+        ys, _ = _smoothed(_fraction(yi), e)
+        out.append(_ld(_fraction(pi) + off - ys * (1 + 2 * off)))
+    return np.array(out, dtype=LD)
+
+
+def _sigmoid(x):
+    return 1 / (1 + mpmath.exp(-x))
+
+
+def _softplus(x):
+    return mpmath.log1p(mpmath.exp(x)) if x < 0 else x + mpmath.log1p(mpmath.exp(-x))
+
+
+def bce_logits_grad_input(x, y, e: float, pw) -> np.ndarray:
+    """``(1 - y_s) sigmoid(x) - pw y_s sigmoid(-x)``."""
+    out = []
+    with mpmath.workdps(_DPS):
+        e = _mpf(e)
+        for xi, yi, wi in zip(np.ravel(x), np.ravel(y), np.ravel(pw)):
+            xi = _mpf(xi)
+            ys, yc = _smoothed(_mpf(yi), e)
+            out.append(_ld(yc * _sigmoid(xi) - _mpf(wi) * ys * _sigmoid(-xi)))
+    return np.array(out, dtype=LD)
+
+
+def bce_logits_softplus_difference(x, pw) -> np.ndarray:
+    """``pw softplus(-x) - softplus(x)``."""
+    out = []
+    with mpmath.workdps(_DPS):
+        for xi, wi in zip(np.ravel(x), np.ravel(pw)):
+            xi = _mpf(xi)
+            out.append(_ld(_mpf(wi) * _softplus(-xi) - _softplus(xi)))
+    return np.array(out, dtype=LD)
+
+
+def softmax_cross_entropy_grad(z_row, coefficients, columns) -> np.ndarray:
+    """``softmax(z)_k * sum(a) - a_k`` for the given columns k of one row.
+
+    ``coefficients`` is a function of mpmath that returns the exact ``a_j`` (class weight
+    times smoothed target) for every column, so no rounded coefficient enters the cancellation.
+    """
+    with mpmath.workdps(_DPS):
+        z = [_mpf(v) for v in z_row]
+        a = coefficients()
+        m = max(z)
+        e = [mpmath.exp(v - m) for v in z]
+        s = mpmath.fsum(e)
+        total = mpmath.fsum(a)
+        return np.array([_ld(e[k] / s * total - a[k]) for k in columns], dtype=LD)

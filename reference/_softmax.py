@@ -1,0 +1,151 @@
+"""Row-wise softmax statistics of float64 logits, accurate and in bounded memory.
+
+For a row z with maximum m at column k, the oracle needs
+
+    e_j = exp(z_j - m)          (e_k = 1)
+    t   = sum over j != k of e_j   (so that s = sum_j e_j = 1 + t and log s = log1p(t))
+
+``t`` is kept apart from the 1 so that a loss ``log1p(t)`` is accurate even when t is tiny.
+
+Speed comes from float64 NumPy passes over cache-sized blocks of rows; accuracy from a
+double-double exponential: ``z_j - m`` is split exactly (TwoSum) into ``d + d_lo``, and
+
+    exp(d + d_lo) = T[i] * exp(r),    i = round(-64 d),  r = d + i/64 + d_lo,  |r| <= 1/128
+
+where ``T[i] = exp(-i/64)`` is tabulated as a float64 pair (hi, lo) from longdouble, and
+``exp(r) = 1 + expm1(r)`` with ``expm1(r)`` at most 1/128 in size, so its rounding error is
+1/128 of an ulp of the result. Each e_j is returned as the unevaluated pair ``e_hi + e_lo``
+with a relative error near 2**-59, and t is summed in longdouble.
+
+Rows whose logits span more than the table (700) fall back to longdouble ``exp``, whose wider
+exponent range keeps the terms that underflow float64.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from reference._extended import LD, ld
+
+_STEPS_PER_UNIT = 64
+_TABLE_SPAN = 700  # exp(-700) ~ 1e-304 is still a normal float64
+_ELEMENTS_PER_BLOCK = 1 << 16  # 512 KiB of float64: the block's temporaries stay in cache
+
+
+def _table() -> tuple[np.ndarray, np.ndarray]:
+    exact = np.exp(-np.arange(_TABLE_SPAN * _STEPS_PER_UNIT + 1, dtype=LD) / _STEPS_PER_UNIT)
+    hi = exact.astype(np.float64)
+    return hi, (exact - hi).astype(np.float64)
+
+
+_T_HI, _T_LO = _table()
+
+
+@dataclass
+class RowStats:
+    """Softmax statistics of a block of rows (R rows, C classes)."""
+
+    z: np.ndarray  # (R, C) float64 logits, with one-+inf rows replaced by their limit
+    m: np.ndarray  # (R,) float64 row maxima
+    k: np.ndarray  # (R,) argmax columns
+    t: np.ndarray  # (R,) longdouble, sum of e_j over j != k
+    e_hi: np.ndarray  # (R, C) e_j = e_hi + e_lo, float64 pairs ...
+    e_lo: np.ndarray | None  # ... or None when e_hi holds longdouble values (slow path)
+    undefined: np.ndarray  # (R,) rows whose softmax has no limit or that hold a NaN
+
+    @property
+    def log_s(self) -> np.ndarray:
+        """log(sum_j e_j), longdouble."""
+        return np.log1p(self.t)
+
+    @property
+    def s(self) -> np.ndarray:
+        return 1 + self.t
+
+    def e(self, rows=slice(None), cols=slice(None)) -> np.ndarray:
+        """e_j in longdouble at the given positions."""
+        if self.e_lo is None:
+            return self.e_hi[rows, cols]
+        return ld(self.e_hi[rows, cols]) + self.e_lo[rows, cols]
+
+
+def row_blocks(n_rows: int, n_classes: int):
+    """Slices of rows that make blocks of about _ELEMENTS_PER_BLOCK elements."""
+    step = max(1, _ELEMENTS_PER_BLOCK // max(n_classes, 1))
+    for start in range(0, n_rows, step):
+        yield slice(start, min(start + step, n_rows))
+
+
+def _limits(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Replace rows with exactly one +inf by their limit; find rows with no limit.
+
+    As z_k -> +inf alone, softmax(z) -> one-hot(k): the row (0 at k, -inf elsewhere) has the
+    same softmax and log-softmax. Two +inf, all -inf, or any NaN: undefined (NaN results);
+    those rows are replaced by zeros so the arithmetic below stays finite.
+    """
+    with np.errstate(invalid="ignore"):
+        row_max = z.max(axis=1)
+    special = ~np.isfinite(row_max)
+    undefined = np.zeros(len(z), dtype=bool)
+    if not special.any():
+        return z, undefined
+    z = z.copy()
+    for r in np.flatnonzero(special):
+        row = z[r]
+        n_pos = np.count_nonzero(row == np.inf)
+        if np.isnan(row).any() or n_pos > 1 or (n_pos == 0 and row_max[r] == -np.inf):
+            undefined[r] = True
+            row[:] = 0.0
+        elif n_pos == 1:
+            k = np.argmax(row)
+            row[:] = -np.inf
+            row[k] = 0.0
+    return z, undefined
+
+
+def row_stats(z: np.ndarray) -> RowStats:
+    """Softmax statistics of a (R, C) float64 block; see the module docstring."""
+    z, undefined = _limits(z)
+    rows = np.arange(len(z))
+    k = np.argmax(z, axis=1)
+    m = z[rows, k]
+    with np.errstate(invalid="ignore", over="ignore"):
+        d = z - m[:, None]
+        # TwoSum: d + d_lo == z - m exactly.
+        back = d - z
+        d_lo = (z - (d - back)) - (m[:, None] + back)
+    if d.size and d.min() < -_TABLE_SPAN:  # includes every -inf logit
+        np.nan_to_num(d_lo, copy=False, nan=0.0, posinf=0.0, neginf=0.0)  # NaN at d = -inf
+        e_hi, e_lo = _exp_longdouble(d, d_lo), None
+    else:
+        e_hi, e_lo = _exp_double_double(d, d_lo)
+    e_hi[rows, k] = 0  # t excludes the max; its e_lo is exactly 0 already
+    t = e_hi.sum(axis=1, dtype=LD)
+    if e_lo is not None:
+        # |e_lo| <= |e_hi| / 100: a float64 sum's error is below 2**-59 of t.
+        t += e_lo.sum(axis=1)
+    e_hi[rows, k] = 1
+    return RowStats(z, m, k, t, e_hi, e_lo, undefined)
+
+
+def _exp_double_double(d: np.ndarray, d_lo: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """exp(d + d_lo) for -700 <= d <= 0 as a float64 pair (see the module docstring)."""
+    steps = np.multiply(d, -_STEPS_PER_UNIT)
+    np.rint(steps, out=steps)
+    i = steps.astype(np.intp)
+    r = np.divide(steps, -_STEPS_PER_UNIT, out=steps)  # -i/64, exact
+    np.subtract(d, r, out=r)  # d + i/64: exact, |r| <= 1/128
+    r += d_lo
+    em = np.expm1(r, out=r)
+    hi = _T_HI.take(i)
+    lo = _T_LO.take(i)
+    em *= hi
+    lo += em
+    return hi, lo
+
+
+def _exp_longdouble(d: np.ndarray, d_lo: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return np.exp(ld(d)) * (1 + ld(d_lo))

@@ -1,0 +1,244 @@
+"""Binary cross-entropy on probabilities and on logits (element-wise losses).
+
+Both take ``target`` of the same shape as ``input`` with values in [0, 1] (soft labels allowed)
+and smooth it as PyTorch and Keras do: ``y_s = (1 - e) * y + e / 2``. The complementary weight
+``1 - y_s = (1 - e) * (1 - y) + e / 2`` is computed from its own formula so it stays exact when
+``y_s`` is close to 1.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from reference import _checks as check
+from reference import _refine
+from reference._extended import LD, ld, mul0, sigmoid, softplus, to_float64
+from reference import _reduction
+
+# An element whose result is smaller than 2**-8 times its largest term lost more than 8 bits to
+# cancellation: longdouble (11 spare bits) no longer guarantees it, so it is recomputed exactly.
+_CANCELLATION = LD(2.0) ** -8
+
+
+def binary_cross_entropy(
+    input,
+    target,
+    weight=None,
+    reduction="mean",
+    label_smoothing=0.0,
+    *,
+    sample_weight=None,
+    clip_epsilon=None,
+    log_offset=0.0,
+    log_clamp=None,
+    average_last_axis=False,
+    empty_mean=math.nan,
+):
+    """Binary cross-entropy of probabilities ``input`` (p) against ``target`` (y)::
+
+        l = -(y_s * log(p' + log_offset) + (1 - y_s) * log(1 - p' + log_offset)) * weight
+
+    with ``0 * log 0 = 0``, so ``p = 0, y = 1`` costs ``+inf`` and ``p = y = 0`` costs 0.
+
+    - ``weight``: element-wise rescaling, broadcast to ``input`` (PyTorch).
+    - ``clip_epsilon``: Keras clips ``p' = clip(p, eps, 1 - eps)``; a pair ``(lo, hi)`` gives
+      the bounds directly (for libraries that round ``1 - eps`` in their own dtype).
+      Default: no clipping, ``p' = p``.
+    - ``log_offset``: the ``+ eps`` inside both logs (Keras adds its epsilon, textbook NumPy
+      code ``1e-9``). Default 0.
+    - ``log_clamp``: each log is raised to at least this value (PyTorch clamps at -100).
+    - ``average_last_axis``: Keras first averages over the last axis, one loss per sample.
+    - ``sample_weight``, ``reduction``, ``empty_mean``: see ``reference._reduction``; "mean"
+      divides by the number of losses.
+
+    Gradient (``grad``) with respect to ``input``: ``-(y_s / (p'+o) - (1 - y_s) / (1-p'+o))``
+    times weights, zero where a clip or a clamp is active (inclusive bounds pass the gradient);
+    with respect to ``target``: ``-(1 - e) * (log(p'+o) - log(1-p'+o))`` times weights.
+    """
+    return _binary_cross_entropy(wrt=None, **locals())[0]
+
+
+def binary_cross_entropy_with_logits(
+    input,
+    target,
+    weight=None,
+    pos_weight=None,
+    reduction="mean",
+    label_smoothing=0.0,
+    *,
+    sample_weight=None,
+    average_last_axis=False,
+    empty_mean=math.nan,
+):
+    """Binary cross-entropy of logits ``input`` (x) against ``target`` (y)::
+
+        l = (pos_weight * y_s * softplus(-x) + (1 - y_s) * softplus(x)) * weight
+
+    which is ``-(pos_weight * y_s * log sigmoid(x) + (1 - y_s) * log(1 - sigmoid(x)))``; at
+    ``x = +-inf`` it takes its true limit (``x = +inf, y = 1`` gives 0, not NaN).
+
+    - ``weight``, ``pos_weight``: broadcast to ``input`` (PyTorch; ``pos_weight`` usually has
+      one entry per class, the last axis). Accuracy bounds assume they are non-negative.
+    - ``average_last_axis``, ``sample_weight``, ``reduction``, ``empty_mean``: as for
+      ``binary_cross_entropy``.
+
+    Gradient with respect to ``input``: ``(1 - y_s) * sigmoid(x) - pos_weight * y_s *
+    sigmoid(-x)``; with respect to ``target``: ``(1 - e) * (pos_weight * softplus(-x) -
+    softplus(x))``; both times weights.
+    """
+    return _binary_cross_entropy_with_logits(wrt=None, **locals())[0]
+
+
+# --- evaluation -------------------------------------------------------------------------------
+
+
+def _targets(p: np.ndarray, target, label_smoothing):
+    """Validated target, smoothing, and the smoothed pair (y_s, 1 - y_s) in longdouble."""
+    y = check.float_array("target", target)
+    check.same_shape("target", y, "input", p)
+    check.in_unit_interval("target", y, what="target")
+    e = check.smoothing(label_smoothing)
+    Y, E = ld(y), LD(e)
+    if e == 0:
+        return y, e, Y, 1 - Y
+    return y, e, (1 - E) * Y + E / 2, (1 - E) * (1 - Y) + E / 2
+
+
+def _clip_bounds(clip_epsilon) -> tuple[LD, LD] | None:
+    if clip_epsilon is None:
+        return None
+    if np.ndim(clip_epsilon) == 0:
+        eps = check.nonnegative_scalar("clip_epsilon", clip_epsilon, upper=0.5)
+        return LD(eps), 1 - LD(eps)
+    lo, hi = (check.nonnegative_scalar("clip_epsilon", b, upper=1.0) for b in clip_epsilon)
+    if lo > hi:
+        raise check.OracleInputError(f"clip_epsilon: bounds ({lo!r}, {hi!r}) are reversed")
+    return LD(lo), LD(hi)
+
+
+def _finish(per_element, d_element, shape, weight, sample_weight, reduction, empty_mean,
+            average_last_axis):
+    """Apply element weights, the Keras last-axis mean, sample weights and the reduction.
+
+    ``d_element`` is the derivative of each (unweighted) element loss with respect to the
+    variable of interest, or None when no gradient is wanted.
+    """
+    w = check.broadcast("weight", check.optional_float_array("weight", weight), shape)
+    if w is not None:
+        per_element = mul0(ld(w), per_element)
+        if d_element is not None:
+            d_element = mul0(ld(w), d_element)
+    per_sample, scale = per_element, None
+    if average_last_axis:
+        if len(shape) == 0:
+            raise check.OracleInputError("average_last_axis: input is 0-d and has no last axis")
+        k = shape[-1]
+        per_sample = (np.sum(per_element, axis=-1, dtype=LD) / k if k else
+                      np.full(shape[:-1], LD(empty_mean)))
+        scale = LD(1) / k if k else LD(0)
+    sw = check.broadcast(
+        "sample_weight", check.optional_float_array("sample_weight", sample_weight),
+        per_sample.shape,
+    )
+    plan = _reduction.plan(per_sample.shape, check.reduction(reduction), sw, empty_mean)
+    value = plan.apply(per_sample)
+    if d_element is None:
+        return value, None
+    coeff = plan.coefficients
+    if scale is not None:
+        coeff = coeff[..., np.newaxis] * scale
+    return value, to_float64(mul0(coeff, d_element))
+
+
+def _binary_cross_entropy(wrt, input, target, weight, reduction, label_smoothing, *,
+                          sample_weight, clip_epsilon, log_offset, log_clamp, average_last_axis,
+                          empty_mean):
+    p = check.float_array("input", input)
+    check.in_unit_interval("input", p)
+    y, e, ys, yc = _targets(p, target, label_smoothing)
+    off = LD(check.nonnegative_scalar("log_offset", log_offset))
+    clamp = check.optional_scalar("log_clamp", log_clamp)
+    bounds = _clip_bounds(clip_epsilon)
+    check.reduction(reduction)
+
+    P = ld(p)
+    inside = np.ones(p.shape, dtype=bool)
+    if bounds is not None:
+        inside = (P >= bounds[0]) & (P <= bounds[1])
+        P = np.clip(P, *bounds)
+    a, b = P + off, (1 - P) + off  # the arguments of the two logs; 1 - P is exact here
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_p, log_q = np.log(a), np.log1p(off - P)
+    pass_p = pass_q = inside
+    if clamp is not None:
+        pass_p, pass_q = inside & (log_p >= clamp), inside & (log_q >= clamp)
+        log_p, log_q = np.maximum(log_p, LD(clamp)), np.maximum(log_q, LD(clamp))
+    loss = 0 - (mul0(ys, log_p) + mul0(yc, log_q))  # 0 - x: a zero loss is +0.0, not -0.0
+
+    d = None
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if wrt == "input":
+            # Separate form, with 0 * (1/0) = 0 for a zero coefficient; then the fused form
+            # (p' + o - y_s (1 + 2o)) / (ab), free of the y/p - (1-y)/(1-p) cancellation.
+            d = -(mul0(ys, np.where(pass_p, 1 / a, 0)) - mul0(yc, np.where(pass_q, 1 / b, 0)))
+            fused = pass_p & pass_q & (a > 0) & (b > 0)
+            numer = a - ys * (1 + 2 * off)
+            if e != 0 or off != 0:  # y_s is rounded: the subtraction may cancel
+                bad = fused & (np.abs(numer) < _CANCELLATION * a)
+                numer[bad] = _refine.bce_numerator(p[bad] if bounds is None else P[bad],
+                                                   y[bad], e, float(off))
+            d = np.where(fused, numer / (a * b), d)
+        elif wrt == "target":
+            unclamped = (log_p > -np.inf) & (log_q > -np.inf)
+            if clamp is not None:
+                unclamped &= (log_p > clamp) & (log_q > clamp)
+            # log(a) - log(b) = log1p((a - b) / b) with a - b = 2p' - 1 exact: no cancellation.
+            diff = np.where(unclamped, np.log1p((2 * P - 1) / b), log_p - log_q)
+            d = mul0(-(1 - LD(e)), diff)
+        elif wrt is not None:
+            raise check.OracleInputError(f"wrt: {wrt!r} is not 'input' or 'target'")
+    return _finish(loss, d, p.shape, weight, sample_weight, reduction, empty_mean,
+                   average_last_axis)
+
+
+def _binary_cross_entropy_with_logits(wrt, input, target, weight, pos_weight, reduction,
+                                      label_smoothing, *, sample_weight, average_last_axis,
+                                      empty_mean):
+    x = check.float_array("input", input)
+    y, e, ys, yc = _targets(x, target, label_smoothing)
+    pw = check.broadcast("pos_weight", check.optional_float_array("pos_weight", pos_weight),
+                         x.shape)
+    PW = np.ones(x.shape, dtype=LD) if pw is None else ld(pw)
+    check.reduction(reduction)
+
+    X = ld(x)
+    sp_neg, sp_pos = softplus(-X), softplus(X)
+    loss = mul0(mul0(PW, ys), sp_neg) + mul0(yc, sp_pos)
+
+    d = None
+    if wrt == "input":
+        t_pos, t_neg = mul0(yc, sigmoid(X)), mul0(mul0(PW, ys), sigmoid(-X))
+        d = t_pos - t_neg
+        bad = np.abs(d) < _CANCELLATION * np.maximum(t_pos, t_neg)
+        if np.any(bad):
+            d[bad] = _refine.bce_logits_grad_input(x[bad], y[bad], e, _pw_or_one(pw, bad))
+    elif wrt == "target":
+        t_neg, t_pos = mul0(PW, sp_neg), sp_pos
+        with np.errstate(invalid="ignore"):
+            diff = t_neg - t_pos
+        bad = np.abs(diff) < _CANCELLATION * np.maximum(np.abs(t_neg), t_pos)
+        if pw is None:
+            diff, bad = -X, np.zeros(x.shape, dtype=bool)  # softplus(-x) - softplus(x) = -x
+        if np.any(bad):
+            diff[bad] = _refine.bce_logits_softplus_difference(x[bad], _pw_or_one(pw, bad))
+        d = mul0(1 - LD(e), diff)
+    elif wrt is not None:
+        raise check.OracleInputError(f"wrt: {wrt!r} is not 'input' or 'target'")
+    return _finish(loss, d, x.shape, weight, sample_weight, reduction, empty_mean,
+                   average_last_axis)
+
+
+def _pw_or_one(pw: np.ndarray | None, mask: np.ndarray) -> np.ndarray:
+    return np.ones(np.count_nonzero(mask)) if pw is None else np.asarray(pw)[mask]

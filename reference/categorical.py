@@ -1,0 +1,108 @@
+"""Cross-entropy over classes: on logits, on log-probabilities and on probabilities.
+
+Shapes follow PyTorch for ``cross_entropy`` and ``nll_loss``: the class axis is axis 1 of
+``(N, C)`` and ``(N, C, d1, ..., dk)`` inputs, or axis 0 of an unbatched ``(C,)`` input. A target
+of integer dtype holds class indices, shaped like the input without its class axis; a floating
+target holds probabilities (soft labels), shaped like the input. Label smoothing replaces the
+target distribution q by ``(1 - e) * q + e / C``.
+"""
+
+from __future__ import annotations
+
+import math
+
+from reference import _categorical_eval as _eval
+
+
+def cross_entropy(
+    input,
+    target,
+    weight=None,
+    ignore_index=None,
+    reduction="mean",
+    label_smoothing=0.0,
+    *,
+    sample_weight=None,
+    empty_mean=math.nan,
+):
+    """Softmax cross-entropy of logits ``input`` (z) against ``target``::
+
+        l_i = sum_j weight_j * q_ij * (logsumexp(z_i) - z_ij)
+
+    where ``q_i`` is the (smoothed) target distribution of sample i: one-hot at the class index,
+    or the given probabilities. With class indices and no smoothing this is
+    ``weight[y_i] * (logsumexp(z_i) - z_{i,y_i})``.
+
+    - ``weight``: one weight per class, shape (C,).
+    - ``ignore_index``: samples whose class index equals it have loss 0 and leave the mean's
+      divisor; only with class-index targets. Default None: nothing is ignored (PyTorch's
+      default is -100).
+    - ``reduction="mean"``: class indices divide by the summed ``weight[y_i]`` (times sample
+      weights) of the non-ignored samples; probability targets by the number of samples
+      (PyTorch). See ``reference._reduction`` for the others, ``sample_weight``, ``empty_mean``.
+
+    Limits are exact: a single ``+inf`` logit makes the softmax one-hot there (loss 0 at that
+    class, ``+inf`` at the others); a ``-inf`` logit has probability 0. A row whose limit does
+    not exist (two ``+inf`` logits, all ``-inf``) or that holds a NaN has loss NaN.
+
+    Gradient with respect to ``input``: ``c_i * (softmax(z_i)_k * sum_j a_ij - a_ik)`` with
+    ``a_ij = weight_j * q_ij`` and ``c_i`` the sample's weight in the reduction; with respect to
+    probability ``target``: ``c_i * (1 - e) * weight_j * (logsumexp(z_i) - z_ij)``.
+    """
+    return _eval.cross_entropy(wrt=None, **locals())[0]
+
+
+def nll_loss(
+    input,
+    target,
+    weight=None,
+    ignore_index=None,
+    reduction="mean",
+    *,
+    sample_weight=None,
+    empty_mean=math.nan,
+):
+    """Negative log-likelihood of log-probabilities ``input`` at class indices ``target``::
+
+        l_i = -weight[y_i] * input[i, y_i]
+
+    ``input`` must hold log-probabilities: values in [-inf, 0] (NaN propagates). Shapes,
+    ``weight``, ``ignore_index``, reductions and the weighted mean are those of
+    ``cross_entropy`` with class indices. Gradient with respect to ``input``:
+    ``-c_i * weight[y_i]`` at the target class, 0 elsewhere.
+    """
+    return _eval.nll_loss(wrt=None, **locals())[0]
+
+
+def categorical_cross_entropy(
+    input,
+    target,
+    reduction="mean",
+    label_smoothing=0.0,
+    *,
+    axis=-1,
+    clip_epsilon=None,
+    log_offset=0.0,
+    renormalize=False,
+    sample_weight=None,
+    empty_mean=math.nan,
+):
+    """Cross-entropy of probabilities ``input`` (p) against ``target``, classes on ``axis``::
+
+        l_i = -sum_j q_ij * log(p''_ij + log_offset)
+
+    with ``0 * log 0 = 0``. The class axis is ``axis`` (default the last one, as in Keras and
+    textbook NumPy code). ``target``: probabilities shaped like ``input`` (one-hot or soft), or
+    integer class indices shaped like ``input`` without the class axis.
+
+    - ``renormalize``: Keras first divides p by its sum over the class axis, p' = p / sum(p).
+    - ``clip_epsilon``: Keras then clips p'' = clip(p', eps, 1 - eps); a pair (lo, hi) gives the
+      bounds directly. Default: no clipping.
+    - ``log_offset``: the ``+ 1e-9`` of textbook NumPy code. Default 0.
+    - ``reduction="mean"`` divides by the number of samples; see ``reference._reduction``.
+
+    Gradient with respect to ``input``: the chain rule through the renormalisation and the clip
+    (zero outside the clip bounds, inclusive bounds pass), from ``-q_ij / (p''_ij + o)``; with
+    respect to probability ``target``: ``-(1 - e) * log(p''_ij + o)``; both times ``c_i``.
+    """
+    return _eval.categorical_cross_entropy(wrt=None, **locals())[0]
