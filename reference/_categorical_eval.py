@@ -14,7 +14,7 @@ import numpy as np
 from reference import _checks as check
 from reference import _reduction, _refine
 from reference._extended import LD, ld, mul0, to_float64
-from reference._softmax import row_blocks, row_stats
+from reference._softmax import Workspace, row_blocks, row_stats
 from reference.errors import OracleInputError
 
 _CANCELLATION = LD(2.0) ** -8  # as in binary.py: beyond this, recompute exactly
@@ -112,11 +112,13 @@ def cross_entropy(wrt, input, target, weight, ignore_index, reduction, label_smo
 
     loss = np.zeros(n_rows, dtype=LD)
     g_rows = None if wrt is None else np.empty((n_rows, C))
+    work = Workspace()
     for rows in row_blocks(n_rows, C):
-        stats = row_stats(z_rows[rows])
+        stats = row_stats(z_rows[rows], work)
         if indices and e == 0:
             loss[rows], g = _indices_block(stats, y_rows[rows], ld(w_y.reshape(-1)[rows]),
-                                           coeff[rows], wrt)
+                                           coeff[rows], wrt, out=None if g_rows is None
+                                           else g_rows[rows])
         else:
             if indices:
                 a, exact = _smoothed_index_coefficients(y_rows[rows], W, e, C, w)
@@ -127,7 +129,8 @@ def cross_entropy(wrt, input, target, weight, ignore_index, reduction, label_smo
         loss[rows][undefined] = np.nan
         if g is not None:
             g[undefined] = np.nan
-            g_rows[rows] = g
+            if not np.may_share_memory(g, g_rows):
+                g_rows[rows] = g
     loss[~active_rows] = 0
     value = plan.apply(loss.reshape(layout.sample_shape))
     if wrt is None:
@@ -135,7 +138,7 @@ def cross_entropy(wrt, input, target, weight, ignore_index, reduction, label_smo
     return value, layout.unrows(g_rows) if layout.moved else g_rows.reshape(x.shape)
 
 
-def _indices_block(stats, y, w_y, coeff, wrt):
+def _indices_block(stats, y, w_y, coeff, wrt, out):
     """Class indices, no smoothing: l = w_y (m - z_y + log s); dl/dz = w_y (p - onehot(y))."""
     rows = np.arange(len(y))
     z_y = stats.z[rows, y]
@@ -144,6 +147,7 @@ def _indices_block(stats, y, w_y, coeff, wrt):
         return loss, None
     c = ld(coeff) * w_y
     s = stats.s
+    e_y = stats.e(rows, y)  # before the pairs are overwritten below
     if stats.e_lo is None:
         g = to_float64(c[:, None] / s[:, None] * stats.e_hi)
     else:
@@ -153,11 +157,11 @@ def _indices_block(stats, y, w_y, coeff, wrt):
         f_hi = f.astype(np.float64)
         f_lo = (f - f_hi).astype(np.float64)[:, None]
         f_hi = f_hi[:, None]
-        g = stats.e_lo * f_hi
-        g += stats.e_hi * f_lo
-        g += stats.e_hi * f_hi
+        g = np.multiply(stats.e_lo, f_hi, out=out)
+        g += np.multiply(stats.e_hi, f_lo, out=stats.e_lo)
+        g += np.multiply(stats.e_hi, f_hi, out=stats.e_hi)
     # p_y - 1 = -(s - e_y) / s, with s - e_y formed without cancellation.
-    rest = np.where(y == stats.k, stats.t, s - stats.e(rows, y))
+    rest = np.where(y == stats.k, stats.t, s - e_y)
     g[rows, y] = to_float64(-c * rest / s)
     return loss, g
 

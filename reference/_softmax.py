@@ -78,69 +78,114 @@ def row_blocks(n_rows: int, n_classes: int):
         yield slice(start, min(start + step, n_rows))
 
 
-def _limits(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+class Workspace:
+    """Block-sized scratch arrays reused from block to block.
+
+    Fresh half-megabyte temporaries are served by mmap and page-faulted on every use, which
+    doubles the cost of a pass; reusing them keeps each pass at memory speed.
+    """
+
+    def __init__(self):
+        self._buffers: dict[str, np.ndarray] = {}
+
+    def array(self, name: str, shape: tuple[int, ...], dtype=np.float64) -> np.ndarray:
+        size = int(np.prod(shape))
+        buffer = self._buffers.get(name)
+        if buffer is None or buffer.size < size or buffer.dtype != dtype:
+            buffer = self._buffers[name] = np.empty(size, dtype=dtype)
+        return buffer[:size].reshape(shape)
+
+
+def _limits(z: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Replace rows with exactly one +inf by their limit; find rows with no limit.
 
     As z_k -> +inf alone, softmax(z) -> one-hot(k): the row (0 at k, -inf elsewhere) has the
     same softmax and log-softmax. Two +inf, all -inf, or any NaN: undefined (NaN results);
     those rows are replaced by zeros so the arithmetic below stays finite.
     """
-    with np.errstate(invalid="ignore"):
-        row_max = z.max(axis=1)
-    special = ~np.isfinite(row_max)
     undefined = np.zeros(len(z), dtype=bool)
+    special = ~np.isfinite(m)  # argmax finds NaN first, so a NaN row has m = NaN
     if not special.any():
         return z, undefined
     z = z.copy()
     for r in np.flatnonzero(special):
         row = z[r]
         n_pos = np.count_nonzero(row == np.inf)
-        if np.isnan(row).any() or n_pos > 1 or (n_pos == 0 and row_max[r] == -np.inf):
+        if np.isnan(row).any() or n_pos != 1:
             undefined[r] = True
             row[:] = 0.0
-        elif n_pos == 1:
+        else:
             k = np.argmax(row)
             row[:] = -np.inf
             row[k] = 0.0
     return z, undefined
 
 
-def row_stats(z: np.ndarray) -> RowStats:
-    """Softmax statistics of a (R, C) float64 block; see the module docstring."""
-    z, undefined = _limits(z)
+def row_stats(z: np.ndarray, work: Workspace | None = None) -> RowStats:
+    """Softmax statistics of a (R, C) float64 block; see the module docstring.
+
+    The returned ``e_hi``/``e_lo`` live in ``work`` and are overwritten by the next call.
+    """
+    work = work or Workspace()
     rows = np.arange(len(z))
     k = np.argmax(z, axis=1)
+    z, undefined = _limits(z, z[rows, k])
     m = z[rows, k]
+    m_col = m[:, None]
+    # TwoSum, in place: d + d_lo == z - m exactly.
     with np.errstate(invalid="ignore", over="ignore"):
-        d = z - m[:, None]
-        # TwoSum: d + d_lo == z - m exactly.
-        back = d - z
-        d_lo = (z - (d - back)) - (m[:, None] + back)
+        d = np.subtract(z, m_col, out=work.array("d", z.shape))
+        back = np.subtract(d, z, out=work.array("back", z.shape))
+        d_lo = np.subtract(d, back, out=work.array("d_lo", z.shape))
+        np.subtract(z, d_lo, out=d_lo)
+        back += m_col
+        d_lo -= back
     if d.size and d.min() < -_TABLE_SPAN:  # includes every -inf logit
         np.nan_to_num(d_lo, copy=False, nan=0.0, posinf=0.0, neginf=0.0)  # NaN at d = -inf
         e_hi, e_lo = _exp_longdouble(d, d_lo), None
+        e_hi[rows, k] = 0  # t excludes the max
+        t = e_hi.sum(axis=1)
     else:
-        e_hi, e_lo = _exp_double_double(d, d_lo)
-    e_hi[rows, k] = 0  # t excludes the max; its e_lo is exactly 0 already
-    t = e_hi.sum(axis=1, dtype=LD)
-    if e_lo is not None:
-        # |e_lo| <= |e_hi| / 100: a float64 sum's error is below 2**-59 of t.
-        t += e_lo.sum(axis=1)
+        e_hi, e_lo = _exp_double_double(d, d_lo, work)
+        e_hi[rows, k] = 0  # t excludes the max; its e_lo is exactly 0 already
+        t = _sum_pairs(e_hi, e_lo, scratch=d)
     e_hi[rows, k] = 1
     return RowStats(z, m, k, t, e_hi, e_lo, undefined)
 
 
-def _exp_double_double(d: np.ndarray, d_lo: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _sum_pairs(hi: np.ndarray, lo: np.ndarray, scratch: np.ndarray) -> np.ndarray:
+    """Row sums of hi + lo (0 <= hi <= 1, |lo| <= hi/100) in longdouble, to about 2**-64.
+
+    Rump's extraction: with sigma a power of two above 2C, q = (sigma + hi) - sigma keeps the
+    leading bits of hi on a grid of ulp(sigma), so sum(q) is exact in float64 in any order;
+    the remainders hi - q are below ulp(sigma)/2 and their float64 sum is accurate relative to
+    t unless t itself is small: those rows are summed again in longdouble.
+    """
+    sigma = 2.0 ** (int(hi.shape[1]).bit_length() + 1)
+    q = np.add(hi, sigma, out=scratch)
+    q -= sigma
+    exact = q.sum(axis=1)
+    r = np.subtract(hi, q, out=q)
+    r += lo
+    t = ld(exact) + r.sum(axis=1)
+    small = t < 2.0**-8
+    if small.any():
+        t[small] = hi[small].sum(axis=1, dtype=LD) + lo[small].sum(axis=1)
+    return t
+
+
+def _exp_double_double(d: np.ndarray, d_lo: np.ndarray, work: Workspace):
     """exp(d + d_lo) for -700 <= d <= 0 as a float64 pair (see the module docstring)."""
-    steps = np.multiply(d, -_STEPS_PER_UNIT)
+    steps = np.multiply(d, -_STEPS_PER_UNIT, out=work.array("steps", d.shape))
     np.rint(steps, out=steps)
-    i = steps.astype(np.intp)
+    i = work.array("index", d.shape, np.intp)
+    np.copyto(i, steps, casting="unsafe")  # integral already: exact
     r = np.divide(steps, -_STEPS_PER_UNIT, out=steps)  # -i/64, exact
     np.subtract(d, r, out=r)  # d + i/64: exact, |r| <= 1/128
     r += d_lo
     em = np.expm1(r, out=r)
-    hi = _T_HI.take(i)
-    lo = _T_LO.take(i)
+    hi = np.take(_T_HI, i, out=work.array("e_hi", d.shape))
+    lo = np.take(_T_LO, i, out=work.array("e_lo", d.shape))
     em *= hi
     lo += em
     return hi, lo
