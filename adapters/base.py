@@ -1,0 +1,180 @@
+"""What every library adapter does the same way; each library module fills in the specifics.
+
+A subclass says how to import its library, how to make a tensor of a dtype from a float64
+array (and back), how to write that tensor as source code, and how to take a gradient. This
+class turns a (binding, case) pair into the call, runs it, and records the observation and its
+reproducer. Library exceptions are data: they become ``Observation.error``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import os
+from collections.abc import Sequence
+
+import numpy as np
+
+from adapters.core import ARRAY_OPTIONS, Binding, Case, Observation
+
+
+class Adapter:
+    """Base class of one library's adapter (see the module docstring)."""
+
+    #: the library's name as the report shows it, e.g. "torch"
+    library: str = ""
+    #: modules the calls need, imported lazily: name in the call namespace -> module path
+    modules: dict[str, str] = {}
+    #: the module whose ``__version__`` is reported
+    version_module: str = ""
+    #: every API binding this library offers
+    bindings: Sequence[Binding] = ()
+
+    def __init__(self):
+        self._namespace: dict | None = None
+
+    # --- availability ------------------------------------------------------------------------
+
+    #: environment variables set before the first import (and in every reproducer)
+    environment: dict[str, str] = {}
+
+    def namespace(self) -> dict:
+        """The imported modules, by the names the call expressions use."""
+        if self._namespace is None:
+            os.environ.update(self.environment)
+            namespace = {name: importlib.import_module(path)
+                         for name, path in self.modules.items()}
+            self.configure(namespace)
+            self._namespace = namespace
+        return self._namespace
+
+    def configure(self, namespace: dict) -> None:
+        """Settings after import: deterministic algorithms, no TF32, and the like."""
+
+    def unavailable(self) -> str | None:
+        """None when the library imports; otherwise "unavailable: <reason>"."""
+        try:
+            self.namespace()
+        except Exception as exc:  # ImportError, or a broken install raising anything else
+            return f"unavailable: {type(exc).__name__}: {exc}"
+        return None
+
+    def version(self) -> str:
+        module = importlib.import_module(self.version_module or next(iter(self.modules.values())))
+        return str(getattr(module, "__version__", "unknown"))
+
+    def binding(self, api: str) -> Binding:
+        for b in self.bindings:
+            if b.api == api:
+                return b
+        raise KeyError(f"{self.library} has no binding {api!r}")
+
+    # --- library specifics (override) --------------------------------------------------------
+
+    def tensor(self, array: np.ndarray, dtype: str, *, index: bool = False):
+        """The library's tensor of ``dtype`` (an integer tensor for class indices)."""
+        raise NotImplementedError
+
+    def to_numpy(self, value) -> np.ndarray:
+        """A library result as a float64 (or integer) NumPy array, exactly."""
+        raise NotImplementedError
+
+    def tensor_source(self, array: np.ndarray, dtype: str, *, index: bool = False,
+                      differentiable: bool = False) -> str:
+        """Source code that builds the same tensor from literals."""
+        raise NotImplementedError
+
+    def value_and_gradient(self, call, operands: dict, wrt: str | None):
+        """Run ``call(operands)``; with ``wrt``, also the gradient of the sum of the result."""
+        raise NotImplementedError
+
+    def gradient_source(self, call_source: str, wrt: str) -> list[str]:
+        """Reproducer lines computing ``result``, the gradient of the sum of the call."""
+        raise NotImplementedError
+
+    def value_source(self, call_source: str) -> list[str]:
+        """Reproducer lines computing ``result``, the call's value as a float64 list."""
+        raise NotImplementedError
+
+    # --- the shared procedure ----------------------------------------------------------------
+
+    def operands(self, binding: Binding, case: Case):
+        """The library operands for ``case`` and float64 copies of exactly what they hold."""
+        operands, fed = {}, {}
+        for name, array in case.inputs.items():
+            index = name == "target" and case.target_kind == "indices"
+            tensor = self.tensor(np.asarray(array), case.dtype, index=index)
+            operands[name] = tensor
+            fed[name] = self.to_numpy(tensor)
+        return operands, fed
+
+    def evaluate(self, binding: Binding, case: Case, check: str = "value",
+                 wrt: str = "input") -> Observation:
+        """Call the library on ``case`` and observe what it returns or raises."""
+        namespace = self.namespace()
+        wrt = wrt if check == "gradient" else None
+        observation = Observation(binding.api, self.library, self.version(), case.dtype, {},
+                                  wrt=wrt)
+        source = binding.call_source(case)
+        try:
+            operands, observation.fed = self.operands(binding, case)
+
+            def call(ops):
+                return eval(source, dict(namespace), dict(ops))  # the declared expression
+
+            value, gradient = self.value_and_gradient(call, operands, wrt)
+            observation.value = self.to_numpy(value).astype(np.float64)
+            if wrt is not None:
+                observation.gradient = (None if gradient is None
+                                        else self.to_numpy(gradient).astype(np.float64))
+        except Exception as exc:  # the library's exception is the observation
+            observation.value = observation.gradient = None
+            observation.error = (_qualified_name(type(exc)), str(exc))
+        observation.reproducer = self.reproducer(binding, case, observation, source)
+        return observation
+
+    def reproducer(self, binding: Binding, case: Case, observation: Observation,
+                   source: str) -> str:
+        """A runnable snippet importing only this library: literal inputs, the exact call."""
+        lines = [f"import {path}" if name == path.split(".")[0] or name == path
+                 else f"import {path} as {name}" for name, path in self.modules.items()]
+        lines = self.preamble() + lines
+        for name in case.inputs:
+            array = observation.fed.get(name)
+            if array is None:
+                array = np.asarray(case.inputs[name])
+            index = name == "target" and case.target_kind == "indices"
+            differentiable = observation.wrt == name
+            lines.append(f"{name} = " + self.tensor_source(
+                array, case.dtype, index=index, differentiable=differentiable))
+        if observation.wrt is None:
+            lines += self.value_source(source)
+        else:
+            lines += self.gradient_source(source, observation.wrt)
+        lines.append("print(result)")
+        return "\n".join(lines) + "\n"
+
+    def preamble(self) -> list[str]:
+        """Lines before the imports: the environment variables the adapter sets."""
+        if not self.environment:
+            return []
+        return ["import os"] + [f"os.environ[{k!r}] = {v!r}" for k, v in self.environment.items()]
+
+
+def _qualified_name(cls: type) -> str:
+    module = cls.__module__
+    return cls.__qualname__ if module == "builtins" else f"{module}.{cls.__qualname__}"
+
+
+def literal(array: np.ndarray) -> str:
+    """A nested Python list literal of ``array``; non-finite floats as float('...')."""
+    def item(v):
+        if isinstance(v, list):
+            return "[" + ", ".join(item(x) for x in v) + "]"
+        if isinstance(v, float) and not math.isfinite(v):
+            return f"float('{v}')"
+        return repr(v)
+    return item(np.asarray(array).tolist())
+
+
+__all__ = ["ARRAY_OPTIONS", "Adapter", "literal"]
