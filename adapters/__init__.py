@@ -1,2 +1,32 @@
 """Adapters: one module per numerical library, calling its public cross-entropy APIs and
-returning what it did (values, gradients or the error it raised) as observations."""
+returning what it did (values, gradients or the error it raised) as observations.
+
+Importing this package or an adapter module never imports the library itself: the
+declarations (``Binding``) are plain data, and the library is imported on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+#: adapter name -> "module:Class"
+ADAPTERS = {
+    "torch": "adapters.pytorch:TorchAdapter",
+}
+
+#: tox env -> the adapters that must be available there (elsewhere they may be skipped)
+ENVIRONMENTS = {
+    "torch": ("torch",),
+}
+
+
+def load_adapter(name_or_path: str):
+    """A fresh adapter instance, by name ("torch") or by "module:Class" path."""
+    path = ADAPTERS.get(name_or_path, name_or_path)
+    module, _, cls = path.partition(":")
+    return getattr(importlib.import_module(module), cls)()
+
+
+def all_bindings():
+    """Every declared binding of every adapter, without importing any library."""
+    return [b for name in ADAPTERS for b in load_adapter(name).bindings]

@@ -133,6 +133,18 @@ class Adapter:
         observation.reproducer = self.reproducer(binding, case, observation, source)
         return observation
 
+    def describe(self, binding: Binding, case: Case, check: str = "value",
+                 wrt: str = "input") -> Observation:
+        """What ``evaluate`` would feed and its reproducer, without making the call."""
+        self.namespace()
+        wrt = wrt if check == "gradient" else None
+        observation = Observation(binding.api, self.library, self.version(), case.dtype, {},
+                                  wrt=wrt)
+        _, observation.fed = self.operands(binding, case)
+        observation.reproducer = self.reproducer(binding, case, observation,
+                                                 binding.call_source(case))
+        return observation
+
     def reproducer(self, binding: Binding, case: Case, observation: Observation,
                    source: str) -> str:
         """A runnable snippet importing only this library: literal inputs, the exact call."""
