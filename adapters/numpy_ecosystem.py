@@ -6,7 +6,7 @@ Three adapters that share how arrays are made, read back and written as source:
   library API, so the expression *is* the code a user copies);
 - ``scipy``: the stable formulations users build from ``scipy.special`` (``log_softmax``,
   ``log_expit``, ``xlogy``), one line each, reduced with ``np.mean`` / ``np.sum``;
-- ``scikit-learn``: ``sklearn.metrics.log_loss`` in each of the forms it accepts.
+- ``scikit-learn``: ``sklearn.metrics.log_loss``, multiclass (class indices) and binary.
 
 None of them differentiates, so no binding declares gradients. NumPy has no bfloat16: no
 binding declares it, and asking for it fails the way NumPy does (``TypeError``).
@@ -142,7 +142,7 @@ SCIPY_BINDINGS = (
            notes="Binary cross-entropy of probabilities with 0 * log 0 = 0 (xlogy, xlog1py)."),
     _scipy("scipy.special.xlogy[categorical]", "categorical_cross_entropy",
            "-np.sum(scipy.special.xlogy(target, input), axis=-1)",
-           targets=("probabilities",), ranks=(1, 2, 3),
+           targets=("probabilities",), ranks=(1, 2, 3, 4),
            notes="Categorical cross-entropy of probabilities, classes on the last axis, "
                  "with 0 * log 0 = 0 (xlogy)."),
 )
@@ -192,12 +192,10 @@ def _log_loss(form: str, loss: str, y_true_args: str, **declared) -> tuple[Bindi
 
 SKLEARN_BINDINGS = (
     # Class indices 0..C-1; labels= names every class, so a batch need not show them all.
+    # (A one-hot y_true, without labels=, gives the same loss, but soft labels raise
+    # ValueError, so log_loss does not offer probability targets.)
     *_log_loss("", "categorical_cross_entropy", ", labels=np.arange(input.shape[1])",
                targets=("indices",), ranks=(2,)),
-    # A label-indicator (one-hot) y_true; soft labels raise ValueError ("Multioutput target
-    # data is not supported with label binarization").
-    *_log_loss("one-hot", "categorical_cross_entropy", "",
-               targets=("probabilities",), ranks=(2,)),
     # 1-D y_proba is the probability of label 1; y_true must be hard 0/1 labels (soft ones
     # raise ValueError: not in labels).
     *_log_loss("binary", "binary_cross_entropy", ", labels=[0, 1]", ranks=(1,)),
