@@ -14,7 +14,7 @@ import numpy as np
 from reference import _checks as check
 from reference import _reduction, _refine
 from reference._extended import LD, ld, mul0, to_float64
-from reference._softmax import Workspace, row_blocks, row_stats
+from reference._softmax import Workspace, extended_exps, row_blocks, row_stats
 from reference.errors import OracleInputError
 
 _CANCELLATION = LD(2.0) ** -8  # as in binary.py: beyond this, recompute exactly
@@ -210,15 +210,35 @@ def _distribution_block(stats, a, exact, coeff, wrt, e, W):
     if wrt == "target":
         Wr = 1 if W is None else W
         return loss, to_float64(mul0(c, mul0((1 - LD(e)) * Wr, nlp)))
-    p = stats.e() / stats.s[:, None]
-    p_total = p * np.sum(a, axis=1, dtype=LD)[:, None]
+    # g_k = p_k A - a_k cancels where p_k A ~ a_k. Three tiers: the float64 pairs (p to about
+    # 2**-59) where it loses under 2**5; the row again in longdouble (2**-63) under 2**9;
+    # beyond, mpmath for rows of up to _EXACT_ROW_LIMIT classes.
+    A = np.sum(a, axis=1, dtype=LD)[:, None]
+    g, lost = _softmax_grad(stats.e() / stats.s[:, None], A, a, 2.0**-5)
+    rows = np.flatnonzero(lost.any(axis=1) & ~stats.undefined)
+    if rows.size:
+        e_x = extended_exps(stats.z[rows], stats.m[rows])
+        g_x, lost_x = _softmax_grad(e_x / np.sum(e_x, axis=1)[:, None], A[rows], a[rows],
+                                    2.0**-9)
+        g[rows] = np.where(lost[rows], g_x, g[rows])
+        if a.shape[1] <= _EXACT_ROW_LIMIT:
+            for r, row in zip(rows, lost_x & lost[rows]):
+                cols = np.flatnonzero(row)
+                if cols.size:
+                    g[r, cols] = _refine.softmax_cross_entropy_grad(stats.z[r], exact(r), cols)
+    return loss, to_float64(mul0(c, g))
+
+
+_EXACT_ROW_LIMIT = 2048  # mpmath costs ~10 us per class; beyond this the longdouble tier stands
+
+
+def _softmax_grad(p, A, a, tolerance):
+    """g = p A - a, and where it lost more than 1/tolerance to cancellation."""
+    p_total = p * A
     g = p_total - a
     with np.errstate(invalid="ignore"):
-        bad = np.abs(g) < _CANCELLATION * np.maximum(p_total, np.abs(a))
-    for r in np.flatnonzero(bad.any(axis=1) & ~stats.undefined):
-        cols = np.flatnonzero(bad[r])
-        g[r, cols] = _refine.softmax_cross_entropy_grad(stats.z[r], exact(r), cols)
-    return loss, to_float64(mul0(c, g))
+        lost = np.abs(g) < LD(tolerance) * np.maximum(p_total, np.abs(a))
+    return g, lost
 
 
 # --- nll_loss ---------------------------------------------------------------------------------

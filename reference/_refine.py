@@ -10,12 +10,24 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-import mpmath
 import numpy as np
 
 from reference._extended import LD
 
 _DPS = 60
+
+
+class _LazyMpmath:
+    """mpmath, imported on first use: most evaluations never need it."""
+
+    def __getattr__(self, name):
+        import mpmath as module
+
+        globals()["mpmath"] = module
+        return getattr(module, name)
+
+
+mpmath = _LazyMpmath()
 
 
 def _fraction(x) -> Fraction:
