@@ -11,11 +11,15 @@ import importlib
 
 #: adapter name -> "module:Class"
 ADAPTERS = {
+    "numpy": "adapters.numpy_ecosystem:NumpyAdapter",
+    "scipy": "adapters.numpy_ecosystem:ScipyAdapter",
+    "scikit-learn": "adapters.numpy_ecosystem:SklearnAdapter",
     "torch": "adapters.pytorch:TorchAdapter",
 }
 
 #: tox env -> the adapters that must be available there (elsewhere they may be skipped)
 ENVIRONMENTS = {
+    "numpy": ("numpy", "scipy", "scikit-learn"),
     "torch": ("torch",),
 }
 

@@ -42,8 +42,7 @@ class Adapter:
         """The imported modules, by the names the call expressions use."""
         if self._namespace is None:
             os.environ.update(self.environment)
-            namespace = {name: importlib.import_module(path)
-                         for name, path in self.modules.items()}
+            namespace = {name: _bind(name, path) for name, path in self.modules.items()}
             self.configure(namespace)
             self._namespace = namespace
         return self._namespace
@@ -171,6 +170,16 @@ class Adapter:
         if not self.environment:
             return []
         return ["import os"] + [f"os.environ[{k!r}] = {v!r}" for k, v in self.environment.items()]
+
+
+def _bind(name: str, path: str):
+    """What ``import path`` (or ``import path as name``) binds to ``name``.
+
+    ``import scipy.special`` binds ``scipy``, the package, while import_module returns the
+    submodule; the call expressions must see what the reproducer's import statement gives.
+    """
+    module = importlib.import_module(path)
+    return importlib.import_module(name) if path.startswith(name + ".") else module
 
 
 def _qualified_name(cls: type) -> str:

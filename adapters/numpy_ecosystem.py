@@ -14,7 +14,6 @@ binding declares it, and asking for it fails the way NumPy does (``TypeError``).
 
 from __future__ import annotations
 
-import importlib
 import warnings
 from typing import ClassVar
 
@@ -30,14 +29,6 @@ _NO_AUTOGRAD = "has no automatic differentiation"
 
 class _ArrayAdapter(Adapter):
     """What the three share: NumPy arrays in, a NumPy array or Python float out."""
-
-    def configure(self, namespace):
-        # ``import scipy.special`` binds the name ``scipy`` to the package, but
-        # importlib.import_module("scipy.special") returns the submodule: rebind the package
-        # so the expression ``scipy.special.xlogy`` means what it means in the reproducer.
-        for name, path in self.modules.items():
-            if name != path and name == path.split(".")[0]:
-                namespace[name] = importlib.import_module(name)
 
     def tensor(self, array, dtype, *, index=False):
         if index:
