@@ -15,12 +15,14 @@ ADAPTERS = {
     "scipy": "adapters.numpy_ecosystem:ScipyAdapter",
     "scikit-learn": "adapters.numpy_ecosystem:SklearnAdapter",
     "torch": "adapters.pytorch:TorchAdapter",
+    "jax": "adapters.jax_optax:JaxOptaxAdapter",
 }
 
 #: tox env -> the adapters that must be available there (elsewhere they may be skipped)
 ENVIRONMENTS = {
     "numpy": ("numpy", "scipy", "scikit-learn"),
     "torch": ("torch",),
+    "jax": ("jax",),
 }
 
 
