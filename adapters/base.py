@@ -12,6 +12,7 @@ import importlib
 import math
 import os
 from collections.abc import Sequence
+from typing import ClassVar
 
 import numpy as np
 
@@ -24,7 +25,7 @@ class Adapter:
     #: the library's name as the report shows it, e.g. "torch"
     library: str = ""
     #: modules the calls need, imported lazily: name in the call namespace -> module path
-    modules: dict[str, str] = {}
+    modules: ClassVar[dict[str, str]] = {}
     #: the module whose ``__version__`` is reported
     version_module: str = ""
     #: every API binding this library offers
@@ -36,7 +37,7 @@ class Adapter:
     # --- availability ------------------------------------------------------------------------
 
     #: environment variables set before the first import (and in every reproducer)
-    environment: dict[str, str] = {}
+    environment: ClassVar[dict[str, str]] = {}
 
     def namespace(self) -> dict:
         """The imported modules, by the names the call expressions use."""

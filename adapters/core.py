@@ -14,6 +14,7 @@ the reproducer, so the two cannot drift apart.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -43,7 +44,8 @@ class Case:
     @property
     def target_kind(self) -> str:
         """"indices" for integer targets (class indices), "probabilities" otherwise."""
-        return "indices" if np.asarray(self.inputs["target"]).dtype.kind in "iu" else "probabilities"
+        integer = np.asarray(self.inputs["target"]).dtype.kind in "iu"
+        return "indices" if integer else "probabilities"
 
     def with_inputs(self, **arrays) -> Case:
         return dataclasses.replace(self, inputs={**self.inputs, **arrays})
@@ -53,12 +55,22 @@ class Case:
 class Binding:
     """One public API of one library, as a user calls it.
 
-    ``expression`` is Python source with placeholders: ``{options}`` expands to the rendered
-    keyword arguments (each starting with ", "); array operands are referred to by name
-    (``input``, ``target``, ``weight``...). ``options`` maps each oracle keyword the API offers
-    to its rendering, a format string over the option's value (``"ignore_index={}"``); array
-    options render their name (``"weight=weight"``). ``reductions`` maps an oracle reduction to
-    the library's literal; a reduction missing from it is not offered.
+    ``expression`` is Python source; operands are referred to by name (``input``, ``target``,
+    ``weight``...) and these placeholders are filled in per case:
+
+    - ``{options}``: the rendered keyword options, each starting with ", ";
+    - ``{call_options}``: the same for the options named in ``call_options`` (Keras passes
+      ``sample_weight`` to the loss object's call, the rest to its constructor);
+    - ``{reduction}``: the library's literal for the case's reduction (``'mean'``);
+    - ``{dtype}``: the case's dtype as a string literal.
+
+    ``options`` maps each oracle keyword the API offers to its rendering, a format string over
+    the option's value (``"ignore_index={}"``); array options render their name
+    (``"weight=weight"``). ``operand_options`` are options written by replacing an operand
+    (optax smooths labels by passing ``optax.smooth_labels(target, 0.1)`` as the labels).
+    ``reductions`` maps an oracle reduction to the library's literal when the expression has
+    ``{reduction}``, else to a function the call is wrapped in (``"jnp.mean"``; "" for none);
+    a reduction missing from it is not offered.
     """
 
     api: str
@@ -66,6 +78,9 @@ class Binding:
     loss: str
     expression: str
     options: Mapping[str, str] = field(default_factory=dict)
+    operand_options: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    call_options: tuple[str, ...] = ()
+    required: tuple[str, ...] = ()  # array options the API cannot be called without
     reductions: Mapping[str, str] = field(default_factory=dict)
     dtypes: tuple[str, ...] = DTYPES
     targets: tuple[str, ...] = ("probabilities",)  # "indices" and/or "probabilities"
@@ -77,6 +92,9 @@ class Binding:
     #: findings, explained by the conformance suite's deviation registry.
     fixed_options: Mapping[str, object] = field(default_factory=dict)
     notes: str = ""
+
+    def offers(self, option: str) -> bool:
+        return option in self.options or option in self.operand_options
 
     def supports(self, case: Case, check: str = "value", wrt: str = "input") -> str | None:
         """None if the API can express ``case``; otherwise the reason it cannot."""
@@ -95,27 +113,43 @@ class Binding:
         for name in (*case.options, *case.inputs):
             if name in ("input", "target", "reduction"):
                 continue
-            if name not in self.options and not _is_default(name, case):
+            if not self.offers(name) and not _is_default(name, case):
                 return f"option {name} not offered"
+        for name in self.required:
+            if name not in case.inputs:
+                return f"option {name} is required"
         if check == "gradient" and wrt not in self.gradients:
             return f"no gradient with respect to {wrt}"
         return None
 
     def call_source(self, case: Case) -> str:
         """The library call for ``case`` as Python source (operands referred to by name)."""
-        rendered = []
+        at_constructor, at_call = [], []
         for name, template in self.options.items():
             if name in ARRAY_OPTIONS:
-                if name in case.inputs:
-                    rendered.append(template)
+                if name not in case.inputs:
+                    continue
+                rendered = template
             elif name in case.options and not _is_default(name, case):
-                rendered.append(template.format(repr(case.options[name])))
-        reduction = case.options.get("reduction", "mean")
-        if "{reduction}" in self.expression:
-            return self.expression.format(
-                options="".join(", " + r for r in rendered), reduction=self.reductions[reduction]
-            )
-        return self.expression.format(options="".join(", " + r for r in rendered))
+                rendered = template.format(repr(case.options[name]))
+            else:
+                continue
+            (at_call if name in self.call_options else at_constructor).append(rendered)
+        reduction = self.reductions[case.options.get("reduction", "mean")]
+        source = self.expression.format(
+            options="".join(", " + r for r in at_constructor),
+            call_options="".join(", " + r for r in at_call),
+            reduction=reduction,
+            dtype=repr(case.dtype),
+        )
+        for name, (operand, template) in self.operand_options.items():
+            if name in case.options and not _is_default(name, case):
+                replacement = template.format(repr(case.options[name]))
+                source = re.sub(rf"\b{operand}\b", lambda _, text=replacement: text, source,
+                                count=1)
+        if "{reduction}" not in self.expression and reduction:
+            source = f"{reduction}({source})"
+        return source
 
 
 _DEFAULTS = {"label_smoothing": 0.0, "ignore_index": None}

@@ -41,7 +41,7 @@ def _ranked(a: np.ndarray, rank: int, class_axis: int | None) -> np.ndarray:
     extra = (1,) * (rank - 2)
     if class_axis == 1:  # (N, C) -> (N, C, 1, ...)
         return a.reshape(a.shape + extra)
-    return a.reshape((a.shape[0],) + extra + (a.shape[1],))  # classes stay last
+    return a.reshape((a.shape[0], *extra, a.shape[1]))  # classes stay last
 
 
 def regular_case(loss: str, *, rank: int = 2, target_kind: str = "probabilities",

@@ -12,62 +12,20 @@ the highest matmul precision; the reproducers set the same through environment v
 
 from __future__ import annotations
 
-import dataclasses
 import importlib
-import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
 
 from adapters.base import Adapter, literal
-from adapters.core import Binding, Case, _is_default
+from adapters.core import Binding
 
 # optax returns per-example losses; "sum" and "mean" are the jnp reductions users wrap around
-# the call. "none" leaves the call in (redundant) parentheses: the protocol inserts the
-# reduction as a literal in front of the expression.
+# the call.
 _REDUCTIONS = {"none": "", "sum": "jnp.sum", "mean": "jnp.mean"}
 _ALL_RANKS = (0, 1, 2, 3, 4)
 _AXIS1_RANKS = (2, 3, 4)  # (N, C), (N, C, d1), (N, C, d1, d2) with axis=1
 _LAST_AXIS_RANKS = (1, 2)  # (C,), (N, C): the oracle's class axis is the last one
-
-
-@dataclass(frozen=True)
-class OperandBinding(Binding):
-    """A binding whose option is written by rewriting an operand, not as a keyword.
-
-    Users smooth labels by passing ``optax.smooth_labels(labels, alpha)`` in place of the labels;
-    the protocol's option renderings only append keywords, so ``operand_options`` maps an oracle
-    keyword to (operand, source replacing that operand in the call), e.g. ``label_smoothing`` ->
-    ``("target", "optax.smooth_labels(target, {}, axis=1)")``. Options left at their default
-    leave the operand alone. (A stand-in until ``Binding`` offers this itself.)
-    """
-
-    operand_options: Mapping[str, tuple[str, str]] = field(default_factory=dict)
-
-    def __post_init__(self):
-        # ``supports`` accepts only keywords listed in ``options``; they render nothing there
-        offered = {**self.options, **dict.fromkeys(self.operand_options, "")}
-        object.__setattr__(self, "options", offered)
-
-    def call_source(self, case: Case) -> str:
-        plain = Binding(**{f.name: getattr(self, f.name) for f in dataclasses.fields(Binding)})
-        plain = dataclasses.replace(plain, options={
-            name: template for name, template in self.options.items()
-            if name not in self.operand_options})
-        source = plain.call_source(case)
-        for name, (operand, template) in self.operand_options.items():
-            if name in case.options and not _is_default(name, case):
-                replacement = template.format(repr(case.options[name]))
-                source = re.sub(rf"\b{operand}\b", lambda _, text=replacement: text, source,
-                                count=1)
-        return source
-
-
-def _reduced(call: str) -> str:
-    """The expression template of ``call`` under the declared jnp reductions."""
-    return "{reduction}(" + call + ")"
 
 
 _SMOOTHING_NOTE = ("label_smoothing is optax.smooth_labels(labels, alpha) passed as the labels: "
@@ -79,14 +37,14 @@ BINDINGS = (
     Binding(
         api="optax.sigmoid_binary_cross_entropy", library="optax",
         loss="binary_cross_entropy_with_logits",
-        expression=_reduced("optax.sigmoid_binary_cross_entropy(input, target{options})"),
+        expression="optax.sigmoid_binary_cross_entropy(input, target{options})",
         reductions=_REDUCTIONS, ranks=_ALL_RANKS, gradients=("input", "target"),
         notes="-labels * log_sigmoid(logits) - (1 - labels) * log_sigmoid(-logits), element-wise. "
               + _REDUCTION_NOTE,
     ),
-    OperandBinding(
+    Binding(
         api="optax.softmax_cross_entropy", library="optax", loss="cross_entropy",
-        expression=_reduced("optax.softmax_cross_entropy(input, target{options}, axis=1)"),
+        expression="optax.softmax_cross_entropy(input, target{options}, axis=1)",
         operand_options={"label_smoothing": ("target", "optax.smooth_labels(target, {}, axis=1)")},
         reductions=_REDUCTIONS, targets=("probabilities",), ranks=_AXIS1_RANKS,
         gradients=("input", "target"),
@@ -97,17 +55,17 @@ BINDINGS = (
     Binding(
         api="optax.softmax_cross_entropy_with_integer_labels", library="optax",
         loss="cross_entropy",
-        expression=_reduced(
-            "optax.softmax_cross_entropy_with_integer_labels(input, target{options}, axis=1)"),
+        expression=("optax.softmax_cross_entropy_with_integer_labels(input, target{options}, "
+                    "axis=1)"),
         reductions=_REDUCTIONS, targets=("indices",), ranks=_AXIS1_RANKS, gradients=("input",),
         notes="logsumexp(logits) - logits[label]. Its where= argument drops samples (loss 0), "
               "the oracle's ignore_index for reductions none and sum, but jnp.mean of the result "
               "still divides by every sample, so ignore_index is not declared. "
               + _REDUCTION_NOTE,
     ),
-    OperandBinding(
+    Binding(
         api="optax.safe_softmax_cross_entropy", library="optax", loss="cross_entropy",
-        expression=_reduced("optax.safe_softmax_cross_entropy(input, target{options})"),
+        expression="optax.safe_softmax_cross_entropy(input, target{options})",
         operand_options={"label_smoothing": ("target", "optax.smooth_labels(target, {})")},
         reductions=_REDUCTIONS, targets=("probabilities",), ranks=_LAST_AXIS_RANKS,
         gradients=("input", "target"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 from adapters.base import Adapter, literal
@@ -48,7 +50,7 @@ BINDINGS = (
 
 class TorchAdapter(Adapter):
     library = "torch"
-    modules = {"torch": "torch"}
+    modules: ClassVar[dict[str, str]] = {"torch": "torch"}
     bindings = BINDINGS
 
     def configure(self, namespace):

@@ -9,9 +9,9 @@ Keyword names follow PyTorch, and so does their meaning. Library conventions tha
 clamp at -100, the value of an empty mean) are extra keyword-only options, off by default.
 """
 
-from reference.errors import OracleInputError
 from reference.binary import binary_cross_entropy, binary_cross_entropy_with_logits
 from reference.categorical import categorical_cross_entropy, cross_entropy, nll_loss
+from reference.errors import OracleInputError
 from reference.gradients import LOSSES, grad, value_and_grad
 
 __all__ = [

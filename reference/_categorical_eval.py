@@ -40,7 +40,7 @@ class _ClassLayout:
 
     def unrows(self, g: np.ndarray) -> np.ndarray:
         """Inverse of ``rows`` for a gradient."""
-        moved_shape = self.sample_shape + (self.n_classes,)
+        moved_shape = (*self.sample_shape, self.n_classes)
         return np.ascontiguousarray(np.moveaxis(g.reshape(moved_shape), -1, self.axis))
 
 
@@ -222,7 +222,7 @@ def _distribution_block(stats, a, exact, coeff, wrt, e, W):
                                     2.0**-9)
         g[rows] = np.where(lost[rows], g_x, g[rows])
         if a.shape[1] <= _EXACT_ROW_LIMIT:
-            for r, row in zip(rows, lost_x & lost[rows]):
+            for r, row in zip(rows, lost_x & lost[rows], strict=True):
                 cols = np.flatnonzero(row)
                 if cols.size:
                     g[r, cols] = _refine.softmax_cross_entropy_grad(stats.z[r], exact(r), cols)
@@ -350,22 +350,22 @@ def _renormalized_grad_exact(p, t, e, off, bounds):
     S = sum(P)
     if S == 0:
         return np.full(C, LD(np.nan))
-    E, O = Fraction(e), _refine._fraction(off)
+    E, offset = Fraction(e), _refine._fraction(off)
     q = [(1 - E) * Fraction(v) + E / C for v in t]
     p1 = [v / S for v in P]
     lo, hi = (None, None) if bounds is None else (_refine._fraction(b) for b in bounds)
     G = []
-    for qj, pj in zip(q, p1):
+    for qj, pj in zip(q, p1, strict=True):
         if lo is not None and not lo <= pj <= hi:
             G.append(Fraction(0))
         elif qj == 0:
             G.append(Fraction(0))
         else:
             clipped = pj if lo is None else min(max(pj, lo), hi)
-            if clipped + O == 0:
+            if clipped + offset == 0:
                 return np.array([LD(-np.inf) if g else LD(0) for g in q], dtype=LD)
-            G.append(-qj / (clipped + O))
-    inner = sum(g * pj for g, pj in zip(G, p1))
+            G.append(-qj / (clipped + offset))
+    inner = sum(g * pj for g, pj in zip(G, p1, strict=True))
     return np.array([_refine._ld((g - inner) / S) for g in G], dtype=LD)
 
 

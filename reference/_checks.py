@@ -144,5 +144,7 @@ def is_class_index_target(target) -> bool:
             "target: boolean dtype is ambiguous; pass integer class indices or float probabilities"
         )
     if kind not in "iuf":
-        raise OracleInputError(f"target: expected integers or floats, got dtype {np.asarray(target).dtype}")
+        raise OracleInputError(
+            f"target: expected integers or floats, got dtype {np.asarray(target).dtype}"
+        )
     return kind in "iu"

@@ -61,7 +61,7 @@ def bce_numerator(p, y, e: float, off: float) -> np.ndarray:
     """``p + o - y_s (1 + 2o)``, exactly (it is rational in the inputs)."""
     e, off = Fraction(e), Fraction(off)
     out = []
-    for pi, yi in zip(np.ravel(p), np.ravel(y)):
+    for pi, yi in zip(np.ravel(p), np.ravel(y), strict=True):
         ys, _ = _smoothed(_fraction(yi), e)
         out.append(_ld(_fraction(pi) + off - ys * (1 + 2 * off)))
     return np.array(out, dtype=LD)
@@ -80,7 +80,7 @@ def bce_logits_grad_input(x, y, e: float, pw) -> np.ndarray:
     out = []
     with mpmath.workdps(_DPS):
         e = _mpf(e)
-        for xi, yi, wi in zip(np.ravel(x), np.ravel(y), np.ravel(pw)):
+        for xi, yi, wi in zip(np.ravel(x), np.ravel(y), np.ravel(pw), strict=True):
             xi = _mpf(xi)
             ys, yc = _smoothed(_mpf(yi), e)
             out.append(_ld(yc * _sigmoid(xi) - _mpf(wi) * ys * _sigmoid(-xi)))
@@ -91,7 +91,7 @@ def bce_logits_softplus_difference(x, pw) -> np.ndarray:
     """``pw softplus(-x) - softplus(x)``."""
     out = []
     with mpmath.workdps(_DPS):
-        for xi, wi in zip(np.ravel(x), np.ravel(pw)):
+        for xi, wi in zip(np.ravel(x), np.ravel(pw), strict=True):
             xi = _mpf(xi)
             out.append(_ld(_mpf(wi) * _softplus(-xi) - _softplus(xi)))
     return np.array(out, dtype=LD)

@@ -13,9 +13,8 @@ import math
 import numpy as np
 
 from reference import _checks as check
-from reference import _refine
+from reference import _reduction, _refine
 from reference._extended import LD, ld, mul0, sigmoid, softplus, to_float64
-from reference import _reduction
 
 # An element whose result is smaller than 2**-8 times its largest term lost more than 8 bits to
 # cancellation: longdouble (11 spare bits) no longer guarantees it, so it is recomputed exactly.

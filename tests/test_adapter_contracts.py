@@ -92,7 +92,8 @@ def _works(binding: Binding, case: Case, observation: Observation) -> tuple[bool
     observed = observation.value if wrt is None else observation.gradient
     if _agrees(observed, expected, case.dtype):
         return True, "agrees with the oracle"
-    return False, f"returned {np.asarray(observed).tolist()}, oracle {np.asarray(expected).tolist()}"
+    return False, (f"returned {np.asarray(observed).tolist()}, "
+                   f"oracle {np.asarray(expected).tolist()}")
 
 
 def _check(adapter, binding: Binding, case: Case, declared: bool, what: str,

@@ -8,8 +8,8 @@ import pytest
 from adapters.core import Case
 from adapters.guard import IsolatedAdapter
 
-CASE = Case("binary_cross_entropy", {"input": np.array([0.25, 0.5]), "target": np.array([0.0, 1.0])},
-            {"reduction": "sum"})
+CASE = Case("binary_cross_entropy",
+            {"input": np.array([0.25, 0.5]), "target": np.array([0.0, 1.0])}, {"reduction": "sum"})
 
 
 @pytest.fixture(scope="module")
