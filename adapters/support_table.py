@@ -23,7 +23,7 @@ def table() -> str:
     for name in ADAPTERS:
         for b in load_adapter(name).bindings:
             targets = "probabilities" if b.loss.startswith("binary") else ", ".join(b.targets)
-            options = ", ".join(sorted(b.options)) or "-"
+            options = ", ".join(sorted({*b.options, *b.operand_options})) or "-"
             fixed = ", ".join(f"{k}={v!r}" for k, v in b.fixed_options.items())
             if fixed:
                 options += f" (always {fixed})"
