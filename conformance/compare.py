@@ -1,0 +1,119 @@
+"""Judge one observation against the oracle: its outcome and its error against the bound."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+import reference
+from adapters.core import Binding, Case, Observation
+from conformance import tolerance
+
+_MAX_FINITE = {"float16": 65504.0, "bfloat16": 3.3895313892515355e38,
+               "float32": 3.4028234663852886e38, "float64": np.finfo(np.float64).max}
+
+
+@dataclass
+class Verdict:
+    outcome: str  # match, deviates, nonfinite, raises, accepts_invalid, crash, timeout
+    expected: object  # float64 array, or "invalid" when the oracle rejects the inputs
+    observed: object  # float64 array, or {"error": type, "message": text}
+    error: dict | None = None  # abs, rel, ulp, bound, bound_ratio, index (finite comparisons)
+
+
+def oracle_kwargs(binding: Binding, case: Case, fed: dict, extra: dict | None = None) -> dict:
+    """The oracle's keywords for ``case`` as the library saw it (its fed, rounded inputs)."""
+    arrays = {name: fed.get(name, value) for name, value in case.inputs.items()}
+    return {**arrays, **case.options, **binding.fixed_options, **(extra or {})}
+
+
+def expected(binding: Binding, case: Case, fed: dict, check: str, wrt: str | None,
+             extra: dict | None = None):
+    kwargs = oracle_kwargs(binding, case, fed, extra)
+    try:
+        if check == "value":
+            return np.asarray(getattr(reference, case.loss)(**kwargs), dtype=np.float64), kwargs
+        return np.asarray(reference.grad(case.loss, wrt=wrt, **kwargs), dtype=np.float64), kwargs
+    except reference.OracleInputError:
+        return "invalid", kwargs
+
+
+def judge(binding: Binding, case: Case, observation: Observation, check: str = "value",
+          extra: dict | None = None) -> Verdict:
+    """Compare ``observation`` with the oracle (with ``extra`` oracle keywords, if given)."""
+    wrt = observation.wrt
+    exp, kwargs = expected(binding, case, observation.fed, check, wrt, extra)
+    if observation.error is not None:
+        kind, message = observation.error
+        observed = {"error": kind, "message": message}
+        if kind in ("Timeout", "Crash"):
+            return Verdict(kind.lower(), exp, observed)
+        return Verdict("match" if isinstance(exp, str) else "raises", exp, observed)
+    obs = observation.value if check == "value" else observation.gradient
+    obs = np.asarray(obs, dtype=np.float64)
+    if isinstance(exp, str):
+        return Verdict("accepts_invalid", exp, obs)
+    if obs.shape != exp.shape:
+        err = {"abs": np.inf, "rel": np.inf, "ulp": np.inf, "bound": 0.0,
+               "bound_ratio": np.inf, "index": None}
+        return Verdict("deviates", exp, obs, err)
+    return _compare_numbers(exp, obs, case, kwargs, check, wrt)
+
+
+def _in_dtype(values: np.ndarray, dtype: str) -> np.ndarray:
+    """The expected value as the dtype can hold it: beyond its largest finite value, inf."""
+    limit = _MAX_FINITE[dtype]
+    return np.where(np.abs(values) > limit, np.sign(values) * np.inf, values)
+
+
+def _compare_numbers(exp, obs, case, kwargs, check, wrt) -> Verdict:
+    dtype = case.dtype
+    target = _in_dtype(exp, dtype)
+    same_special = (np.isnan(target) & np.isnan(obs)) | (np.isinf(target) & (target == obs))
+    finite = np.isfinite(target) & np.isfinite(obs)
+    if not np.all(same_special | finite):
+        return Verdict("nonfinite", exp, obs, _nonfinite_error(target, obs, same_special | finite))
+    if check == "value":
+        bound_abs = tolerance.value_bound(case.loss, kwargs, exp, dtype)
+    else:
+        bound_abs = tolerance.gradient_bound(case.loss, kwargs, wrt, dtype)
+    bound_abs = np.broadcast_to(np.asarray(bound_abs, dtype=np.float64), exp.shape)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        err = np.where(finite, np.abs(obs - target), 0.0)
+        unit = tolerance.ulp(target, dtype)
+        ulps = err / unit
+        bound_ulps = bound_abs / unit + 1.0  # one more ulp: the final rounding to the dtype
+        ratio = ulps / bound_ulps
+        rel = np.where(target != 0, err / np.abs(target), np.where(err > 0, np.inf, 0.0))
+    worst = np.unravel_index(int(np.argmax(ratio)), ratio.shape) if ratio.size else ()
+    error = {
+        "abs": float(np.max(err, initial=0.0)),
+        "rel": float(np.max(rel, initial=0.0)),
+        "ulp": float(ulps[worst]) if ratio.size else 0.0,
+        "bound": float(bound_ulps[worst]) if ratio.size else 1.0,
+        "bound_ratio": float(ratio[worst]) if ratio.size else 0.0,
+        "index": [int(i) for i in worst] if ratio.size else None,
+    }
+    return Verdict("match" if error["bound_ratio"] <= 1.0 else "deviates", exp, obs, error)
+
+
+def _nonfinite_error(target, obs, agree) -> dict:
+    index = np.unravel_index(int(np.argmin(agree)), agree.shape) if agree.size else ()
+    return {"abs": np.inf if not np.isnan(obs[index]) else np.nan, "rel": np.inf,
+            "ulp": np.inf, "bound": 1.0, "bound_ratio": np.inf,
+            "index": [int(i) for i in index] if agree.size else None}
+
+
+def ulp_errors(verdict: Verdict, dtype: str) -> np.ndarray:
+    """Every compared element's error in ulps (for the histogram); NaN where non-finite."""
+    if verdict.error is None or isinstance(verdict.expected, str):
+        return np.array([])
+    exp, obs = _in_dtype(np.asarray(verdict.expected), dtype), np.asarray(verdict.observed)
+    if exp.shape != obs.shape:
+        return np.array([np.nan])
+    with np.errstate(invalid="ignore", over="ignore"):
+        return np.where(np.isfinite(exp) & np.isfinite(obs),
+                        np.abs(obs - exp) / tolerance.ulp(exp, dtype),
+                        np.where((exp == obs) | (np.isnan(exp) & np.isnan(obs)), 0.0, np.nan)
+                        ).ravel()

@@ -1,0 +1,174 @@
+"""The error model: how far from the exact value a correct implementation may land.
+
+Everything is in units of the tested dtype's unit roundoff u (2**-11 float16, 2**-8 bfloat16,
+2**-24 float32, 2**-53 float64) and scaled by the case's conditioning, never a blanket atol.
+
+A backward-stable evaluation returns the exact result of inputs perturbed by a few u, plus a few
+roundings of the result. So for a loss value L of float inputs x_j:
+
+    |L_computed - L|  <=  u * ( K_INPUT * sum_j |dL/dx_j * x_j|  +  K_SUM(n) * sum_i |L_i| )
+
+The first term is the conditioning (read off the oracle's own gradient: a loss of large logits
+is as uncertain as its logits); the second covers the summation of n per-sample losses
+L_i, with K_SUM(n) = 2 + log2(n) (pairwise summation). Gradients are bounded element-wise
+by the analytic scale of each loss's gradient formula (see ``gradient_scale``), times
+K_GRADIENT. Bounds are then expressed in ulps of the dtype at the expected value, plus one ulp
+for the final rounding to the dtype.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+import reference
+
+UNIT_ROUNDOFF = {"float16": 2.0**-11, "bfloat16": 2.0**-8, "float32": 2.0**-24,
+                 "float64": 2.0**-53}
+#: mantissa bits (with the implicit one) and smallest normal exponent of each dtype
+_BITS = {"float16": (11, -14), "bfloat16": (8, -126), "float32": (24, -126),
+         "float64": (53, -1022)}
+
+K_INPUT = 4.0
+K_GRADIENT = 8.0
+
+
+def k_sum(n: int) -> float:
+    return 2.0 + math.log2(max(n, 1))
+
+
+def ulp(value: np.ndarray, dtype: str) -> np.ndarray:
+    """The dtype's ulp at |value| (its spacing there; subnormal spacing below the normals)."""
+    bits, emin = _BITS[dtype]
+    v = np.abs(np.asarray(value, dtype=np.float64))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        e = np.floor(np.log2(np.where(v > 0, v, 1.0)))
+    e = np.maximum(np.where(np.isfinite(e), e, emin), emin)
+    return np.exp2(e - (bits - 1))
+
+
+def _float_operands(case_inputs: dict) -> list[str]:
+    return [name for name in ("input", "target")
+            if name in case_inputs and np.asarray(case_inputs[name]).dtype.kind == "f"]
+
+
+def value_bound(loss: str, kwargs: dict, expected: np.ndarray, dtype: str) -> np.ndarray:
+    """Allowed absolute error of each element of the expected value (reduced: a scalar)."""
+    u = UNIT_ROUNDOFF[dtype]
+    reduction = kwargs.get("reduction", "mean")
+    per_sample = np.abs(np.asarray(
+        getattr(reference, loss)(**{**kwargs, "reduction": "none"}), dtype=np.float64))
+    conditioning = 0.0 if reduction != "none" else np.zeros(per_sample.shape)
+    for name in _float_operands(kwargs):
+        g = reference.grad(loss, wrt=name, **{**kwargs, "reduction": "none"})
+        x = np.asarray(kwargs[name], dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            contribution = np.nan_to_num(np.abs(g * x), nan=0.0, posinf=np.inf)
+        if reduction == "none":
+            conditioning = conditioning + _to_sample_shape(contribution, per_sample.shape)
+        else:
+            conditioning = conditioning + np.sum(contribution) * _mean_scale(
+                reduction, expected, per_sample)
+    if reduction == "none":
+        return u * (K_INPUT * conditioning + k_sum(1) * per_sample)
+    n = max(per_sample.size, 1)
+    return u * (K_INPUT * conditioning
+                + k_sum(n) * np.sum(np.nan_to_num(per_sample, nan=0.0))
+                * _mean_scale(reduction, expected, per_sample))
+
+
+def _mean_scale(reduction: str, expected, per_sample) -> float:
+    """The factor a mean applies to sums: |expected| / sum|L_i| (1 for sums)."""
+    if reduction == "sum":
+        return 1.0
+    total = float(np.sum(np.nan_to_num(per_sample, nan=0.0)))
+    e = abs(float(np.asarray(expected)))
+    return e / total if total > 0 and math.isfinite(e) else 1.0
+
+
+def _to_sample_shape(contribution: np.ndarray, shape: tuple) -> np.ndarray:
+    """Sum an input-shaped array over the class axis to the per-sample shape."""
+    if contribution.shape == shape:
+        return contribution
+    for axis in range(contribution.ndim):
+        reduced = contribution.sum(axis=axis)
+        if reduced.shape == shape:
+            return reduced
+    return np.full(shape, contribution.sum())
+
+
+def gradient_scale(loss: str, kwargs: dict, wrt: str) -> np.ndarray:
+    """Element-wise magnitude of the terms a gradient formula adds, before they cancel.
+
+    A gradient such as ``sigmoid(x) - y`` or ``p A - a`` can be far smaller than its terms,
+    and a correct float evaluation errs by u times the terms, not times the result:
+
+    - binary losses: the two terms are the gradients with every target 0 and every target 1
+      (one term each), read off the oracle;
+    - softmax cross-entropy: ``sw A p`` and ``sw a`` with ``a_k = weight_k * q_k`` (q the
+      smoothed target), divided by the mean's divisor;
+    - everything else (nll_loss: exact; probabilities: one term per element): |gradient|.
+
+    Logits also carry the rounding of ``z - max(z)``: a factor ``1 + |z| + max|z|``.
+    """
+    g = np.abs(np.asarray(reference.grad(loss, wrt=wrt, **kwargs), dtype=np.float64))
+    x = np.asarray(kwargs["input"], dtype=np.float64)
+    if wrt == "input" and loss in ("binary_cross_entropy", "binary_cross_entropy_with_logits"):
+        target = np.asarray(kwargs["target"], dtype=np.float64)
+        terms = sum(np.abs(reference.grad(loss, wrt="input",
+                                          **{**kwargs, "target": np.full_like(target, t)}))
+                    for t in (0.0, 1.0))
+        scale = np.maximum(g, terms)
+    elif wrt == "input" and loss == "cross_entropy":
+        scale = np.maximum(g, _softmax_terms(kwargs))
+    else:
+        scale = g
+    if loss in ("cross_entropy", "binary_cross_entropy_with_logits"):
+        finite = np.abs(np.where(np.isfinite(x), x, 0.0))
+        scale = scale * (1.0 + finite + np.max(finite, initial=0.0))
+    return np.nan_to_num(scale, nan=0.0)
+
+
+def _softmax_terms(kwargs: dict) -> np.ndarray:
+    """|sw A p| + |sw a| of cross_entropy's gradient, in the input's shape (see above)."""
+    z = np.asarray(kwargs["input"], dtype=np.float64)
+    axis = 1 if z.ndim > 1 else 0
+    C = z.shape[axis]
+    with np.errstate(invalid="ignore", over="ignore"):
+        e = np.exp(z - np.max(z, axis=axis, keepdims=True))
+        p = np.nan_to_num(e / np.sum(e, axis=axis, keepdims=True), nan=1.0)
+    target = np.asarray(kwargs["target"])
+    if target.dtype.kind in "iu":
+        ignore = kwargs.get("ignore_index")
+        active = np.ones(target.shape, bool) if ignore is None else target != ignore
+        q = np.moveaxis(np.eye(C)[np.where(active, target, 0)] * active[..., None], -1, axis)
+    else:
+        q = target.astype(np.float64)
+    e_s = float(kwargs.get("label_smoothing", 0.0))
+    q = (1 - e_s) * q + e_s / C
+    weight = kwargs.get("weight")
+    shape = [1] * z.ndim
+    shape[axis] = C
+    w = np.ones(shape) if weight is None else np.asarray(weight, float).reshape(shape)
+    a = w * q
+    A = np.sum(a, axis=axis, keepdims=True)
+    sw = kwargs.get("sample_weight")
+    sw = 1.0 if sw is None else np.expand_dims(np.asarray(sw, float), axis)
+    terms = np.abs(sw) * (A * p + a)
+    if kwargs.get("reduction", "mean") in ("mean", "sum_over_batch_size"):
+        terms = terms / _divisor(kwargs)
+    return terms
+
+
+def _divisor(kwargs: dict) -> float:
+    """The mean's divisor, as the oracle's sum over its mean (1 when that is undefined)."""
+    loss_sum = float(reference.cross_entropy(**{**kwargs, "reduction": "sum"}))
+    loss_mean = float(reference.cross_entropy(**kwargs))
+    ratio = loss_sum / loss_mean if loss_mean not in (0.0,) else math.nan
+    return ratio if math.isfinite(ratio) and ratio > 0 else 1.0
+
+
+def gradient_bound(loss: str, kwargs: dict, wrt: str, dtype: str) -> np.ndarray:
+    """Allowed absolute error of each gradient element."""
+    return UNIT_ROUNDOFF[dtype] * K_GRADIENT * gradient_scale(loss, kwargs, wrt)
