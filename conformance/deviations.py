@@ -1,0 +1,170 @@
+"""The deviation registry: every known, explained difference of a library, as data.
+
+One TOML file per backend in ``conformance/deviations/`` (version-controlled). Each entry::
+
+    [[deviation]]
+    id = "torch-bce-log-clamp"
+    apis = ["torch.nn.functional.binary_cross_entropy", "torch.nn.BCELoss"]
+    kind = "documented-semantics"   # or precision, bug, out-of-contract, unsupported
+    reason = "torch clamps each log at -100, so a certain-wrong prediction costs 100."
+    link = "https://pytorch.org/docs/stable/generated/torch.nn.BCELoss.html"
+    match = { check = "value", predicate = "probability_at_certain_wrong" }
+    actual = { oracle = { log_clamp = -100.0 } }
+
+``match`` narrows the cases (all keys optional): ``check``, ``wrt``, ``category``, ``dtype``,
+``outcome``, ``loss``, ``case`` (a name glob), ``options`` (a subset the case's options must
+equal) and ``predicate`` (a name in ``conformance.predicates``); a list means any of.
+``actual`` states what the library really does, and is itself asserted: the finding is
+explained only if the observation satisfies it:
+
+- ``oracle = {...}``: the oracle with these extra keywords agrees within the bound;
+- ``value = "nan"`` / ``"inf"`` / a number: every element of the result is that;
+- ``raises = "TypeName"``: the library raised an exception of that (qualified) type name;
+- ``within = R``: a precision entry; the error is at most R times the bound.
+
+Entries that explain no finding in a run are reported as stale.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import math
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from conformance import predicates
+
+DIRECTORY = Path(__file__).with_name("deviations")
+KINDS = ("documented-semantics", "precision", "bug", "out-of-contract", "unsupported")
+_MATCH_KEYS = {"check", "wrt", "category", "dtype", "outcome", "loss", "case", "options",
+               "predicate", "api"}
+_ACTUAL_KEYS = {"oracle", "value", "raises", "within"}
+
+
+class RegistryError(ValueError):
+    """A registry file that cannot be used: names the file, the entry and the problem."""
+
+
+@dataclass
+class Deviation:
+    id: str
+    apis: list[str]
+    kind: str
+    reason: str
+    link: str
+    match: dict = field(default_factory=dict)
+    actual: dict = field(default_factory=dict)
+    matches: int = 0
+
+    def applies_to(self, api: str, loss: str, case_name: str, category: str, check: str,
+                   wrt: str | None, dtype: str, outcome: str, options: dict, case) -> bool:
+        if not any(fnmatch.fnmatchcase(api, pattern) for pattern in self.apis):
+            return False
+        facts = {"check": check, "wrt": wrt, "category": category, "dtype": dtype,
+                 "outcome": outcome, "loss": loss}
+        for key, value in facts.items():
+            wanted = self.match.get(key)
+            if wanted is not None and value not in _as_list(wanted):
+                return False
+        if "case" in self.match and not any(
+                fnmatch.fnmatchcase(case_name, p) for p in _as_list(self.match["case"])):
+            return False
+        for key, value in self.match.get("options", {}).items():
+            if options.get(key) != value:
+                return False
+        return all(predicates.holds(name, case) for name in _as_list(self.match.get("predicate")))
+
+    def describe(self) -> dict:
+        return {"kind": self.kind, "apis": self.apis, "reason": self.reason, "link": self.link,
+                "actual": self.actual, "matches": self.matches}
+
+
+def _as_list(value) -> list:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+class DeviationRegistry:
+    def __init__(self, entries: list[Deviation]):
+        self.entries = entries
+
+    @classmethod
+    def load(cls, backend: str, directory: Path = DIRECTORY) -> DeviationRegistry:
+        path = directory / f"{backend}.toml"
+        if not path.exists():
+            return cls([])
+        try:
+            data = tomllib.loads(path.read_text())
+        except tomllib.TOMLDecodeError as exc:
+            raise RegistryError(f"{path}: not valid TOML: {exc}") from None
+        entries, seen = [], set()
+        for number, raw in enumerate(data.get("deviation", []), 1):
+            entries.append(_entry(path, number, raw, seen))
+        return cls(entries)
+
+    def explain(self, binding, case, case_name: str, category: str, check: str,
+                observation, verdict) -> Deviation | None:
+        """The first entry that matches this finding and whose ``actual`` claim holds."""
+        for entry in self.entries:
+            if entry.applies_to(binding.api, binding.loss, case_name, category, check,
+                                observation.wrt, case.dtype, verdict.outcome,
+                                dict(case.options), case) \
+                    and _actual_holds(entry.actual, binding, case, observation, verdict, check):
+                entry.matches += 1
+                return entry
+        return None
+
+    def stale(self) -> list[str]:
+        return [e.id for e in self.entries if e.matches == 0]
+
+
+def _entry(path: Path, number: int, raw: dict, seen: set) -> Deviation:
+    where = f"{path.name} entry {number} ({raw.get('id', 'no id')})"
+    missing = {"id", "apis", "kind", "reason", "link", "actual"} - set(raw)
+    if missing:
+        raise RegistryError(f"{where}: missing {', '.join(sorted(missing))}")
+    if raw["id"] in seen:
+        raise RegistryError(f"{where}: duplicate id")
+    seen.add(raw["id"])
+    if raw["kind"] not in KINDS:
+        raise RegistryError(f"{where}: kind {raw['kind']!r} is not one of {', '.join(KINDS)}")
+    unknown = set(raw.get("match", {})) - _MATCH_KEYS
+    if unknown:
+        raise RegistryError(f"{where}: unknown match keys {sorted(unknown)}")
+    actual = raw["actual"]
+    if len(set(actual) & _ACTUAL_KEYS) != 1 or set(actual) - _ACTUAL_KEYS:
+        raise RegistryError(f"{where}: actual must have exactly one of {sorted(_ACTUAL_KEYS)}")
+    for name in _as_list(raw.get("match", {}).get("predicate")):
+        if not predicates.exists(name):
+            raise RegistryError(f"{where}: unknown predicate {name!r}")
+    return Deviation(raw["id"], list(raw["apis"]), raw["kind"], raw["reason"], raw["link"],
+                     dict(raw.get("match", {})), dict(actual))
+
+
+def _actual_holds(actual: dict, binding, case, observation, verdict, check: str) -> bool:
+    from conformance.compare import judge
+
+    if "oracle" in actual:
+        return judge(binding, case, observation, check, extra=actual["oracle"]).outcome == "match"
+    if "raises" in actual:
+        return observation.error is not None and (
+            observation.error[0] == actual["raises"]
+            or observation.error[0].endswith("." + actual["raises"]))
+    if observation.error is not None:
+        return False
+    observed = np.asarray(observation.value if check == "value" else observation.gradient)
+    if "value" in actual:
+        wanted = actual["value"]
+        if wanted == "nan":
+            return bool(np.all(np.isnan(observed)))
+        wanted = float(wanted)
+        return bool(np.all(observed == wanted)) if math.isinf(wanted) else bool(
+            np.allclose(observed, wanted, rtol=0, atol=0))
+    if "within" in actual:
+        ratio = (verdict.error or {}).get("bound_ratio", math.inf)
+        return verdict.outcome == "deviates" and ratio <= float(actual["within"])
+    return False

@@ -1,0 +1,143 @@
+"""Named facts about a case, for deviation-registry matchers (``match.predicate``).
+
+Each predicate reads the case's oracle-layout arrays and options and says whether a property
+holds. Names say what is true of the inputs, never which library misbehaves on them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from adapters.core import Case
+
+_PREDICATES = {}
+
+
+def predicate(function):
+    _PREDICATES[function.__name__] = function
+    return function
+
+
+def exists(name: str) -> bool:
+    return name in _PREDICATES
+
+
+def holds(name: str, case: Case) -> bool:
+    return bool(_PREDICATES[name](case))
+
+
+def names() -> list[str]:
+    return sorted(_PREDICATES)
+
+
+def _input(case: Case) -> np.ndarray:
+    return np.asarray(case.inputs["input"], dtype=np.float64)
+
+
+def _target(case: Case) -> np.ndarray:
+    return np.asarray(case.inputs["target"])
+
+
+@predicate
+def empty_batch(case: Case) -> bool:
+    """The input holds no element."""
+    return _input(case).size == 0
+
+
+@predicate
+def nan_input(case: Case) -> bool:
+    return bool(np.isnan(_input(case)).any())
+
+
+@predicate
+def infinite_input(case: Case) -> bool:
+    return bool(np.isinf(_input(case)).any())
+
+
+@predicate
+def positive_infinite_input(case: Case) -> bool:
+    return bool((_input(case) == np.inf).any())
+
+
+@predicate
+def negative_infinite_input(case: Case) -> bool:
+    return bool((_input(case) == -np.inf).any())
+
+
+@predicate
+def probability_at_0_or_1(case: Case) -> bool:
+    """Some predicted probability is exactly 0 or 1."""
+    p = _input(case)
+    return bool(((p == 0) | (p == 1)).any())
+
+
+@predicate
+def certain_wrong_probability(case: Case) -> bool:
+    """A predicted probability of 0 where the target is positive, or 1 where it is below 1."""
+    p, y = _input(case), np.asarray(_target(case), dtype=np.float64)
+    if p.shape != y.shape:
+        return False
+    return bool((((p == 0) & (y > 0)) | ((p == 1) & (y < 1))).any())
+
+
+@predicate
+def tiny_probability(case: Case) -> bool:
+    """Some probability (or its complement) is below 1e-7, where clipping libraries clip."""
+    p = _input(case)
+    return bool((((p < 1e-7) | (1 - p < 1e-7)) & np.isfinite(p)).any())
+
+
+@predicate
+def large_logits(case: Case) -> bool:
+    """Some finite logit has magnitude 30 or more (exp overflows float16 at about 11)."""
+    x = _input(case)
+    return bool((np.abs(np.where(np.isfinite(x), x, 0)) >= 30).any())
+
+
+@predicate
+def label_smoothing(case: Case) -> bool:
+    return float(case.options.get("label_smoothing", 0.0)) != 0.0
+
+
+@predicate
+def class_index_out_of_range(case: Case) -> bool:
+    """A class index below 0 or at least C that is not the ignore_index."""
+    t = _target(case)
+    if t.dtype.kind not in "iu":
+        return False
+    x = _input(case)
+    classes = x.shape[1] if x.ndim > 1 else x.shape[0]
+    ignore = case.options.get("ignore_index")
+    bad = (t < 0) | (t >= classes)
+    if ignore is not None:
+        bad &= t != ignore
+    return bool(bad.any())
+
+
+@predicate
+def every_target_ignored(case: Case) -> bool:
+    t = _target(case)
+    ignore = case.options.get("ignore_index")
+    return t.dtype.kind in "iu" and ignore is not None and t.size > 0 and bool((t == ignore).all())
+
+
+@predicate
+def target_outside_unit_interval(case: Case) -> bool:
+    t = _target(case)
+    return t.dtype.kind == "f" and bool(((t < 0) | (t > 1)).any())
+
+
+@predicate
+def probability_outside_unit_interval(case: Case) -> bool:
+    p = _input(case)
+    return bool(((p < 0) | (p > 1)).any())
+
+
+@predicate
+def probabilities_not_summing_to_one(case: Case) -> bool:
+    """Some row of probabilities (class axis last or 1) sums away from 1 by more than 1e-6."""
+    p = _input(case)
+    if p.ndim < 1:
+        return False
+    sums = p.sum(axis=-1)
+    return bool((np.abs(sums - 1) > 1e-6).any())
