@@ -1,0 +1,681 @@
+"""An independent 50-digit twin of the oracle, used only to test it.
+
+The same five losses as ``reference`` (same names, signatures and keyword meanings, taken from the
+oracle's docstrings, never from its code) plus ``grad``, ``value_and_grad`` and ``evaluate``,
+computed one scalar at a time in mpmath:
+
+- every float64 input is converted exactly to an mpf;
+- the polynomial parts of a formula (label smoothing, ``1 - p``, ``p + log_offset``, the
+  numerators of gradients) are computed exactly, so an exact zero stays exactly zero;
+- exp, log, log1p and expm1 are evaluated at ``DPS = 50`` significant digits;
+- every subtraction of rounded quantities goes through ``_sum``, which notes a cancellation
+  that leaves fewer than 90 good bits; and every call is evaluated twice, at 50 and at 70 digits.
+  If a cancellation was noted, or the two evaluations differ by more than 2**-90 relative, the
+  precision is doubled until two consecutive evaluations agree with nothing noted. The result is
+  thus good to far more than the 17 digits of a float64, also where a value is tiny next to the
+  terms it came from (the case where two roundings could agree on a wrong zero).
+
+Values are returned unrounded: an mpf for a reduced loss, a NumPy object array of mpf for
+``reduction="none"`` and for gradients; NaN is ``mpf("nan")``. Input is not validated.
+
+Conventions (from the oracle's docstrings): ``0 * log 0 = 0``; ``0 * inf = 0`` for weights and
+coefficients; true limits at +-inf logits; NaN propagates to exactly the losses it touches; a
+mean whose divisor is zero has the value ``empty_mean`` and the gradient ``0 * empty_mean``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+
+import mpmath
+import numpy as np
+from mpmath import mpf
+
+DPS = 50  # the first, and usually the only needed, precision (decimal digits)
+_GOOD_BITS = 90  # a result must keep this many correct bits
+_NEGLIGIBLE = mpf(2) ** -1140  # an absolute error far below float64's smallest subnormal
+
+NAN, INF, ZERO, ONE = mpf("nan"), mpf("inf"), mpf(0), mpf(1)
+_INFINITIES = (INF._mpf_, (-INF)._mpf_)
+_cancellations = [0]  # cancellations noted in the current evaluation (see _sum)
+
+
+# --- scalar helpers ---------------------------------------------------------------------------
+
+
+def _mp(x) -> mpf:
+    """A float64 (or integer) as an mpf, exactly; an mpf stays as it is."""
+    return x if isinstance(x, mpf) else mpf(float(x))
+
+
+def _real_array(x) -> np.ndarray:
+    """``x`` as float64, or as it is if it is already an object array (of mpf: the meta-tests
+    differentiate the twin numerically at points that are not float64 numbers)."""
+    a = np.asarray(x)
+    return a if a.dtype == object else a.astype(np.float64)
+
+
+def _mp_array(x, shape=None) -> np.ndarray:
+    """``x`` as an object array of exact mpf, broadcast to ``shape`` if given."""
+    a = _real_array(x)
+    if shape is not None:
+        a = np.broadcast_to(a, shape)
+    out = np.empty(a.shape, dtype=object)
+    for index in np.ndindex(a.shape):
+        out[index] = _mp(a[index])
+    return out
+
+
+def _full(shape, value) -> np.ndarray:
+    out = np.empty(shape, dtype=object)
+    for index in np.ndindex(shape):
+        out[index] = value
+    return out
+
+
+def _exact_sum(*terms) -> mpf:
+    """Exact sum, for polynomials of float64 inputs only (their mantissas stay bounded)."""
+    total = ZERO
+    for t in terms:
+        total = mpmath.fadd(total, t, exact=True)
+    return total
+
+
+def _minus(x) -> mpf:
+    """``-x`` exactly (unary minus would round ``x`` to the working precision)."""
+    return mpmath.fneg(x, exact=True)
+
+
+def _zero_times_inf(a, b) -> bool:
+    # Direct tests of the mpf representation: these run for every element of every call.
+    return (not a and b._mpf_ in _INFINITIES) or (not b and a._mpf_ in _INFINITIES)
+
+
+def _exact_prod(a: mpf, b: mpf) -> mpf:
+    """Exact product, with ``0 * inf = 0``."""
+    return ZERO if _zero_times_inf(a, b) else mpmath.fmul(a, b, exact=True)
+
+
+def _times(a, b) -> mpf:
+    """Rounded product with ``0 * inf = 0`` (a zero weight or coefficient cancels an infinite
+    loss); NaN still propagates."""
+    return ZERO if _zero_times_inf(a, b) else a * b
+
+
+def _sum(terms) -> mpf:
+    """The sum of rounded terms, rounded once. Where the terms cancel so far that fewer than
+    ``_GOOD_BITS`` correct bits of the sum remain (and the error is not negligible at float64's
+    scale), the cancellation is noted: ``_converged`` then retries with more digits."""
+    terms = list(terms)
+    total = mpmath.fsum(terms) if terms else ZERO
+    if not mpmath.isfinite(total):
+        return total
+    largest = max(abs(t) for t in terms) if terms else ZERO
+    error = largest * len(terms) * mpmath.ldexp(1, 4 - mpmath.mp.prec)
+    if error > abs(total) * mpmath.ldexp(1, -_GOOD_BITS) and error > _NEGLIGIBLE:
+        _cancellations[0] += 1
+    return total
+
+
+def _ratio(c, x) -> mpf:
+    """``c / x`` for ``x >= 0`` with ``0 / 0 = 0`` (a zero coefficient times an infinite log
+    derivative) and ``c / 0 = inf * sign(c)``."""
+    if x == 0:
+        return ZERO if c == 0 else mpmath.sign(c) * INF
+    return c / x
+
+
+def _log_ratio(num, den) -> mpf:
+    """``log(num / den)`` for exact ``num >= 0``, ``den > 0``; log1p of the exact difference
+    near 1."""
+    if num == 0:
+        return -INF
+    if abs(num - den) * 2 <= den:
+        return mpmath.log1p(_exact_sum(num, _minus(den)) / den)
+    return mpmath.log(num / den)
+
+
+def _isnan(*values) -> bool:
+    return any(mpmath.isnan(v) for v in values)
+
+
+def _smooth_binary(y, e) -> tuple[mpf, mpf]:
+    """``(y_s, 1 - y_s)`` = ``((1 - e) y + e/2, (1 - e)(1 - y) + e/2)``, exactly."""
+    half_e = mpmath.ldexp(e, -1)
+    y_c = _exact_sum(ONE, -y)
+    return (_exact_sum(y, _minus(_exact_prod(e, y)), half_e),
+            _exact_sum(y_c, _minus(_exact_prod(e, y_c)), half_e))
+
+
+def _clip_bounds(clip_epsilon):
+    """``(lo, hi)`` exactly: ``(eps, 1 - eps)`` for a scalar, the pair as given, or None."""
+    if clip_epsilon is None:
+        return None
+    if np.ndim(clip_epsilon) == 0:
+        eps = _mp(clip_epsilon)
+        return eps, _exact_sum(ONE, -eps)
+    lo, hi = clip_epsilon
+    return _mp(lo), _mp(hi)
+
+
+# --- binary cross-entropy ---------------------------------------------------------------------
+
+
+def _bce_element(p, y, e, bounds, o, clamp):
+    """One element of ``binary_cross_entropy``: ``(l, dl/dp, dl/dy)``::
+
+        l     = -(y_s log a + (1 - y_s) log b),   a = p' + o,  b = 1 - p' + o,  p' = clip(p)
+        dl/dp = -(y_s / a - (1 - y_s) / b) = (a - y_s (1 + 2o)) / (a b)
+        dl/dy = -(1 - e) (log a - log b) = -(1 - e) log1p((2p' - 1) / b)
+
+    Each log is raised to at least ``clamp``; a clipped p or a clamped log passes no gradient
+    (the bounds themselves do). A NaN p or y makes all three NaN.
+    """
+    if _isnan(p, y):
+        return NAN, NAN, NAN
+    ys, yc = _smooth_binary(y, e)
+    inside, q = True, p
+    if bounds is not None:
+        lo, hi = bounds
+        inside = lo <= p <= hi
+        q = min(max(p, lo), hi)
+    a, b = _exact_sum(q, o), _exact_sum(ONE, _minus(q), o)
+    log_a, log_b = mpmath.log(a), mpmath.log(b)
+    pass_a = pass_b = inside
+    if clamp is not None:
+        pass_a, pass_b = pass_a and log_a >= clamp, pass_b and log_b >= clamp
+        log_a, log_b = max(log_a, clamp), max(log_b, clamp)
+    loss = -_sum([_times(ys, log_a), _times(yc, log_b)])
+
+    if pass_a and pass_b and a > 0 and b > 0:
+        numerator = _exact_sum(a, _minus(_exact_prod(ys, _exact_sum(ONE, 2 * o))))
+        d_p = numerator / _exact_prod(a, b)
+    else:
+        d_p = _sum([_ratio(yc, b) if pass_b else ZERO, -_ratio(ys, a) if pass_a else ZERO])
+
+    if (clamp is None or (pass_a and pass_b)) and a > 0 and b > 0:
+        difference = _log_ratio(a, b)
+    else:
+        difference = _sum([log_a, -log_b])
+    d_y = -_times(_exact_sum(ONE, -e), difference)
+    return loss, d_p, d_y
+
+
+def _bce_logits_element(x, y, e, pw):
+    """One element of ``binary_cross_entropy_with_logits``: ``(l, dl/dx, dl/dy)``::
+
+        l     = pw y_s softplus(-x) + (1 - y_s) softplus(x)
+        dl/dx = (1 - y_s) sigmoid(x) - pw y_s sigmoid(-x)
+              = ((1 - y_s) - pw y_s E) / (1 + E)     for x >= 0, E = e^-|x|
+              = -(pw y_s - (1 - y_s) E) / (1 + E)    for x < 0
+        dl/dy = (1 - e) (pw softplus(-x) - softplus(x))
+              = (1 - e) ((pw - 1) L - x)             for x >= 0, L = log1p(E)
+              = (1 - e) (pw |x| + (pw - 1) L)        for x < 0
+
+    using softplus(+-|x|) = max(+-|x|, 0) + L; near x = 0 the numerators use E = 1 + expm1(-|x|)
+    with the exact part ``(1 - y_s) - pw y_s`` apart. The limits at x = +-inf follow (E = 0).
+    """
+    if _isnan(x, y, pw):
+        return NAN, NAN, NAN
+    ys, yc = _smooth_binary(y, e)
+    P = _exact_prod(pw, ys)
+    E = mpmath.exp(-abs(x))
+    L = mpmath.log1p(E)  # softplus(-|x|)
+    sp_pos, sp_neg = (abs(x) + L, L) if x >= 0 else (L, abs(x) + L)
+    loss = _times(P, sp_neg) + _times(yc, sp_pos)
+
+    big, small, sign = (yc, P, 1) if x >= 0 else (P, yc, -1)
+    if abs(x) < 1:
+        numerator = _sum([_exact_sum(big, _minus(small)), -small * mpmath.expm1(-abs(x))])
+    else:
+        numerator = _sum([big, -_times(small, E)])
+    d_x = sign * numerator / (1 + E)
+
+    pw_minus_1 = _exact_sum(pw, -ONE)
+    if x >= 0:
+        difference = _sum([_times(pw_minus_1, L), -x])
+    else:
+        difference = _sum([_exact_prod(pw, -x), _times(pw_minus_1, L)])
+    d_y = _times(_exact_sum(ONE, -e), difference)
+    return loss, d_x, d_y
+
+
+def _finish_elements(loss, grads, weight, sample_weight, reduction, empty_mean,
+                     average_last_axis):
+    """Element weights, the Keras last-axis mean, sample weights and the reduction: the result
+    of ``evaluate``. ``grads`` maps an argument name to the element-wise derivatives of the
+    unweighted losses.
+    """
+    shape = loss.shape
+    if weight is not None:
+        w = _mp_array(weight, shape)
+        loss = _map(_times, w, loss)
+        grads = {name: _map(_times, w, g) for name, g in grads.items()}
+    if average_last_axis:
+        k, sample_shape = shape[-1], shape[:-1]
+        per_sample = np.empty(sample_shape, dtype=object)
+        for i in np.ndindex(sample_shape):
+            per_sample[i] = (_sum(loss[i]) / k) if k else _mp(empty_mean)
+    else:
+        k, per_sample = 1, loss
+    value, coefficient, empty, losses = _reduce(per_sample, reduction, sample_weight, empty_mean)
+    out = {"value": value, "losses": losses}
+    for name, g in grads.items():
+        out[name] = np.empty(shape, dtype=object)
+        for index in np.ndindex(shape):
+            c = coefficient[index[:-1] if average_last_axis else index]
+            out[name][index] = c if empty else _times(c, g[index]) / k
+    return out
+
+
+# --- reductions -------------------------------------------------------------------------------
+
+
+def _reduce(per_sample, reduction, sample_weight, empty_mean, active=None, mean_weights=None):
+    """``(value, c, empty, L)``: the reduced value, ``c_i = d value / d l_i`` per sample, and the
+    weighted losses ``L`` (what ``reduction="none"`` returns)::
+
+        L_i = sample_weight_i * l_i;   none: L;  sum: sum_i L_i;  mean: sum_i L_i / D
+
+    ``D`` is ``sum over active i of sample_weight_i * mean_weights_i`` for a weighted "mean",
+    else the number of active samples. ``D = 0`` (``empty``) gives ``empty_mean``, and the
+    gradient is ``c = 0 * empty_mean`` everywhere, whatever the element's own derivative.
+    """
+    shape = per_sample.shape
+    sw = _full(shape, ONE) if sample_weight is None else _mp_array(sample_weight, shape)
+    weighted = _map(_times, sw, per_sample)
+    if reduction == "none":
+        return weighted, sw, False, weighted
+    total = _sum(weighted.flat)
+    if reduction == "sum":
+        return total, sw, False, weighted
+    if active is None:
+        active = np.ones(shape, dtype=bool)
+    if reduction == "mean" and mean_weights is not None:
+        divisor = _exact_sum(*(_exact_prod(sw[i], mean_weights[i])
+                               for i in np.ndindex(shape) if active[i]))
+    else:
+        divisor = mpf(int(np.count_nonzero(active)))
+    if divisor == 0:
+        empty = _mp(empty_mean)
+        return empty, _full(shape, 0 * empty), True, weighted
+    return total / divisor, _map(lambda s: s / divisor, sw), False, weighted
+
+
+def _map(f, *arrays) -> np.ndarray:
+    out = np.empty(arrays[0].shape, dtype=object)
+    for index in np.ndindex(out.shape):
+        out[index] = f(*(a[index] for a in arrays))
+    return out
+
+
+# --- class-axis losses ------------------------------------------------------------------------
+
+
+def _cross_entropy_row(z, A, W, keep, want_target):
+    """One sample of ``cross_entropy``: ``(l, dl/dz, dl/dt)`` with ``A_j = C weight_j q_j``::
+
+        l       = (1/C) sum_j A_j r_j,   r_j = logsumexp(z) - z_j = (m - z_j) + log1p(V)
+        dl/dz_k = (softmax_k sum_j A_j - A_k) / C
+                = ((sum_j A_j - C A_k) + (M_k sum_j A_j - A_k sum_j M_j)) / (C Z)
+        dl/dt_j = (1 - e) weight_j r_j
+
+    where m = max z at class k*, E_j = e^(z_j - m), M_j = E_j - 1 = expm1(z_j - m),
+    V = sum over j != k* of E_j and Z = 1 + V. One +inf logit makes the softmax one-hot; two, or
+    all -inf, or a NaN make the row NaN.
+    """
+    C = len(z)
+    n_top = sum(1 for v in z if v == INF)
+    if _isnan(*z) or n_top > 1 or all(v == -INF for v in z):
+        return NAN, [NAN] * C, [NAN] * C if want_target else None
+    sum_A = _exact_sum(*A)
+    if n_top == 1:
+        E = [ONE if v == INF else ZERO for v in z]
+        Z, r = ONE, [ZERO if v == INF else INF for v in z]
+        d_z = [_exact_sum(_exact_prod(E[k], sum_A), _minus(A[k])) / C for k in range(C)]
+    else:
+        m = max(z)
+        top = z.index(m)
+        shifted = [mpmath.fsub(v, m, exact=True) for v in z]
+        E = [mpmath.exp(s) for s in shifted]
+        M = [mpmath.expm1(s) if abs(s) < 1 else E[j] - 1 for j, s in enumerate(shifted)]
+        V = mpmath.fsum(E[j] for j in range(C) if j != top)
+        Z, log_Z = 1 + V, mpmath.log1p(V)
+        r = [mpmath.fsub(m, v, exact=True) + log_Z for v in z]
+        sum_M, CZ = mpmath.fsum(M), C * Z
+        # A class without target mass has the plain softmax_k sum_j A_j, no cancellation.
+        d_z = [sum_A * E[k] / CZ if not A[k] else
+               _sum([_exact_sum(sum_A, _minus(mpmath.fmul(C, A[k], exact=True))),
+                     M[k] * sum_A, -(A[k] * sum_M)]) / CZ for k in range(C)]
+    loss = mpmath.fsum(_times(a, rj) for a, rj in zip(A, r)) / C
+    d_t = [_times(keep, _times(W[j], r[j])) for j in range(C)] if want_target else None
+    return loss, d_z, d_t
+
+
+def _categorical_row(p, Q, keep, bounds, o, renormalize):
+    """One sample of ``categorical_cross_entropy``: ``(l, dl/dp, dl/dt)`` with ``Q_j = C q_j``::
+
+        l = -(1/C) sum_j Q_j log(p''_j + o),   p' = p / S (S = sum p, or 1),  p'' = clip(p')
+
+    Without renormalisation ``dl/dp_k = -q_k / (p''_k + o)``; with it, by the chain rule,
+    ``C S dl/dp_k = sum_j Q_j p_j / (p_j + o S) - Q_k S / (p_k + o S)`` over unclipped j and k
+    (for o = 0: ``(p_k sum_j Q_j - Q_k S) / p_k``, where a zero p_j contributes its limit Q_j).
+    ``dl/dt_j = -(1 - e) log(p''_j + o)``. Clipped classes pass no gradient; the bounds do.
+    """
+    C = len(p)
+    S = ONE
+    if renormalize:
+        S = NAN if _isnan(*p) else _exact_sum(*p)
+        if _isnan(S) or S == 0:  # 0/0: nothing to renormalise
+            return NAN, [NAN] * C, [NAN] * C
+    lo, hi = bounds if bounds is not None else (None, None)
+    inside, logs = [], []
+    for pj in p:
+        if _isnan(pj):
+            inside.append(None)
+            logs.append(NAN)
+        elif lo is not None and pj < _exact_prod(lo, S):
+            inside.append(False)
+            logs.append(_log_ratio(_exact_sum(lo, o), ONE))
+        elif hi is not None and pj > _exact_prod(hi, S):
+            inside.append(False)
+            logs.append(_log_ratio(_exact_sum(hi, o), ONE))
+        else:
+            inside.append(True)
+            logs.append(_log_ratio(_exact_sum(pj, _exact_prod(o, S)), S))
+    loss = -_sum(_times(q, lg) for q, lg in zip(Q, logs)) / C
+    d_t = [-_times(keep, lg) for lg in logs]
+
+    if not renormalize:
+        d_p = [NAN if ok is None else
+               -_ratio(q, _exact_prod(mpf(C), _exact_sum(pj, o))) if ok else ZERO
+               for pj, q, ok in zip(p, Q, inside)]
+        return loss, d_p, d_t
+
+    passing = [j for j in range(C) if inside[j]]
+    CS = _exact_prod(mpf(C), S)
+    d_p = []
+    if o == 0:
+        sum_Q = _exact_sum(*(Q[j] for j in passing))
+        for k in range(C):
+            if not inside[k] or (p[k] == 0 and Q[k] == 0):
+                d_p.append(sum_Q / CS)
+            elif p[k] == 0:
+                d_p.append(-INF)
+            else:
+                numerator = _exact_sum(_exact_prod(p[k], sum_Q), _minus(_exact_prod(Q[k], S)))
+                d_p.append(numerator / _exact_prod(CS, p[k]))
+        return loss, d_p, d_t
+    oS = _exact_prod(o, S)
+    common = _sum(_exact_prod(Q[j], p[j]) / _exact_sum(p[j], oS) for j in passing)
+    for k in range(C):
+        own = _exact_prod(Q[k], S) / _exact_sum(p[k], oS) if inside[k] else ZERO
+        d_p.append(_sum([common, -own]) / CS)
+    return loss, d_p, d_t
+
+
+def _smoothed_classes(n_classes, e, index=None, probabilities=None) -> list:
+    """One sample's ``Q_j = C ((1 - e) q_j + e / C) = C (1 - e) q_j + e``, exactly, for a class
+    index (one-hot q) or a row of probabilities."""
+    keep_C = _exact_prod(mpf(n_classes), _exact_sum(ONE, _minus(e)))
+    if index is not None:
+        Q = [e] * n_classes
+        Q[index] = _exact_sum(keep_C, e)
+        return Q
+    return [_exact_sum(_exact_prod(keep_C, t), e) for t in probabilities]
+
+
+def _class_layout(input, target, class_axis):
+    """Input rows with the class axis last, the per-sample shape, and the target: class indices
+    (shaped like the samples) or probability rows (class axis last)."""
+    rows = np.moveaxis(_real_array(input), class_axis, -1)
+    t = np.asarray(target)
+    indices = t.dtype.kind in "iu"
+    t_rows = t if indices else np.moveaxis(_real_array(t), class_axis, -1)
+    return rows, rows.shape[:-1], t_rows, indices
+
+
+def _scale_rows(d, coefficient, empty, class_axis) -> np.ndarray:
+    """Per-sample derivatives times ``c_i``, with the class axis moved back."""
+    out = np.empty(d.shape, dtype=object)
+    for index in np.ndindex(d.shape):
+        c = coefficient[index[:-1]]
+        out[index] = c if empty else _times(c, d[index])
+    return np.moveaxis(out, -1, class_axis)
+
+
+# --- evaluation of each loss ------------------------------------------------------------------
+
+
+def _eval_binary_cross_entropy(input, target, weight, reduction, label_smoothing, sample_weight,
+                               clip_epsilon, log_offset, log_clamp, average_last_axis,
+                               empty_mean):
+    p = _mp_array(input)
+    y = _mp_array(target, p.shape)
+    e, o = _mp(label_smoothing), _mp(log_offset)
+    clamp = None if log_clamp is None else _mp(log_clamp)
+    bounds = _clip_bounds(clip_epsilon)
+    loss, d_p, d_y = (np.empty(p.shape, dtype=object) for _ in range(3))
+    for i in np.ndindex(p.shape):
+        loss[i], d_p[i], d_y[i] = _bce_element(p[i], y[i], e, bounds, o, clamp)
+    return _finish_elements(loss, {"input": d_p, "target": d_y}, weight, sample_weight,
+                            reduction, empty_mean, average_last_axis)
+
+
+def _eval_binary_cross_entropy_with_logits(input, target, weight, pos_weight, reduction,
+                                           label_smoothing, sample_weight, average_last_axis,
+                                           empty_mean):
+    x = _mp_array(input)
+    y = _mp_array(target, x.shape)
+    pw = _full(x.shape, ONE) if pos_weight is None else _mp_array(pos_weight, x.shape)
+    e = _mp(label_smoothing)
+    loss, d_x, d_y = (np.empty(x.shape, dtype=object) for _ in range(3))
+    for i in np.ndindex(x.shape):
+        loss[i], d_x[i], d_y[i] = _bce_logits_element(x[i], y[i], e, pw[i])
+    return _finish_elements(loss, {"input": d_x, "target": d_y}, weight, sample_weight,
+                            reduction, empty_mean, average_last_axis)
+
+
+def _eval_cross_entropy(input, target, weight, ignore_index, reduction, label_smoothing,
+                        sample_weight, empty_mean):
+    class_axis = 0 if np.ndim(input) == 1 else 1
+    rows, samples, t_rows, indices = _class_layout(input, target, class_axis)
+    C = rows.shape[-1]
+    W = [ONE] * C if weight is None else list(_mp_array(weight))
+    e = _mp(label_smoothing)
+    keep = _exact_sum(ONE, -e)
+    loss = np.empty(samples, dtype=object)
+    d_z = _full(rows.shape, ZERO)
+    d_t = None if indices else _full(rows.shape, ZERO)
+    active = np.ones(samples, dtype=bool)
+    mean_weights = _full(samples, ZERO)
+    for i in np.ndindex(samples):
+        if indices:
+            y = int(t_rows[i])
+            if ignore_index is not None and y == ignore_index:
+                active[i], loss[i] = False, ZERO  # loss 0, gradient 0, out of the divisor
+                continue
+            Q = _smoothed_classes(C, e, index=y)
+            mean_weights[i] = W[y]
+        else:
+            Q = _smoothed_classes(C, e, probabilities=[_mp(v) for v in t_rows[i]])
+        A = Q if weight is None else [_exact_prod(W[j], Q[j]) for j in range(C)]
+        loss[i], dz_row, dt_row = _cross_entropy_row([_mp(v) for v in rows[i]], A, W, keep,
+                                                     want_target=not indices)
+        for j in range(C):
+            d_z[i + (j,)] = dz_row[j]
+            if d_t is not None:
+                d_t[i + (j,)] = dt_row[j]
+    value, c, empty, losses = _reduce(loss, reduction, sample_weight, empty_mean, active,
+                                      mean_weights if indices else None)
+    return {"value": value, "losses": losses, "input": _scale_rows(d_z, c, empty, class_axis),
+            "target": None if d_t is None else _scale_rows(d_t, c, empty, class_axis)}
+
+
+def _eval_nll_loss(input, target, weight, ignore_index, reduction, sample_weight, empty_mean):
+    class_axis = 0 if np.ndim(input) == 1 else 1
+    rows, samples, t_rows, _ = _class_layout(input, target, class_axis)
+    C = rows.shape[-1]
+    W = [ONE] * C if weight is None else list(_mp_array(weight))
+    loss = np.empty(samples, dtype=object)
+    d_x = _full(rows.shape, ZERO)
+    active = np.ones(samples, dtype=bool)
+    mean_weights = _full(samples, ZERO)
+    for i in np.ndindex(samples):
+        y = int(t_rows[i])
+        if ignore_index is not None and y == ignore_index:
+            active[i], loss[i] = False, ZERO
+            continue
+        loss[i] = -_times(W[y], _mp(rows[i + (y,)]))
+        d_x[i + (y,)] = -W[y]
+        mean_weights[i] = W[y]
+    value, c, empty, losses = _reduce(loss, reduction, sample_weight, empty_mean, active,
+                                      mean_weights)
+    return {"value": value, "losses": losses, "input": _scale_rows(d_x, c, empty, class_axis),
+            "target": None}
+
+
+def _eval_categorical_cross_entropy(input, target, reduction, label_smoothing, axis,
+                                    clip_epsilon, log_offset, renormalize, sample_weight,
+                                    empty_mean):
+    class_axis = axis % np.ndim(input)
+    rows, samples, t_rows, indices = _class_layout(input, target, class_axis)
+    C = rows.shape[-1]
+    e, o = _mp(label_smoothing), _mp(log_offset)
+    keep = _exact_sum(ONE, -e)
+    bounds = _clip_bounds(clip_epsilon)
+    loss = np.empty(samples, dtype=object)
+    d_p, d_t = _full(rows.shape, ZERO), _full(rows.shape, ZERO)
+    for i in np.ndindex(samples):
+        if indices:
+            Q = _smoothed_classes(C, e, index=int(t_rows[i]))
+        else:
+            Q = _smoothed_classes(C, e, probabilities=[_mp(v) for v in t_rows[i]])
+        loss[i], dp_row, dt_row = _categorical_row([_mp(v) for v in rows[i]], Q, keep, bounds,
+                                                   o, bool(renormalize))
+        for j in range(C):
+            d_p[i + (j,)], d_t[i + (j,)] = dp_row[j], dt_row[j]
+    value, c, empty, losses = _reduce(loss, reduction, sample_weight, empty_mean)
+    return {"value": value, "losses": losses, "input": _scale_rows(d_p, c, empty, class_axis),
+            "target": None if indices else _scale_rows(d_t, c, empty, class_axis)}
+
+
+# --- precision control ------------------------------------------------------------------------
+
+
+def _ladder() -> tuple[int, ...]:
+    """Decimal digits of the successive evaluations: DPS, DPS + 20, then doubling."""
+    return (DPS, DPS + 20, 2 * DPS + 40, 4 * DPS + 80, 8 * DPS + 160, 16 * DPS + 320)
+
+
+def _converged(evaluate_once):
+    """Evaluate at the digits of ``_ladder()`` until two consecutive evaluations agree and the
+    later one noted no cancellation (at the top of the ladder, agreement is enough: its
+    absolute error is then far below float64's resolution)."""
+    previous = None
+    ladder = _ladder()
+    for dps in ladder:
+        _cancellations[0] = 0
+        with mpmath.workdps(dps):
+            current = evaluate_once()
+        resolved = _cancellations[0] == 0 or dps == ladder[-1]
+        if previous is not None and resolved and _agree(previous, current):
+            return current
+        previous = current
+    raise ArithmeticError(f"mpmath twin: evaluations up to {ladder[-1]} digits disagree")
+
+
+def _agree(a, b) -> bool:
+    if isinstance(a, dict):
+        return all(_agree(a[key], b[key]) for key in a)
+    if a is None:
+        return b is None
+    if isinstance(a, np.ndarray):
+        return all(_agree(u, v) for u, v in zip(a.flat, b.flat))
+    if a == b:
+        return True
+    if mpmath.isnan(a) or mpmath.isnan(b):
+        return mpmath.isnan(a) and mpmath.isnan(b)
+    if mpmath.isinf(a) or mpmath.isinf(b):
+        return False
+    difference = abs(a - b)
+    return difference <= abs(b) * mpmath.ldexp(1, -_GOOD_BITS) or difference <= _NEGLIGIBLE
+
+
+# --- the public losses ------------------------------------------------------------------------
+
+
+def binary_cross_entropy(input, target, weight=None, reduction="mean", label_smoothing=0.0, *,
+                         sample_weight=None, clip_epsilon=None, log_offset=0.0, log_clamp=None,
+                         average_last_axis=False, empty_mean=math.nan):
+    """``-(y_s log(p' + o) + (1 - y_s) log(1 - p' + o)) * weight``, reduced; see
+    ``_bce_element``."""
+    return evaluate("binary_cross_entropy", **locals())["value"]
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, pos_weight=None,
+                                     reduction="mean", label_smoothing=0.0, *, sample_weight=None,
+                                     average_last_axis=False, empty_mean=math.nan):
+    """``(pw y_s softplus(-x) + (1 - y_s) softplus(x)) * weight``, reduced; see
+    ``_bce_logits_element``."""
+    return evaluate("binary_cross_entropy_with_logits", **locals())["value"]
+
+
+def cross_entropy(input, target, weight=None, ignore_index=None, reduction="mean",
+                  label_smoothing=0.0, *, sample_weight=None, empty_mean=math.nan):
+    """``sum_j weight_j q_ij (logsumexp(z_i) - z_ij)`` per sample, reduced; see
+    ``_cross_entropy_row``."""
+    return evaluate("cross_entropy", **locals())["value"]
+
+
+def nll_loss(input, target, weight=None, ignore_index=None, reduction="mean", *,
+             sample_weight=None, empty_mean=math.nan):
+    """``-weight[y_i] * input[i, y_i]`` per sample, reduced; gradient ``-c_i weight[y_i]`` at the
+    target class."""
+    return evaluate("nll_loss", **locals())["value"]
+
+
+def categorical_cross_entropy(input, target, reduction="mean", label_smoothing=0.0, *, axis=-1,
+                              clip_epsilon=None, log_offset=0.0, renormalize=False,
+                              sample_weight=None, empty_mean=math.nan):
+    """``-sum_j q_ij log(p''_ij + o)`` per sample, reduced; see ``_categorical_row``."""
+    return evaluate("categorical_cross_entropy", **locals())["value"]
+
+
+def grad(name, *args, wrt="input", **kwargs):
+    """Gradient of the reduced loss (of the sum of the losses for ``reduction="none"``) with
+    respect to ``wrt``, as an object array of mpf shaped like that argument."""
+    return value_and_grad(name, *args, wrt=wrt, **kwargs)[1]
+
+
+def value_and_grad(name, *args, wrt="input", **kwargs):
+    """``(value, gradient with respect to wrt)`` from one evaluation."""
+    result = evaluate(name, *args, **kwargs)
+    if result.get(wrt) is None:
+        raise ValueError(f"{name} has no gradient with respect to {wrt!r} for these arguments")
+    return result["value"], result[wrt]
+
+
+def evaluate(name, *args, **kwargs) -> dict:
+    """Everything about loss ``name`` at these arguments, from one converged evaluation::
+
+        {"value": the loss with the given reduction,
+         "losses": the per-sample losses, as reduction="none" would return them,
+         "input": the gradient wrt the input, "target": wrt the target (None for indices)}
+    """
+    bound = inspect.signature(LOSSES[name]).bind(*args, **kwargs)
+    bound.apply_defaults()
+    evaluator = _EVALUATORS[name]
+    return _converged(lambda: evaluator(**bound.arguments))
+
+
+LOSSES = {f.__name__: f for f in (binary_cross_entropy, binary_cross_entropy_with_logits,
+                                  cross_entropy, nll_loss, categorical_cross_entropy)}
+_EVALUATORS = {
+    "binary_cross_entropy": _eval_binary_cross_entropy,
+    "binary_cross_entropy_with_logits": _eval_binary_cross_entropy_with_logits,
+    "cross_entropy": _eval_cross_entropy,
+    "nll_loss": _eval_nll_loss,
+    "categorical_cross_entropy": _eval_categorical_cross_entropy,
+}
