@@ -1,0 +1,359 @@
+"""What the oracle's losses mean: deterministic cases, each value derived by hand beside it.
+
+The accuracy tests measure *how close* the oracle is to the exact value; these pin *which* value
+is meant: log(0), limits at infinite logits, 0 * log 0, NaN propagation, empty means, the
+divisors of weighted means, label smoothing, library conventions (torch's log clamp, Keras's
+clipping and renormalisation), pos_weight, layouts; and the errors raised for invalid input.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pytest
+
+import reference
+from reference import OracleInputError
+
+INF, NAN = math.inf, math.nan
+LOG2, LOG3, LOG4 = math.log(2), math.log(3), math.log(4)
+
+
+def assert_values(observed, expected, ulps=2):
+    """Equal within ``ulps`` relative float64 ulps; NaN matches NaN, infinities match exactly."""
+    observed = np.asarray(observed, dtype=np.float64)
+    expected = np.asarray(expected, dtype=np.float64)
+    assert observed.shape == expected.shape, f"shape {observed.shape}, expected {expected.shape}"
+    close = np.isclose(observed, expected, rtol=ulps * 2.0**-52, atol=0, equal_nan=True)
+    assert np.all(close), f"got {observed.tolist()}, expected {expected.tolist()}"
+
+
+# --- log(0), limits, 0 * log 0 ----------------------------------------------------------------
+
+
+def test_log_of_zero_costs_infinity():
+    # p = 0 for the true class: -log(0) = +inf, not a clipped constant.
+    assert_values(reference.binary_cross_entropy([0.0, 1.0], [1.0, 0.0], reduction="none"),
+                  [INF, INF])
+    assert_values(reference.categorical_cross_entropy([[0.0, 1.0]], [[1.0, 0.0]],
+                                                      reduction="none"), [INF])
+    # nll_loss of log-probability -inf at the target: -(-inf) = inf.
+    assert_values(reference.nll_loss([[-INF, 0.0]], np.array([0]), reduction="none"), [INF])
+    # A -inf logit at the target class has probability 0.
+    assert_values(reference.cross_entropy([[-INF, 0.0]], np.array([0]), reduction="none"), [INF])
+
+
+def test_zero_log_zero_is_zero():
+    # p = y = 0 and p = y = 1: the only nonzero term is 0 * log 0 = 0.
+    assert_values(reference.binary_cross_entropy([0.0, 1.0], [0.0, 1.0], reduction="none"),
+                  [0.0, 0.0])
+    # q = [0, 1], p = [0, 1]: -(0 * log 0 + 1 * log 1) = 0.
+    assert_values(reference.categorical_cross_entropy([[0.0, 1.0]], [[0.0, 1.0]],
+                                                      reduction="none"), [0.0])
+    # A -inf logit at a class of target mass 0 costs 0 * inf = 0: softmax([-inf, 0]) = [0, 1].
+    assert_values(reference.cross_entropy([[-INF, 0.0]], [[0.0, 1.0]], reduction="none"), [0.0])
+
+
+def test_logits_take_their_limits_at_infinity():
+    # x = +inf, y = 1: softplus(-inf) = 0, and (1 - y) * softplus(inf) = 0 * inf = 0: loss 0.
+    # x = -inf, y = 0: symmetric, loss 0. x = +inf, y = 0 and x = -inf, y = 1: +inf.
+    x, y = [INF, -INF, INF, -INF], [1.0, 0.0, 0.0, 1.0]
+    assert_values(reference.binary_cross_entropy_with_logits(x, y, reduction="none"),
+                  [0.0, 0.0, INF, INF])
+    # Gradient (1 - y) sigmoid(x) - y sigmoid(-x): 0, 0, 1, -1.
+    assert_values(reference.grad("binary_cross_entropy_with_logits", x, y, reduction="none"),
+                  [0.0, 0.0, 1.0, -1.0])
+    # One +inf logit makes the softmax one-hot: loss 0 at that class, +inf at the other.
+    assert_values(reference.cross_entropy([[INF, 0.0], [INF, 0.0]], np.array([0, 1]),
+                                          reduction="none"), [0.0, INF])
+    # Two +inf logits, or all -inf: the limit does not exist, NaN.
+    assert_values(reference.cross_entropy([[INF, INF], [-INF, -INF]], np.array([0, 0]),
+                                          reduction="none"), [NAN, NAN])
+
+
+# --- NaN propagation --------------------------------------------------------------------------
+
+
+def test_nan_reaches_exactly_the_losses_it_touches():
+    z = np.zeros((3, 4))
+    z[1, 2] = NAN  # row 2 of 3
+    # Uniform rows cost -log(1/4) = log 4; the NaN row is NaN; the others are untouched.
+    assert_values(reference.cross_entropy(z, np.array([0, 0, 0]), reduction="none"),
+                  [LOG4, NAN, LOG4])
+    # Ignored, the NaN row stays 0.
+    assert_values(reference.cross_entropy(z, np.array([0, -100, 0]), ignore_index=-100,
+                                          reduction="none"), [LOG4, 0.0, LOG4])
+    # ... and so does its gradient: softmax - onehot = [-0.75, 0.25, 0.25, 0.25] in the other
+    # rows, divided by the 2 non-ignored samples of the mean.
+    g = reference.grad("cross_entropy", z, np.array([0, -100, 0]), ignore_index=-100)
+    row = np.array([-0.75, 0.25, 0.25, 0.25]) / 2
+    assert_values(g, [row, [0.0] * 4, row])
+    # Element-wise losses: only the NaN element. -log(0.5) = log 2 elsewhere.
+    assert_values(reference.binary_cross_entropy([0.5, NAN, 0.5], [1.0, 1.0, 0.0],
+                                                 reduction="none"), [LOG2, NAN, LOG2])
+    # The gradient of a NaN loss is NaN, also where a clip or a clamp is set (clip(NaN) is NaN,
+    # not a clipped value); the other element keeps -1/p = -2.
+    for option in ({"clip_epsilon": 1e-7}, {"log_clamp": -100.0}):
+        assert_values(reference.grad("binary_cross_entropy", [NAN, 0.5], [1.0, 1.0],
+                                     reduction="sum", **option), [NAN, -2.0])
+    # nll_loss reads only input[i, y_i]: a NaN elsewhere in the row does not touch the loss.
+    logp = np.log(np.full((2, 4), 0.25))
+    logp[:, 3] = NAN  # not the target of row 0, the target of row 1
+    assert_values(reference.nll_loss(logp, np.array([0, 3]), reduction="none"), [LOG4, NAN])
+
+
+# --- reductions ---------------------------------------------------------------------------------
+
+
+def test_mean_of_nothing_is_empty_mean():
+    # Empty batch: 0 / 0 = NaN by default, 0.0 with Keras's divide_no_nan (empty_mean=0.0).
+    empty = np.zeros((0,))
+    assert_values(reference.binary_cross_entropy(empty, empty), NAN)
+    assert_values(reference.binary_cross_entropy(empty, empty, empty_mean=0.0), 0.0)
+    assert_values(reference.cross_entropy(np.zeros((0, 3)), np.zeros(0, dtype=np.int64)), NAN)
+    # The sum of nothing is 0.
+    assert_values(reference.binary_cross_entropy(empty, empty, reduction="sum"), 0.0)
+    # Every target ignored: the divisor is 0 again.
+    z, t = np.zeros((2, 3)), np.array([-100, -100])
+    assert_values(reference.cross_entropy(z, t, ignore_index=-100), NAN)
+    assert_values(reference.cross_entropy(z, t, ignore_index=-100, empty_mean=0.0), 0.0)
+    assert_values(reference.nll_loss(z, t, ignore_index=-100), NAN)
+    # Its gradient is 0 * empty_mean everywhere: NaN, or 0 with empty_mean=0.
+    assert_values(reference.grad("cross_entropy", z, t, ignore_index=-100), np.full((2, 3), NAN))
+    assert_values(reference.grad("cross_entropy", z, t, ignore_index=-100, empty_mean=0.0),
+                  np.zeros((2, 3)))
+
+
+def test_class_index_mean_divides_by_the_summed_weights():
+    # Uniform logits over 4 classes: each sample costs weight[y] * log 4.
+    # Targets [0, 1, ignored], weight [1, 2, 3, 4]: sum = (1 + 2) log 4, divisor 1 + 2 = 3
+    # (not the 2 samples): mean = log 4.
+    z, t, w = np.zeros((3, 4)), np.array([0, 1, -100]), np.array([1.0, 2.0, 3.0, 4.0])
+    assert_values(reference.cross_entropy(z, t, weight=w, ignore_index=-100), LOG4)
+    assert_values(reference.cross_entropy(z, t, weight=w, ignore_index=-100, reduction="sum"),
+                  3 * LOG4)
+    # sum_over_batch_size divides by the number of non-ignored samples: 3 log 4 / 2.
+    assert_values(reference.cross_entropy(z, t, weight=w, ignore_index=-100,
+                                          reduction="sum_over_batch_size"), 1.5 * LOG4)
+    # With sample weights [2, 1, 5]: sum = (2*1 + 1*2) log 4, divisor 2*1 + 1*2 = 4: log 4.
+    sw = np.array([2.0, 1.0, 5.0])
+    assert_values(reference.cross_entropy(z, t, weight=w, ignore_index=-100, sample_weight=sw),
+                  LOG4)
+    # nll_loss, same rule: -w[y] * log(1/4) per sample.
+    logp = np.log(np.full((3, 4), 0.25))
+    assert_values(reference.nll_loss(logp, t, weight=w, ignore_index=-100), LOG4)
+    # Gradient of the weighted mean: -w[y_i] / 3 at the target, 0 elsewhere and when ignored.
+    g = reference.grad("nll_loss", logp, t, weight=w, ignore_index=-100)
+    assert_values(g, [[-1 / 3, 0, 0, 0], [0, -2 / 3, 0, 0], [0, 0, 0, 0]])
+
+
+def test_probability_target_mean_divides_by_the_number_of_samples():
+    # Uniform logits over 2 classes, weight [1, 3], targets [1, 0] and [0, 1]:
+    # sample losses 1 * log 2 and 3 * log 2; the mean is (1 + 3) log 2 / 2 samples = 2 log 2.
+    z, q, w = np.zeros((2, 2)), np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([1.0, 3.0])
+    assert_values(reference.cross_entropy(z, q, weight=w), 2 * LOG2)
+    # Categorical cross-entropy likewise: -log(0.5) and -log(0.25), mean (log 2 + log 4) / 2.
+    p = np.array([[0.5, 0.5], [0.75, 0.25]])
+    assert_values(reference.categorical_cross_entropy(p, q), (LOG2 + LOG4) / 2)
+
+
+def test_sample_weight_and_average_last_axis():
+    # Keras: BCE averaged over the last axis first, one loss per sample:
+    # row 0: p = [0.5, 0.5], y = [1, 0]: (log 2 + log 2) / 2 = log 2;
+    # row 1: p = [0.25, 0.5], y = [1, 1]: (log 4 + log 2) / 2 = 1.5 log 2.
+    p, y = np.array([[0.5, 0.5], [0.25, 0.5]]), np.array([[1.0, 0.0], [1.0, 1.0]])
+    assert_values(reference.binary_cross_entropy(p, y, average_last_axis=True, reduction="none"),
+                  [LOG2, 1.5 * LOG2])
+    # Sample weights [2, 0]: "sum_over_batch_size" = (2 log 2 + 0) / 2 samples = log 2.
+    assert_values(reference.binary_cross_entropy(p, y, average_last_axis=True,
+                                                 sample_weight=[2.0, 0.0],
+                                                 reduction="sum_over_batch_size"), LOG2)
+
+
+# --- smoothing and library conventions ----------------------------------------------------------
+
+
+def test_label_smoothing():
+    # Categorical: q = (1 - e) y + e / C. Logits [log 3, 0] give softmax [3/4, 1/4]; class 0
+    # with e = 0.5 gives q = [0.75, 0.25]: -(0.75 log 0.75 + 0.25 log 0.25) = 0.5623.
+    expected = -(0.75 * math.log(0.75) + 0.25 * math.log(0.25))
+    assert_values(reference.cross_entropy([LOG3, 0.0], np.array(0), label_smoothing=0.5),
+                  expected)
+    # Same with probabilities as the target, and for categorical_cross_entropy.
+    assert_values(reference.cross_entropy([LOG3, 0.0], [1.0, 0.0], label_smoothing=0.5),
+                  expected)
+    assert_values(reference.categorical_cross_entropy([0.75, 0.25], [1.0, 0.0],
+                                                      label_smoothing=0.5), expected)
+    # Gradient wrt uniform logits [0, 0]: softmax - q = [0.5 - 0.75, 0.5 - 0.25].
+    assert_values(reference.grad("cross_entropy", [0.0, 0.0], np.array(0), label_smoothing=0.5),
+                  [-0.25, 0.25])
+    # Binary: y_s = (1 - e) y + e / 2. p = 0.25, y = 1, e = 0.5: y_s = 0.75, loss
+    # -(0.75 log 0.25 + 0.25 log 0.75) = 1.1116.
+    assert_values(reference.binary_cross_entropy([0.25], [1.0], label_smoothing=0.5),
+                  -(0.75 * math.log(0.25) + 0.25 * math.log(0.75)))
+    # e = 1: every target becomes 1/2; at x = 0 the loss is log 2 whatever y.
+    assert_values(reference.binary_cross_entropy_with_logits([0.0, 0.0], [0.0, 1.0],
+                                                             label_smoothing=1.0,
+                                                             reduction="none"), [LOG2, LOG2])
+
+
+def test_torch_log_clamp():
+    # torch clamps each log at -100: p = 0, y = 1 costs -(-100) = 100 instead of inf ...
+    assert reference.binary_cross_entropy(0.0, 1.0, log_clamp=-100) == 100.0
+    # ... and a clamped log passes no gradient.
+    assert_values(reference.grad("binary_cross_entropy", [0.0], [1.0], log_clamp=-100), [0.0])
+
+
+def test_keras_clipping_and_renormalisation():
+    # Binary: p = 1 is clipped to 1 - 1e-7, so y = 0 costs -log(1 - (1 - 1e-7)) = -log(1e-7)
+    # = 16.1181 (the exact 1 - eps: the pair form is for a bound rounded elsewhere).
+    assert_values(reference.binary_cross_entropy([1.0], [0.0], clip_epsilon=1e-7),
+                  -math.log(1e-7))
+    # Categorical: [0.2, 0.2, 0.4] renormalises to [0.25, 0.25, 0.5]; class 2 costs log 2.
+    p = np.array([[0.2, 0.2, 0.4]])
+    assert_values(reference.categorical_cross_entropy(p, [[0.0, 0.0, 1.0]], renormalize=True),
+                  LOG2)
+    # Without renormalisation it costs -log(0.4).
+    assert_values(reference.categorical_cross_entropy(p, [[0.0, 0.0, 1.0]]), -math.log(0.4))
+    # Clipping after renormalising: [1, 0] with class 1 costs -log(1e-7), not inf.
+    assert_values(reference.categorical_cross_entropy([[1.0, 0.0]], [[0.0, 1.0]],
+                                                      clip_epsilon=1e-7, renormalize=True),
+                  -math.log(1e-7))
+    # Textbook NumPy: -log(0.5 + 1e-9) = log 2 - log1p(2e-9) with log_offset.
+    assert_values(reference.categorical_cross_entropy([[0.5, 0.5]], [[1.0, 0.0]],
+                                                      log_offset=1e-9),
+                  LOG2 - math.log1p(2e-9))
+    # Gradient through the renormalisation, p = [0.25, 0.75], class 0, S = 1:
+    # d/dp_k of -log(p_0 / S) = -1/p_0 + 1/S at k = 0, 1/S at k = 1: [-3, 1].
+    assert_values(reference.grad("categorical_cross_entropy", [[0.25, 0.75]], [[1.0, 0.0]],
+                                 renormalize=True), [[-3.0, 1.0]])
+
+
+def test_pos_weight():
+    # x = 0: softplus(0) = log 2. y = 1 costs pos_weight * log 2 = 3 log 2; y = 0 costs log 2.
+    assert_values(reference.binary_cross_entropy_with_logits([0.0, 0.0], [1.0, 0.0],
+                                                             pos_weight=[3.0],
+                                                             reduction="none"),
+                  [3 * LOG2, LOG2])
+    # Gradient (1 - y) sigmoid(x) - pos_weight y sigmoid(-x) at x = 0: [-1.5, 0.5].
+    assert_values(reference.grad("binary_cross_entropy_with_logits", [0.0, 0.0], [1.0, 0.0],
+                                 pos_weight=[3.0], reduction="none"), [-1.5, 0.5])
+
+
+def test_uniform_logits_gradient():
+    # Uniform over 4 classes: -log(0.25) = 1.386; gradient softmax - onehot
+    # = [0.25, 0.25, 0.25, -0.75].
+    assert_values(reference.cross_entropy(np.zeros(4), np.array(3)), LOG4)
+    assert_values(reference.grad("cross_entropy", np.zeros(4), np.array(3)),
+                  [0.25, 0.25, 0.25, -0.75])
+    # value_and_grad gives the same pair in one call.
+    value, g = reference.value_and_grad("cross_entropy", np.zeros(4), np.array(3))
+    assert_values(value, LOG4)
+    assert_values(g, [0.25, 0.25, 0.25, -0.75])
+    # Soft target: the gradient wrt the target is weight_j (logsumexp(z) - z_j) = log 4 each.
+    assert_values(reference.grad("cross_entropy", np.zeros(4), np.full(4, 0.25), wrt="target"),
+                  np.full(4, LOG4))
+
+
+def test_scalar_inputs():
+    # 0-d input and target are one element. d/dp of -(y_s log p + (1 - y_s) log(1 - p)) at
+    # p = 0.25 with y_s = 0.75 (y = 1, e = 0.5): (p - y_s) / (p (1 - p)) = -0.5 / 0.1875 = -8/3.
+    assert_values(reference.grad("binary_cross_entropy", 0.25, 1.0, label_smoothing=0.5),
+                  -8 / 3)
+    # With log_offset 1e-7: -(1/(p + o)) for y = 1: -1 / 0.2500001.
+    assert_values(reference.grad("binary_cross_entropy", 0.25, 1.0, log_offset=1e-7),
+                  -1 / (0.25 + 1e-7))
+    # Logits, e = 1: y_s = 1/2 whatever y, so at x = 0 the gradient is 0.5 * 0.5 - 0.5 * 0.5 = 0.
+    assert_values(reference.grad("binary_cross_entropy_with_logits", 0.0, 1.0,
+                                 label_smoothing=1.0), 0.0)
+    assert_values(reference.binary_cross_entropy_with_logits(0.0, 1.0, label_smoothing=1.0),
+                  LOG2)
+
+
+@pytest.mark.parametrize("target_kind", ["indices", "probabilities"])
+def test_spatial_layout_is_the_moved_axis_batch(target_kind):
+    # (N, C, d1) logits are N * d1 samples of C classes: moving the class axis last and
+    # flattening gives the same per-sample losses, the same mean and the same gradient.
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(2, 3, 4))
+    if target_kind == "indices":
+        t = rng.integers(0, 3, size=(2, 4))
+        flat_t = t.reshape(8)
+    else:
+        t = rng.uniform(size=(2, 3, 4))
+        flat_t = np.moveaxis(t, 1, -1).reshape(8, 3)
+    flat_z = np.moveaxis(z, 1, -1).reshape(8, 3)
+    w = np.array([0.5, 1.0, 2.0])
+    assert_values(reference.cross_entropy(z, t, weight=w, reduction="none").reshape(8),
+                  reference.cross_entropy(flat_z, flat_t, weight=w, reduction="none"))
+    assert_values(reference.cross_entropy(z, t, weight=w),
+                  reference.cross_entropy(flat_z, flat_t, weight=w))
+    g = reference.grad("cross_entropy", z, t, weight=w)
+    flat_g = reference.grad("cross_entropy", flat_z, flat_t, weight=w)
+    assert_values(np.moveaxis(g, 1, -1).reshape(8, 3), flat_g)
+
+
+# --- invalid input ------------------------------------------------------------------------------
+
+
+def _raises(call, *args, names: str, value: str, **kwargs):
+    """``call`` raises OracleInputError whose message names the argument and the value."""
+    with pytest.raises(OracleInputError) as info:
+        call(*args, **kwargs)
+    message = str(info.value)
+    assert re.search(rf"\b{names}\b", message), f"{message!r} does not name {names!r}"
+    assert value in message, f"{message!r} does not show the offending value {value!r}"
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "kwargs", "argument", "value"),
+    [
+        # probabilities outside [0, 1], in the input and in the target
+        ("binary_cross_entropy", ([1.5], [1.0]), {}, "input", "1.5"),
+        ("binary_cross_entropy", ([0.5], [-0.25]), {}, "target", "-0.25"),
+        ("binary_cross_entropy_with_logits", ([0.0], [2.0]), {}, "target", "2.0"),
+        ("categorical_cross_entropy", ([[0.5, 1.25]], [[1.0, 0.0]]), {}, "input", "1.25"),
+        ("categorical_cross_entropy", ([[0.5, 0.5]], [[1.0, -0.5]]), {}, "target", "-0.5"),
+        ("cross_entropy", ([[0.0, 0.0]], [[1.5, 0.0]]), {}, "target", "1.5"),
+        # class indices out of range, and negative (not the ignore_index)
+        ("cross_entropy", (np.zeros((2, 3)), np.array([0, 3])), {}, "target", "3"),
+        ("cross_entropy", (np.zeros((2, 3)), np.array([0, -1])), {}, "target", "-1"),
+        ("nll_loss", (np.zeros((2, 3)), np.array([7, 0])), {}, "target", "7"),
+        ("cross_entropy", (np.zeros((2, 3)), np.array([-5, 0])), {"ignore_index": -100},
+         "target", "-5"),
+        ("categorical_cross_entropy", (np.full((2, 3), 0.5), np.array([0, 3])), {}, "target",
+         "3"),
+        # log-probabilities must be <= 0
+        ("nll_loss", (np.array([[0.5, -1.0]]), np.array([0])), {}, "input", "0.5"),
+        # label smoothing outside [0, 1]
+        ("cross_entropy", (np.zeros((1, 3)), np.array([0])), {"label_smoothing": 1.5},
+         "label_smoothing", "1.5"),
+        ("binary_cross_entropy", ([0.5], [1.0]), {"label_smoothing": -0.1}, "label_smoothing",
+         "-0.1"),
+        # mismatched shapes
+        ("binary_cross_entropy", ([0.5, 0.5], [1.0, 0.0, 1.0]), {}, "target", "(3,)"),
+        ("categorical_cross_entropy", ([[0.5, 0.5]], [[1.0, 0.0, 0.0]]), {}, "target", "(1, 3)"),
+        ("cross_entropy", (np.zeros((2, 3)), np.array([0, 1, 2])), {}, "target", "(3,)"),
+        # wrong weight shapes
+        ("cross_entropy", (np.zeros((2, 3)), np.array([0, 1])), {"weight": [1.0, 2.0]},
+         "weight", "(2,)"),
+        ("binary_cross_entropy", ([0.5, 0.5], [1.0, 0.0]), {"weight": [1.0, 2.0, 3.0]},
+         "weight", "(3,)"),
+        ("binary_cross_entropy_with_logits", ([0.5, 0.5], [1.0, 0.0]),
+         {"pos_weight": [1.0, 2.0, 3.0]}, "pos_weight", "(3,)"),
+        # reductions
+        ("binary_cross_entropy", ([0.5], [1.0]), {"reduction": "avg"}, "reduction", "'avg'"),
+        ("cross_entropy", (np.zeros((1, 3)), np.array([0])), {"reduction": "elementwise_mean"},
+         "reduction", "'elementwise_mean'"),
+    ],
+)
+def test_invalid_input_is_named(name, args, kwargs, argument, value):
+    _raises(getattr(reference, name), *args, names=argument, value=value, **kwargs)
+
+
+def test_gradient_of_invalid_input_raises_too():
+    _raises(reference.grad, "binary_cross_entropy", [1.5], [1.0], names="input", value="1.5")
+    _raises(reference.grad, "cross_entropy", np.zeros((2, 3)), np.array([0, 3]),
+            names="target", value="3")
