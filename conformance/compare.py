@@ -64,7 +64,8 @@ def judge(binding: Binding, case: Case, observation: Observation, check: str = "
 def _in_dtype(values: np.ndarray, dtype: str) -> np.ndarray:
     """The expected value as the dtype can hold it: beyond its largest finite value, inf."""
     limit = _MAX_FINITE[dtype]
-    return np.where(np.abs(values) > limit, np.sign(values) * np.inf, values)
+    with np.errstate(invalid="ignore"):
+        return np.where(np.abs(values) > limit, np.sign(values) * np.inf, values)
 
 
 def _compare_numbers(exp, obs, case, kwargs, check, wrt) -> Verdict:
@@ -117,3 +118,51 @@ def ulp_errors(verdict: Verdict, dtype: str) -> np.ndarray:
                         np.abs(obs - exp) / tolerance.ulp(exp, dtype),
                         np.where((exp == obs) | (np.isnan(exp) & np.isnan(obs)), 0.0, np.nan)
                         ).ravel()
+
+
+def agree(case: Case, first: Observation, second: Observation, bound_case: Case,
+          check: str = "value") -> Verdict:
+    """Do two paths that should agree agree? ``second`` judged against ``first``.
+
+    Allowed: the sum of both paths' bounds (each path may err by its own bound), taken from
+    the error model of ``bound_case`` evaluated on the second path's inputs.
+    """
+    if first.error is not None or second.error is not None:
+        observed = (second.value if second.error is None
+                    else {"error": second.error[0], "message": second.error[1]})
+        reference_side = (first.value if first.error is None
+                          else {"error": first.error[0], "message": first.error[1]})
+        both_raise = first.error is not None and second.error is not None
+        return Verdict("match" if both_raise else "raises" if second.error else "deviates",
+                       reference_side, observed)
+    a = np.asarray(first.value if check == "value" else first.gradient, dtype=np.float64)
+    b = np.asarray(second.value if check == "value" else second.gradient, dtype=np.float64)
+    if a.shape != b.shape:
+        return Verdict("deviates", a, b, {"abs": np.inf, "rel": np.inf, "ulp": np.inf,
+                                          "bound": 0.0, "bound_ratio": np.inf, "index": None})
+    fed = {k: second.fed.get(k, v) for k, v in bound_case.inputs.items()}
+    kwargs = {**fed, **bound_case.options}
+    try:
+        bound = 2 * (tolerance.value_bound(bound_case.loss, kwargs, a, case.dtype)
+                     if check == "value"
+                     else tolerance.gradient_bound(bound_case.loss, kwargs, "input", case.dtype))
+    except reference.OracleInputError:
+        bound = np.zeros(a.shape)
+    same = (np.isnan(a) & np.isnan(b)) | (a == b)
+    if not np.all(same | (np.isfinite(a) & np.isfinite(b))):
+        return Verdict("nonfinite", a, b, _nonfinite_error(a, b, same | np.isfinite(a)))
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        err = np.where(same, 0.0, np.abs(a - b))
+        unit = tolerance.ulp(a, case.dtype)
+        ulps = err / unit
+        bound_ulps = np.broadcast_to(bound, a.shape) / unit + 2.0
+        ratio = ulps / bound_ulps
+    worst = np.unravel_index(int(np.argmax(ratio)), ratio.shape) if ratio.size else ()
+    error = {"abs": float(np.max(err, initial=0.0)), "rel": float("nan"),
+             "ulp": float(ulps[worst]) if ratio.size else 0.0,
+             "bound": float(bound_ulps[worst]) if ratio.size else 2.0,
+             "bound_ratio": float(ratio[worst]) if ratio.size else 0.0,
+             "index": [int(i) for i in worst] if ratio.size else None}
+    with np.errstate(invalid="ignore", divide="ignore"):
+        error["rel"] = float(np.max(np.where(a != 0, err / np.abs(a), 0.0), initial=0.0))
+    return Verdict("match" if error["bound_ratio"] <= 1 else "deviates", a, b, error)

@@ -20,7 +20,10 @@ explained only if the observation satisfies it:
 - ``oracle = {...}``: the oracle with these extra keywords agrees within the bound;
 - ``value = "nan"`` / ``"inf"`` / a number: every element of the result is that;
 - ``raises = "TypeName"``: the library raised an exception of that (qualified) type name;
-- ``within = R``: a precision entry; the error is at most R times the bound.
+- ``within = R``: a precision entry; the error is at most R times the bound;
+- ``absolute = K``: a precision entry for log-softmax style evaluation, whose error is
+  absolute: ``|observed - exact| <= K * u * (1 + max|finite input|) * terms``, elementwise,
+  with u the dtype's unit roundoff and ``terms`` the number of losses a "sum" adds (else 1).
 
 Entries that explain no finding in a run are reported as stale.
 """
@@ -41,7 +44,7 @@ DIRECTORY = Path(__file__).with_name("deviations")
 KINDS = ("documented-semantics", "precision", "bug", "out-of-contract", "unsupported")
 _MATCH_KEYS = {"check", "wrt", "category", "dtype", "outcome", "loss", "case", "options",
                "predicate", "api"}
-_ACTUAL_KEYS = {"oracle", "value", "raises", "within"}
+_ACTUAL_KEYS = {"oracle", "value", "raises", "within", "absolute"}
 
 
 class RegistryError(ValueError):
@@ -167,4 +170,25 @@ def _actual_holds(actual: dict, binding, case, observation, verdict, check: str)
     if "within" in actual:
         ratio = (verdict.error or {}).get("bound_ratio", math.inf)
         return verdict.outcome == "deviates" and ratio <= float(actual["within"])
+    if "absolute" in actual:
+        return verdict.outcome == "deviates" and _absolutely_within(
+            float(actual["absolute"]), case, observation, verdict)
     return False
+
+
+def _absolutely_within(k: float, case, observation, verdict) -> bool:
+    from conformance.tolerance import UNIT_ROUNDOFF
+
+    x = np.asarray(observation.fed.get("input", case.inputs["input"]), dtype=np.float64)
+    finite = np.abs(x[np.isfinite(x)])
+    scale = 1.0 + (float(finite.max()) if finite.size else 0.0)
+    terms = 1
+    if case.options.get("reduction") == "sum" and verdict.expected is not None:
+        terms = max(1, int(np.prod(np.shape(case.inputs["target"]))))
+    exp = np.asarray(verdict.expected, dtype=np.float64)
+    obs = np.asarray(verdict.observed, dtype=np.float64)
+    if exp.shape != obs.shape or not np.all(np.isfinite(exp) == np.isfinite(obs)):
+        return False
+    with np.errstate(invalid="ignore"):
+        err = np.where(np.isfinite(exp), np.abs(obs - exp), 0.0)
+    return bool(np.all(err <= k * UNIT_ROUNDOFF[case.dtype] * scale * terms))

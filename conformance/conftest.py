@@ -1,0 +1,116 @@
+"""pytest plumbing of the conformance suite: profiles, the session's Suite, the results file.
+
+Run it per backend env (``tox -e torch`` runs ``pytest conformance -n auto``). The env name
+(``XENT_ENV``, else tox's ``TOX_ENV_NAME``) names the results file
+``reports/results/<env>.json``, which the controller process writes at the end from the
+journals of every worker, whatever happened to them.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import sys
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from adapters import ADAPTERS, load_adapter
+from conformance import results
+from conformance.deviations import DeviationRegistry
+from conformance.recorder import Recorder, merge
+from conformance.runner import Suite
+
+ENV = os.environ.get("XENT_ENV") or os.environ.get("TOX_ENV_NAME") or "local"
+REQUIRED = {a for a in os.environ.get("XENT_REQUIRE_ADAPTERS", "").split(",") if a}
+#: the adapters this env checks (its backend); others are skipped even where importable
+SELECTED = REQUIRED or set(ADAPTERS)
+SEED = 20261122
+
+_COMMON = dict(deadline=None, database=None, print_blob=True,
+               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                      HealthCheck.filter_too_much])
+settings.register_profile("ci", derandomize=True, max_examples=6, **_COMMON)
+settings.register_profile("dev", max_examples=25, **_COMMON)
+settings.register_profile("thorough", max_examples=300, **_COMMON)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def _is_controller(config) -> bool:
+    return not hasattr(config, "workerinput")
+
+
+def pytest_configure(config):
+    if _is_controller(config):
+        shutil.rmtree(results.RESULTS_DIR / f".journal-{ENV}", ignore_errors=True)
+        recorder = Recorder(ENV, "controller")
+        recorder.environment({
+            "started": results.now(), "libraries": _library_versions(),
+            "python": sys.version.split()[0], "platform": platform.platform(),
+            "device": "cpu", "seed": SEED,
+            "hypothesis_profile": settings._current_profile or "ci",
+        })
+        recorder.close()
+
+
+def _library_versions() -> dict:
+    versions = {}
+    for name in sorted(SELECTED):
+        adapter = load_adapter(name)
+        if adapter.unavailable() is None:
+            versions[adapter.library] = adapter.version()
+    import numpy
+    versions.setdefault("numpy", numpy.__version__)
+    return versions
+
+
+@pytest.fixture(scope="session")
+def suite():
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    session = Suite(Recorder(ENV, worker))
+    yield session
+    session.close()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if not _is_controller(session.config):
+        return
+    registries = {}
+    for name in sorted(SELECTED):
+        adapter = load_adapter(name)
+        if adapter.unavailable() is None:
+            registries[adapter.library] = DeviationRegistry.load(adapter.library)
+    document = merge(ENV, registries)
+    session.config._xent_results = document
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    document = getattr(config, "_xent_results", None)
+    if document is None:
+        return
+    findings = document["findings"]
+    differences = [f for f in findings if f["outcome"] != "match"]
+    registered = sum(1 for f in differences if f["deviation"])
+    cases = sum(row["cases"] for row in document["summary"])
+    terminalreporter.write_sep("-", f"conformance results: {results.RESULTS_DIR / ENV}.json")
+    terminalreporter.write_line(
+        f"{cases} cases judged, {cases - len(differences)} match, {len(differences)} differ "
+        f"({registered} registered, {len(differences) - registered} unregistered)")
+    if document["stale_deviations"]:
+        terminalreporter.write_line(
+            "stale registry entries (matched nothing): " + ", ".join(document["stale_deviations"]))
+    for adapter, reason in document["unavailable"].items():
+        terminalreporter.write_line(f"{adapter}: {reason}")
+
+
+def available(suite, name: str):
+    """The adapter pair, or skip (fail where the env requires it) with its reason."""
+    if name not in SELECTED:
+        pytest.skip(f"{name} is not a backend of env {ENV}")
+    entry = suite.adapter(name)
+    if isinstance(entry, str):
+        if name in REQUIRED:
+            pytest.fail(f"{name} is required in env {ENV} but {entry}")
+        pytest.skip(f"{name} {entry}")
+    return entry

@@ -1,0 +1,178 @@
+"""Record what the suite observed, and turn the journals of a run into the results file.
+
+During a run each process journals (``conformance.results.Journal``):
+
+- ``environment``: library versions, platform, seed, profile (once, by the controller);
+- ``unavailable``: an adapter that could not run here, and why;
+- ``tally``: one line per judged case (api, category, dtype, outcome, registered, errors),
+  from which the summary is computed;
+- ``finding``: the full record of every case that did not match (and of stability sweep
+  points, which the report plots), with its reproducer.
+
+``merge`` reads the journals and writes ``reports/results/<env>.json`` atomically.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from conformance import results
+from conformance.compare import Verdict, ulp_errors
+
+_BIN_EDGES = [0.5 * 2.0**k for k in range(0, 22)]  # 0.5, 1, 2, ..., 2**20
+
+
+def ulp_bin(ulps: float) -> str:
+    if math.isnan(ulps):
+        return "nonfinite"
+    if ulps == 0:
+        return "0"
+    for edge in _BIN_EDGES:
+        if ulps <= edge:
+            return f"<={edge:g}" if edge < 2**10 else f"<=2^{int(math.log2(edge))}"
+    return ">2^20"
+
+
+def finding_id(api: str, category: str, check: str, wrt, dtype: str, case_name: str,
+               case) -> str:
+    """Stable across runs with the same seed: a digest of what was asked, not of the answer."""
+    digest = hashlib.sha256()
+    for part in (api, category, check, str(wrt), dtype, case_name, case.loss,
+                 json.dumps(results.encode(dict(case.options)), sort_keys=True)):
+        digest.update(part.encode() + b"\0")
+    for name in sorted(case.inputs):
+        array = np.ascontiguousarray(case.inputs[name])
+        digest.update(name.encode() + str(array.dtype).encode() + str(array.shape).encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()[:16]
+
+
+class Recorder:
+    def __init__(self, env: str, worker: str, directory: Path = results.RESULTS_DIR):
+        self.env = env
+        self.journal = results.Journal(env, worker, directory)
+
+    def environment(self, record: dict) -> None:
+        self.journal.append("environment", record)
+
+    def unavailable(self, adapter: str, reason: str) -> None:
+        self.journal.append("unavailable", {"adapter": adapter, "reason": reason})
+
+    def unsupported(self, api: str, category: str, dtype: str) -> None:
+        self.journal.append("tally", {"api": api, "category": category, "dtype": dtype,
+                                      "outcome": "unsupported", "registered": False,
+                                      "ulps": [], "bound_ratio": None})
+
+    def record(self, *, binding, observation, case, case_name: str, category: str,
+               check: str, verdict: Verdict, deviation, magnitude: float | None = None) -> None:
+        errors = ulp_errors(verdict, case.dtype)
+        ratio = (verdict.error or {}).get("bound_ratio")
+        self.journal.append("tally", {
+            "api": binding.api, "category": category, "dtype": case.dtype,
+            "outcome": verdict.outcome, "registered": deviation is not None,
+            "ulps": [float(e) for e in errors], "bound_ratio": ratio,
+        })
+        if verdict.outcome == "match" and magnitude is None:
+            return
+        self.journal.append("finding", {
+            "id": finding_id(binding.api, category, check, observation.wrt, case.dtype,
+                             case_name, case),
+            "case": case_name,
+            "backend": observation.library,
+            "backend_version": observation.version,
+            "api": binding.api,
+            "loss": binding.loss,
+            "category": category,
+            "check": check,
+            "wrt": observation.wrt,
+            "dtype": case.dtype,
+            "options": {**dict(case.options), **dict(binding.fixed_options)},
+            "inputs": observation.fed or dict(case.inputs),
+            "expected": verdict.expected,
+            "observed": verdict.observed,
+            "outcome": verdict.outcome,
+            "error": verdict.error,
+            "deviation": None if deviation is None else deviation.id,
+            "reproducer": observation.reproducer,
+            **({} if magnitude is None else {"magnitude": magnitude}),
+        })
+
+    def close(self) -> None:
+        self.journal.close()
+
+
+def merge(env: str, registries: dict, directory: Path = results.RESULTS_DIR) -> dict:
+    """Build the results document of ``env`` from its journals (see the module docstring)."""
+    records = results.read_journals(env, directory)
+    environment = next((r for r in records if r["kind"] == "environment"), None) or {
+        "started": results.now(), "libraries": {}, "python": "", "platform": "",
+        "seed": "", "hypothesis_profile": ""}
+    environment = {k: v for k, v in environment.items() if k != "kind"}
+    environment["finished"] = results.now()
+    unavailable = {r["adapter"]: r["reason"] for r in records if r["kind"] == "unavailable"}
+    findings = [{k: v for k, v in r.items() if k != "kind"}
+                for r in records if r["kind"] == "finding"]
+    findings = list({f["id"] + f["outcome"]: f for f in findings}.values())  # hypothesis replays
+    summary = _summary(r for r in records if r["kind"] == "tally")
+    matched = defaultdict(int)
+    for f in findings:
+        if f["deviation"]:
+            matched[f["deviation"]] += 1
+    deviations, stale = {}, []
+    for registry in registries.values():
+        for entry in registry.entries:
+            entry.matches = matched.get(entry.id, 0)
+            deviations[entry.id] = results.encode(entry.describe())
+            if not entry.matches:
+                stale.append(entry.id)
+    document = {
+        "schema_version": results.SCHEMA_VERSION,
+        "env": env,
+        "environment": results.encode(environment),
+        "unavailable": unavailable,
+        "summary": summary,
+        "findings": findings,
+        "deviations": deviations,
+        "stale_deviations": stale,
+    }
+    results.validate(document)
+    results.write_atomically(directory / f"{env}.json", document)
+    return document
+
+
+def _summary(tallies) -> list[dict]:
+    rows: dict[tuple, dict] = {}
+    for t in tallies:
+        key = (t["api"], t["category"], t["dtype"])
+        row = rows.setdefault(key, {
+            "api": key[0], "category": key[1], "dtype": key[2], "cases": 0, "matches": 0,
+            "findings": 0, "registered": 0, "unsupported": 0, "worst_ulp": 0.0,
+            "worst_bound_ratio": 0.0, "ulp_histogram": defaultdict(int)})
+        if t["outcome"] == "unsupported":
+            row["unsupported"] += 1
+            continue
+        row["cases"] += 1
+        if t["outcome"] == "match":
+            row["matches"] += 1
+        else:
+            row["findings"] += 1
+            row["registered"] += bool(t["registered"])
+        for u in t["ulps"]:
+            u = float(u)
+            row["ulp_histogram"][ulp_bin(u)] += 1
+            row["worst_ulp"] = max(row["worst_ulp"], u) if not math.isnan(u) else math.inf
+        ratio = t["bound_ratio"]
+        if ratio is not None:
+            ratio = float(ratio)
+            row["worst_bound_ratio"] = (max(row["worst_bound_ratio"], ratio)
+                                        if not math.isnan(ratio) else math.inf)
+        elif t["outcome"] not in ("match",):
+            row["worst_bound_ratio"] = math.inf
+    return [results.encode({**row, "ulp_histogram": dict(row["ulp_histogram"])})
+            for row in rows.values()]
