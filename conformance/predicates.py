@@ -2,6 +2,8 @@
 
 Each predicate reads the case's oracle-layout arrays and options and says whether a property
 holds. Names say what is true of the inputs, never which library misbehaves on them.
+Predicates used by one backend's registry only may live in ``predicates_<library>.py``
+beside this module; they are loaded with it.
 """
 
 from __future__ import annotations
@@ -141,3 +143,17 @@ def probabilities_not_summing_to_one(case: Case) -> bool:
         return False
     sums = p.sum(axis=-1)
     return bool((np.abs(sums - 1) > 1e-6).any())
+
+
+def _load_backend_predicates() -> None:
+    import importlib
+    import pkgutil
+
+    import conformance
+
+    for module in pkgutil.iter_modules(conformance.__path__):
+        if module.name.startswith("predicates_"):
+            importlib.import_module(f"conformance.{module.name}")
+
+
+_load_backend_predicates()
