@@ -1,0 +1,158 @@
+"""Render the report: results folder (and optionally a baseline folder) -> one HTML file.
+
+The page is self-contained: the CSS and JavaScript of ``static/`` are inlined, the figures are
+PNG data URIs, and each results file travels as it is, gzip-compressed and base64-encoded, for
+the page's script to unpack (DecompressionStream) and list a page of findings at a time, so
+50 000 findings make neither a huge file nor 50 000 DOM nodes. Everything a library wrote
+(messages, names, reasons) is escaped: Jinja2 autoescapes the server-rendered parts, and the
+script writes data with ``textContent`` only. Registry links become anchors only when they
+are http(s) URLs.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import math
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import jinja2
+
+from reports import plots
+from reports.diff import Diff, diff
+from reports.load import Results, load_results, number
+from reports.model import CATEGORY_ABBREVIATIONS, SEVERITY, Model, build_model, categories
+
+PACKAGE = Path(__file__).parent
+#: rows shown per group in the server-rendered tables; the findings list has them all
+LONE_ROWS, DIFF_ROWS = 20, 200
+
+
+@dataclass
+class Report:
+    """What ``build`` made: the page and the facts a caller reports about it."""
+
+    html: str
+    results: Results
+    model: Model
+    diff: Diff | None
+    seconds: float
+
+    @property
+    def readable(self) -> bool:
+        return bool(self.results.runs)
+
+
+def fmt(value, digits: int = 3) -> str:
+    """A number for people: 0.5, 12.3, 3.1e+05; "nan", "inf" as they are."""
+    if value is None:
+        return "-"
+    x = number(value)
+    if math.isnan(x) or math.isinf(x):
+        return str(value) if isinstance(value, str) else ("nan" if math.isnan(x) else
+                                                          ("inf" if x > 0 else "-inf"))
+    if x == 0:
+        return "0"
+    if abs(x) >= 1e4 or abs(x) < 1e-3:
+        return f"{x:.{digits - 1}e}"
+    return f"{x:.{digits}g}"
+
+
+def safe_url(link: str) -> str | None:
+    """``link`` if it is an http(s) URL (a registry link to docs or source), else None."""
+    text = link.strip()
+    return text if text.lower().startswith(("https://", "http://")) and " " not in text else None
+
+
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(PACKAGE / "templates"),
+        autoescape=True,  # every string from a library is escaped
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["fmt"] = fmt
+    env.globals["safe_url"] = safe_url
+    return env
+
+
+def pack(data: bytes) -> str:
+    """gzip, then base64: how the page carries JSON (its script unpacks it with
+    DecompressionStream). Runs in a thread: zlib releases the GIL while it compresses."""
+    return base64.b64encode(gzip.compress(data, compresslevel=6, mtime=0)).decode("ascii")
+
+
+def page_facts(model: Model, marks: dict) -> bytes:
+    """What the page's script needs beyond the results files: the findings of the "only this
+    library differs" view and the diff marks, by env and finding id."""
+    lone: dict[str, list[str]] = {}
+    for env, ident in sorted(model.lone_ids):
+        lone.setdefault(env, []).append(ident)
+    diff_marks: dict[str, dict[str, str]] = {}
+    for (env, ident), mark in marks.items():
+        diff_marks.setdefault(env, {})[ident] = mark
+    facts = {"lone": lone, "diff": diff_marks, "severity": SEVERITY,
+             "categories": categories()}
+    return json.dumps(facts, separators=(",", ":")).encode("utf-8")
+
+
+def header(results: Results) -> dict:
+    """When, which profiles and seeds: one value when every run agrees, else each."""
+    envs = [run.environment for run in results.runs.values()]
+    finished = [e["finished"] for e in envs if e["finished"]]
+    return {
+        "generated": datetime.now(UTC).isoformat(timespec="seconds"),
+        "started": min((e["started"] for e in envs), default=None),
+        "finished": max(finished, default=None),
+        "profiles": sorted({e["hypothesis_profile"] for e in envs}),
+        "seeds": sorted({str(e["seed"]) for e in envs}),
+    }
+
+
+def build(results_dir: Path, *, baseline_dir: Path | None = None,
+          expected: tuple[str, ...] = ()) -> Report:
+    start = time.perf_counter()
+    results = load_results(results_dir, expected)
+    with ThreadPoolExecutor(max_workers=2) as pool:  # compress while the figures are drawn
+        packed = {env: pool.submit(pack, run.raw) for env, run in results.runs.items()}
+        baseline = load_results(baseline_dir) if baseline_dir is not None else None
+        model = build_model(results)
+        changes = diff(results, baseline) if baseline is not None else None
+        figures = {
+            "stability": plots.stability_figure(results.runs, model.facts),
+            "histogram": plots.histogram_figure(results.runs),
+            "gradients": plots.gradient_figure(results.runs),
+        }
+        facts = pack(page_facts(model, changes.status() if changes else {}))
+        blobs = {env: future.result() for env, future in packed.items()}
+    template = environment().get_template("index.html.j2")
+    html = template.render(
+        results=results,
+        model=model,
+        header=header(results),
+        categories=categories(),
+        abbreviations=CATEGORY_ABBREVIATIONS,
+        severity=SEVERITY,
+        figures=figures,
+        diff=changes,
+        lone_rows=LONE_ROWS,
+        diff_rows=DIFF_ROWS,
+        blobs=blobs,
+        facts=facts,
+        css=(PACKAGE / "static" / "report.css").read_text(encoding="utf-8"),
+        js=(PACKAGE / "static" / "report.js").read_text(encoding="utf-8"),
+    )
+    return Report(html, results, model, changes, time.perf_counter() - start)
+
+
+def write(report: Report, out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    tmp.write_text(report.html, encoding="utf-8")
+    tmp.replace(out)

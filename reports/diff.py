@@ -1,0 +1,100 @@
+"""The difference between two runs, by finding id (stable for the same seed): which findings are
+new, which were fixed, and which changed (outcome, registry entry, observed exception, or the
+error by more than a rounding of the printout).
+
+Only envs present in both runs are compared: a finding of an env that the current run lacks is
+not "fixed", it was not looked for. Records that match the oracle (stability sweeps record every
+point) count as absent.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from reports.load import Results, number
+from reports.model import is_finding
+
+#: relative change of the error below which two runs count as equal (printing, summation order)
+ERROR_TOLERANCE = 1e-6
+
+
+@dataclass
+class Change:
+    env: str
+    before: dict | None
+    after: dict | None
+    what: list[str] = field(default_factory=list)
+
+    @property
+    def finding(self) -> dict:
+        return self.after or self.before
+
+
+@dataclass
+class Diff:
+    baseline: Results
+    new: list[Change]
+    fixed: list[Change]
+    changed: list[Change]
+    only_current: list[str]  # envs the baseline does not have
+    only_baseline: list[str]  # envs the current run does not have
+    versions: list[tuple[str, str, str, str]]  # (env, library, before, after)
+
+    def status(self) -> dict[tuple[str, str], str]:
+        """(env, id) -> "new" or "changed", for the findings list of the current run."""
+        marks = {(c.env, c.after["id"]): "new" for c in self.new}
+        marks.update({(c.env, c.after["id"]): "changed" for c in self.changed})
+        return marks
+
+
+def _error_ulp(f: dict) -> float:
+    return number(f["error"]["ulp"]) if f.get("error") else math.nan
+
+
+def _observed_error(f: dict) -> str | None:
+    observed = f["observed"]
+    return observed["error"] if isinstance(observed, dict) else None
+
+
+def changes(before: dict, after: dict) -> list[str]:
+    """What differs between two records of one finding, as short phrases."""
+    what = []
+    if before["outcome"] != after["outcome"]:
+        what.append(f"outcome {before['outcome']} -> {after['outcome']}")
+    if before["deviation"] != after["deviation"]:
+        what.append(f"registry {before['deviation'] or 'none'} -> {after['deviation'] or 'none'}")
+    if _observed_error(before) != _observed_error(after):
+        what.append(f"raises {_observed_error(before) or 'nothing'} -> "
+                    f"{_observed_error(after) or 'nothing'}")
+    a, b = _error_ulp(before), _error_ulp(after)
+    if not (math.isnan(a) and math.isnan(b)) and not (
+            a == b or abs(a - b) <= ERROR_TOLERANCE * max(abs(a), abs(b))):
+        what.append(f"error {a:.4g} -> {b:.4g} ulp")
+    return what
+
+
+def diff(current: Results, baseline: Results) -> Diff:
+    common = [env for env in current.runs if env in baseline.runs]
+    new, fixed, changed = [], [], []
+    for env in common:
+        before = {f["id"]: f for f in baseline.runs[env].findings if is_finding(f)}
+        after = {f["id"]: f for f in current.runs[env].findings if is_finding(f)}
+        for ident, f in after.items():
+            if ident not in before:
+                new.append(Change(env, None, f))
+            else:
+                what = changes(before[ident], f)
+                if what:
+                    changed.append(Change(env, before[ident], f, what))
+        fixed.extend(Change(env, f, None) for ident, f in before.items() if ident not in after)
+    versions = []
+    for env in common:
+        old = baseline.runs[env].environment["libraries"]
+        now = current.runs[env].environment["libraries"]
+        for library in sorted(set(old) | set(now)):
+            if old.get(library) != now.get(library):
+                versions.append((env, library, old.get(library, "-"), now.get(library, "-")))
+    return Diff(baseline, new, fixed, changed,
+                [e for e in current.runs if e not in baseline.runs],
+                [e for e in baseline.runs if e not in current.runs], versions)

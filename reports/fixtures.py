@@ -1,0 +1,545 @@
+"""Synthetic results documents, valid per ``conformance/results.schema.json``, for the report's
+tests and benchmark (the conformance suite writes the real ones).
+
+They are made to exercise every part of the report, not to be true about any library:
+
+- several envs (numpy with scipy and scikit-learn, torch, tensorflow with keras, jax, keras on
+  jax/torch/numpy, tf-keras), each with its library versions, platform, seed and profile;
+- findings of every category, check, dtype and outcome, registered (every deviation kind, each
+  entry with a reason and a link) and unregistered;
+- a stale registry entry, an unavailable adapter, an incomplete run (``finished`` is null);
+- exception messages and registry reasons holding HTML (``<script>alert(1)</script>``, ``&``);
+- stability sweeps that record every point (matches included) with its ``magnitude``;
+- named cases shared by every library of a loss, some of which only one library gets wrong.
+
+``documents(findings=N)`` pads the random draws so that the envs hold about N findings in all.
+Everything is derived from ``seed``: the same arguments give the same documents.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+CATEGORIES = ("values", "gradients", "reductions", "stability", "edge_cases", "equivalence")
+ALL_DTYPES = ("float16", "bfloat16", "float32", "float64")
+NO_BF16 = ("float16", "float32", "float64")
+EPS = {"float16": 2.0**-10, "bfloat16": 2.0**-7, "float32": 2.0**-23, "float64": 2.0**-52}
+HISTOGRAM_BINS = ("0", "<=0.5", "<=1", "<=2", *(f"<=2^{k}" for k in range(2, 21)), ">2^20",
+                  "nonfinite")
+XSS = "<script>alert(1)</script>"
+
+
+@dataclass(frozen=True)
+class Api:
+    name: str
+    backend: str
+    loss: str
+    gradients: bool = True
+    dtypes: tuple[str, ...] = ALL_DTYPES
+    logits: bool = False  # takes logits (stable forms) rather than probabilities
+
+
+def _torch_apis() -> list[Api]:
+    forms = [("binary_cross_entropy", "BCELoss", "binary_cross_entropy", False),
+             ("binary_cross_entropy_with_logits", "BCEWithLogitsLoss",
+              "binary_cross_entropy_with_logits", True),
+             ("cross_entropy", "CrossEntropyLoss", "cross_entropy", True),
+             ("nll_loss", "NLLLoss", "nll_loss", True)]
+    apis = []
+    for function, module, loss, logits in forms:
+        apis.append(Api(f"torch.nn.functional.{function}", "torch", loss, logits=logits))
+        apis.append(Api(f"torch.nn.{module}", "torch", loss, logits=logits))
+    return apis
+
+
+def _keras_apis(prefix: str, backend: str, gradients: bool = True) -> list[Api]:
+    apis = []
+    for name, loss_p, loss_z in [
+        ("BinaryCrossentropy", "binary_cross_entropy", "binary_cross_entropy_with_logits"),
+        ("CategoricalCrossentropy", "categorical_cross_entropy", "cross_entropy"),
+        ("SparseCategoricalCrossentropy", "categorical_cross_entropy", "cross_entropy"),
+    ]:
+        apis.append(Api(f"{prefix}.losses.{name}", backend, loss_p, gradients=gradients))
+        apis.append(Api(f"{prefix}.losses.{name}(from_logits=True)", backend, loss_z,
+                        gradients=gradients, logits=True))
+    return apis
+
+
+#: env -> (libraries and versions, backends -> APIs, unavailable adapters)
+ENVS: dict[str, dict] = {
+    "numpy": {
+        "libraries": {"numpy": "2.4.6", "scipy": "1.17.1"},
+        "apis": [
+            Api("textbook.binary_cross_entropy_loss", "numpy", "binary_cross_entropy",
+                gradients=False, dtypes=NO_BF16),
+            Api("textbook.categorical_cross_entropy_loss", "numpy", "categorical_cross_entropy",
+                gradients=False, dtypes=NO_BF16),
+            Api("scipy.special.log_softmax[indices]", "scipy", "cross_entropy", gradients=False,
+                dtypes=NO_BF16, logits=True),
+            Api("scipy.special.log_expit", "scipy", "binary_cross_entropy_with_logits",
+                gradients=False, dtypes=NO_BF16, logits=True),
+            Api("scipy.special.xlogy[binary]", "scipy", "binary_cross_entropy", gradients=False,
+                dtypes=NO_BF16),
+        ],
+        "unavailable": {"scikit-learn": "unavailable: ModuleNotFoundError: No module named "
+                                        "'sklearn' (install the dependency group numpy)"},
+    },
+    "torch": {"libraries": {"torch": "2.13.0", "numpy": "2.4.6"}, "apis": _torch_apis()},
+    "tensorflow": {
+        "libraries": {"tensorflow": "2.21.0", "keras": "3.15.1", "numpy": "2.4.6"},
+        "apis": [
+            Api("tf.nn.sigmoid_cross_entropy_with_logits", "tensorflow",
+                "binary_cross_entropy_with_logits", logits=True),
+            Api("tf.nn.softmax_cross_entropy_with_logits", "tensorflow", "cross_entropy",
+                logits=True),
+            Api("tf.nn.sparse_softmax_cross_entropy_with_logits", "tensorflow", "cross_entropy",
+                logits=True),
+            *_keras_apis("keras", "keras"),
+        ],
+    },
+    "jax": {
+        "libraries": {"jax": "0.10.2", "jaxlib": "0.10.2", "optax": "0.2.8"},
+        "apis": [
+            Api("optax.sigmoid_binary_cross_entropy", "optax",
+                "binary_cross_entropy_with_logits", logits=True),
+            Api("optax.softmax_cross_entropy", "optax", "cross_entropy", logits=True),
+            Api("optax.softmax_cross_entropy_with_integer_labels", "optax", "cross_entropy",
+                logits=True),
+            Api("optax.safe_softmax_cross_entropy", "optax", "cross_entropy", logits=True),
+        ],
+    },
+    "keras-jax": {"libraries": {"keras": "3.15.1", "jax": "0.10.2"},
+                  "apis": _keras_apis("keras", "keras")},
+    "keras-torch": {"libraries": {"keras": "3.15.1", "torch": "2.13.0"},
+                    "apis": _keras_apis("keras", "keras")},
+    "keras-numpy": {"libraries": {"keras": "3.15.1", "numpy": "2.4.6"},
+                    "apis": _keras_apis("keras", "keras", gradients=False)},
+    "tf-keras": {"libraries": {"tf_keras": "2.21.0", "tensorflow": "2.21.0"},
+                 "apis": _keras_apis("tf.keras", "tf_keras")},
+}
+
+#: registry entries per backend: id -> (kind, reason, link, actual)
+REGISTRY: dict[str, dict[str, tuple]] = {
+    "torch": {
+        "torch-bce-log-clamp": (
+            "documented-semantics",
+            "BCELoss clamps its log function outputs to be >= -100, so a certain-wrong "
+            "prediction costs 100 per element, not inf.",
+            "https://pytorch.org/docs/stable/generated/torch.nn.BCELoss.html",
+            {"log_clamp": -100}),
+        "torch-half-mean-accumulation": (
+            "precision",
+            "float16 mean reductions accumulate in float16 on CPU & round each partial sum.",
+            "https://github.com/pytorch/pytorch/blob/main/aten/src/ATen/native/Loss.cpp", None),
+        "torch-ce-bf16-label-smoothing": (
+            "bug", "bfloat16 label smoothing of 0.1 rounds the smoothed targets to 0.1015625.",
+            "https://github.com/pytorch/pytorch/issues/00000", None),
+        "torch-nll-empty-batch": (
+            "documented-semantics", "mean over an empty batch is nan (0/0).",
+            "https://pytorch.org/docs/stable/generated/torch.nn.NLLLoss.html", "nan"),
+    },
+    "keras": {
+        "keras-clip-epsilon": (
+            "documented-semantics",
+            "Probabilities are clipped to [epsilon, 1 - epsilon] with epsilon = 1e-7 before the "
+            "log, so <b>log(0)</b> is never reached & the loss is capped at 16.1.",
+            "https://keras.io/api/losses/probabilistic_losses/", {"clip_epsilon": 1e-7}),
+        "keras-renormalize": (
+            "documented-semantics",
+            "CategoricalCrossentropy divides the probabilities by their sum over the class axis.",
+            "https://github.com/keras-team/keras/blob/master/keras/src/backend/numpy/nn.py",
+            {"renormalize": True}),
+        "keras-accepts-probability-above-one": (
+            "out-of-contract", "Probabilities above 1 are clipped, not rejected.",
+            "https://keras.io/api/losses/", None),
+        "keras-numpy-no-gradients": (
+            "unsupported", "The numpy backend of Keras has no autodiff.",
+            "https://keras.io/getting_started/", "NotImplementedError"),
+    },
+    "tf_keras": {
+        "tf-keras-log-offset": (
+            "documented-semantics", "tf_keras adds epsilon inside the logs.",
+            "https://github.com/keras-team/tf-keras/blob/master/tf_keras/backend.py",
+            {"log_offset": 1e-7}),
+    },
+    "tensorflow": {
+        "tf-sparse-index-out-of-range-nan": (
+            "documented-semantics",
+            "On CPU an out-of-range label raises; on GPU the loss row is NaN (documented).",
+            "https://www.tensorflow.org/api_docs/python/tf/nn/"
+            "sparse_softmax_cross_entropy_with_logits", "InvalidArgumentError"),
+    },
+    "optax": {
+        "optax-integer-labels-out-of-range": (
+            "bug", "Out-of-range integer labels are silently accepted (JAX clamps the gather).",
+            "https://github.com/google-deepmind/optax/issues/0000", None),
+        "optax-bf16-softmax-overflow": (
+            "precision", "bfloat16 logits of magnitude 1e4 lose every bit of the loss.",
+            "optax/losses/_classification.py, line 212 (no URL)", None),
+    },
+    "numpy": {
+        "textbook-log-offset": (
+            "documented-semantics", "The textbook formula adds 1e-9 inside the log.",
+            "https://github.com/example/blog/textbook-cross-entropy", {"log_offset": 1e-9}),
+        "textbook-half-exp-overflow": (
+            "precision", "exp overflows in float16 above 11.", "https://numpy.org/doc/", None),
+    },
+    "scipy": {},
+}
+
+# named edge cases: (case, outcome per backend; a backend missing from the map matches)
+EDGE_CASES = {
+    "binary_cross_entropy": [
+        ("edge_cases/log0_certain_wrong", {"torch": ("deviates", "torch-bce-log-clamp"),
+                                           "keras": ("deviates", "keras-clip-epsilon"),
+                                           "tf_keras": ("deviates", "tf-keras-log-offset"),
+                                           "numpy": ("deviates", "textbook-log-offset")}),
+        ("edge_cases/probability_above_one", {"keras": ("accepts_invalid",
+                                                        "keras-accepts-probability-above-one"),
+                                              "scipy": ("accepts_invalid", None)}),
+        ("edge_cases/nan_input", {"torch": ("raises", None)}),
+    ],
+    "binary_cross_entropy_with_logits": [
+        ("edge_cases/inf_logit", {"tensorflow": ("nonfinite", None)}),
+        ("edge_cases/nan_logit", {}),
+    ],
+    "cross_entropy": [
+        ("edge_cases/index_out_of_range", {"optax": ("accepts_invalid",
+                                                     "optax-integer-labels-out-of-range"),
+                                           "tensorflow": ("raises",
+                                                          "tf-sparse-index-out-of-range-nan")}),
+        ("edge_cases/label_smoothing_above_one", {"torch": ("raises", None)}),
+        ("edge_cases/shape_mismatch", {"keras": ("raises", None)}),
+        ("edge_cases/all_logits_inf", {"torch": ("crash", None)}),
+    ],
+    "categorical_cross_entropy": [
+        ("edge_cases/probabilities_not_summing_to_one", {"keras": ("deviates",
+                                                                   "keras-renormalize")}),
+        ("edge_cases/huge_class_count", {"numpy": ("timeout", None)}),
+    ],
+    "nll_loss": [("edge_cases/empty_batch", {"torch": ("nonfinite", "torch-nll-empty-batch")})],
+}
+REDUCTION_CASES = ("reductions/none", "reductions/sum", "reductions/mean",
+                   "reductions/weighted_mean", "reductions/empty_batch")
+EQUIVALENCE_CASES = ("equivalence/functional_vs_module", "equivalence/logits_vs_probabilities",
+                     "equivalence/indices_vs_one_hot")
+MAGNITUDES = (1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1e3, 3e3, 1e4)
+STARTED = "2026-11-22T09:00:00+00:00"
+
+
+def finding_id(api: str, case: str, check: str, dtype: str, wrt: str | None) -> str:
+    text = f"{api}|{case}|{check}|{wrt}|{dtype}"
+    return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
+def _round(x: float, dtype: str) -> float:
+    if not math.isfinite(x):
+        return x
+    if dtype == "bfloat16":  # round to 8 significant bits
+        m, e = math.frexp(x)
+        return math.ldexp(round(m * 256) / 256, e)
+    return float(np.asarray(x, dtype={"float16": np.float16, "float32": np.float32,
+                                      "float64": np.float64}[dtype]))
+
+
+def _sigmoid(v: float) -> float:
+    return 1 / (1 + math.exp(-v)) if v >= 0 else math.exp(v) / (1 + math.exp(v))
+
+
+def _softmax(row: list[float], dtype: str) -> list[float]:
+    top = max(row)
+    exps = [math.exp(v - top) for v in row]
+    return [_round(e / sum(exps), dtype) for e in exps]
+
+
+def _enc(x):
+    if isinstance(x, dict):
+        return {k: _enc(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_enc(v) for v in x]
+    if isinstance(x, float) and not math.isfinite(x):
+        return "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")
+    return x
+
+
+def _reproducer(api: Api, inputs: dict, dtype: str, check: str, env: str) -> str:
+    module = api.name.split(".")[0]
+    lines = []
+    if api.backend in ("keras", "tf_keras"):
+        lines += ["import os", f"os.environ['KERAS_BACKEND'] = {env.removeprefix('keras-')!r}"]
+    lines.append(f"import {module}")
+    for name, value in inputs.items():
+        lines.append(f"{name} = {module}.asarray({json.dumps(_enc(value))}, dtype={dtype!r})")
+    call = f"{api.name}(input, target)"
+    if check == "gradient":
+        lines += [f"result = {module}.grad(lambda input: {call}.sum())(input)"]
+    else:
+        lines += [f"result = {call}"]
+    lines.append("print(result)")
+    return "\n".join(lines) + "\n"
+
+
+class _Builder:
+    """The findings and summary rows of one env, as the suite would record them."""
+
+    def __init__(self, env: str, spec: dict, rng: random.Random, draws: int):
+        self.env, self.spec, self.rng, self.draws = env, spec, rng, draws
+        self.findings: list[dict] = []
+        self.summary: list[dict] = []
+        self.matched: dict[str, int] = {}
+
+    def error(self, ulp: float, dtype: str, bound: float = 2.0, expected: float = 1.0) -> dict:
+        if not math.isfinite(ulp):
+            return {"abs": "inf", "rel": "inf", "ulp": "inf", "bound": bound, "bound_ratio": "inf",
+                    "index": [0]}
+        abs_ = ulp * EPS[dtype] * abs(expected)
+        return {"abs": abs_, "rel": abs_ / abs(expected), "ulp": ulp, "bound": bound,
+                "bound_ratio": ulp / bound, "index": [self.rng.randrange(4)]}
+
+    def finding(self, api: Api, category: str, dtype: str, case: str, outcome: str,
+                deviation: str | None, *, check: str = "value", magnitude: float | None = None,
+                ulp: float | None = None) -> dict:
+        rng = self.rng
+        wrt = "input" if check == "gradient" else None
+        n = rng.choice((1, 2, 3, 4))
+        if api.loss.startswith("binary"):
+            scale = magnitude or 3.0
+            x = [_round(rng.uniform(-scale, scale), dtype) for _ in range(n)]
+            if not api.logits:
+                x = [_round(_sigmoid(v), dtype) for v in x]
+            inputs = {"input": x, "target": [float(rng.randrange(2)) for _ in range(n)]}
+        else:
+            c = rng.choice((2, 3, 5))
+            scale = magnitude or 3.0
+            x = [[_round(rng.gauss(0, scale / 3), dtype) for _ in range(c)] for _ in range(n)]
+            if api.loss == "categorical_cross_entropy":
+                x = [_softmax(row, dtype) for row in x]
+            inputs = {"input": x, "target": [rng.randrange(c) for _ in range(n)]}
+            if "weight" in case:
+                inputs["weight"] = [_round(rng.uniform(0.1, 2), dtype) for _ in range(c)]
+        expected = round(rng.uniform(0.05, 5.0), 12)
+        if case.endswith("nan_input") or case.endswith("nan_logit"):
+            inputs["input"][0] = math.nan
+        observed: object
+        err = None
+        if outcome == "match":
+            u = ulp if ulp is not None else rng.choice((0.0, 0.25, 0.5, 1.0))
+            observed, err = expected * (1 + u * EPS[dtype]), self.error(u, dtype, 2.0, expected)
+        elif outcome == "deviates":
+            u = ulp if ulp is not None else 2.0 ** rng.uniform(1.5, 18)
+            observed, err = expected * (1 + u * EPS[dtype]), self.error(u, dtype, 2.0, expected)
+        elif outcome == "nonfinite":
+            observed, err = rng.choice((math.nan, math.inf)), self.error(math.inf, dtype)
+        elif outcome == "accepts_invalid":
+            expected, observed = "invalid", round(rng.uniform(0, 3), 6)
+        elif outcome == "raises":
+            observed = {"error": "ValueError",
+                        "message": f"Target size ({n}) must be the same as input size ({n + 1})"
+                                   f" & got {XSS}"}
+        elif outcome == "unsupported":
+            observed = {"error": "NotImplementedError",
+                        "message": "gradients are not supported by the numpy backend"}
+        elif outcome == "crash":
+            observed = {"error": "Crash", "message": "the worker died with SIGSEGV (signal 11)"}
+        else:  # timeout
+            observed = {"error": "Timeout", "message": "no answer within 60 s"}
+        if check == "gradient" and isinstance(observed, float):
+            observed = [observed / n] * n
+            if isinstance(expected, float):
+                expected = [expected / n] * n
+        if deviation:
+            self.matched[deviation] = self.matched.get(deviation, 0) + 1
+        record = {
+            "id": finding_id(api.name, case, check, dtype, wrt), "case": case,
+            "backend": api.backend, "backend_version": self.version(api.backend),
+            "api": api.name, "loss": api.loss, "category": category, "check": check, "wrt": wrt,
+            "dtype": dtype, "options": {"reduction": "mean"}, "inputs": _enc(inputs),
+            "expected": _enc(expected), "observed": _enc(observed), "outcome": outcome,
+            "error": err, "deviation": deviation,
+            "reproducer": _reproducer(api, inputs, dtype, check, self.env),
+        }
+        if magnitude is not None:
+            record["magnitude"] = magnitude
+        if "(from_logits=True)" not in api.name and "reduction" in case:
+            record["options"]["reduction"] = case.rsplit("/", 1)[1]
+        self.findings.append(record)
+        return record
+
+    def version(self, backend: str) -> str:
+        libraries = self.spec["libraries"]
+        return libraries.get(backend, libraries.get(backend.replace("optax", "optax"), "0.0"))
+
+    def cell(self, api: Api, category: str, dtype: str) -> None:
+        """The findings and the summary row of one (api, category, dtype)."""
+        rng, start = self.rng, len(self.findings)
+        cases = rng.randrange(20, 200)
+        unsupported = 0
+        if category == "gradients" and not api.gradients:
+            if api.backend != "keras":
+                return  # the API offers no gradients: no row (the matrix greys the cell)
+            unsupported = cases
+            self.finding(api, category, dtype, "gradients/wrt=input", "unsupported",
+                         "keras-numpy-no-gradients", check="gradient")
+        elif category == "edge_cases":
+            for case, outcomes in EDGE_CASES.get(api.loss, []):
+                outcome, deviation = outcomes.get(api.backend, ("match", None))
+                # named cases are recorded whatever their outcome, matches included (in float32,
+                # to keep the documents small), so that agreement is on the record
+                if outcome != "match" or dtype == "float32":
+                    self.finding(api, category, dtype, case, outcome, deviation)
+        elif category == "stability":
+            naive = not api.logits
+            for m in MAGNITUDES:
+                growth = m if naive else 1.0
+                ulp = min(0.4 * growth * rng.uniform(0.5, 2.0), 2.0**22)
+                if dtype in ("float16", "bfloat16") and m >= (1e3 if naive else 1e4):
+                    outcome, deviation = "nonfinite", None
+                    if api.backend == "optax" and dtype == "bfloat16":
+                        deviation = "optax-bf16-softmax-overflow"
+                    elif api.backend == "numpy":
+                        deviation = "textbook-half-exp-overflow"
+                else:
+                    outcome = "match" if ulp <= 2.0 else "deviates"
+                    deviation = None if outcome == "match" else (
+                        self.registered_precision(api) if rng.random() < 0.8 else None)
+                self.finding(api, category, dtype, f"stability/logit_sweep/m={m:g}", outcome,
+                             deviation, magnitude=m, ulp=ulp)
+        elif category == "reductions":
+            for case in REDUCTION_CASES:
+                if dtype == "float16" and case.endswith("mean") and api.backend == "torch":
+                    self.finding(api, category, dtype, case, "deviates",
+                                 "torch-half-mean-accumulation")
+        elif category == "equivalence":
+            for case in EQUIVALENCE_CASES:
+                if api.backend == "tf_keras" and case.endswith("logits_vs_probabilities"):
+                    self.finding(api, category, dtype, case, "deviates", "tf-keras-log-offset")
+        else:  # values, gradients: random draws, a few of which differ
+            check = "gradient" if category == "gradients" else "value"
+            share = {"float16": 0.3, "bfloat16": 0.4, "float32": 0.05, "float64": 0.01}[dtype]
+            for k in range(self.draws):
+                if rng.random() < share or self.draws > 3:
+                    deviation = self.registered_precision(api) if rng.random() < 0.7 else None
+                    # a hypothesis draw is its own case: named by its api, not shared
+                    draw = hashlib.sha1(f"{api.name}/{k}".encode()).hexdigest()[:8]
+                    self.finding(api, category, dtype, f"{category}/draw-{draw}", "deviates",
+                                 deviation, check=check)
+        made = self.findings[start:]
+        differing = [f for f in made if f["outcome"] not in ("match", "unsupported")]
+        cases = max(cases, len(made))
+        ulps = [f["error"]["ulp"] for f in made if f["error"]]
+        finite = [u for u in ulps if isinstance(u, float)]
+        worst = "inf" if any(u == "inf" for u in ulps) else max(finite, default=0.5)
+        elements = cases * 4
+        histogram = {"0": elements // 2, "<=0.5": elements // 3, "<=1": elements // 8}
+        histogram["<=2"] = elements - sum(histogram.values())
+        for u in ulps:
+            histogram[_bin(u)] = histogram.get(_bin(u), 0) + 1
+        self.summary.append({
+            "api": api.name, "category": category, "dtype": dtype, "cases": cases,
+            "matches": cases - len(differing) - unsupported, "findings": len(differing),
+            "registered": sum(1 for f in differing if f["deviation"]),
+            "unsupported": unsupported, "worst_ulp": worst,
+            "worst_bound_ratio": worst if worst == "inf" else worst / 2.0,
+            "ulp_histogram": histogram,
+        })
+
+    def registered_precision(self, api: Api) -> str | None:
+        return {"torch": "torch-half-mean-accumulation",
+                "optax": "optax-bf16-softmax-overflow",
+                "numpy": "textbook-half-exp-overflow"}.get(api.backend)
+
+
+def _bin(ulp) -> str:
+    if ulp == "inf" or ulp == "nan":
+        return "nonfinite"
+    if ulp == 0:
+        return "0"
+    for label, edge in (("<=0.5", 0.5), ("<=1", 1.0), ("<=2", 2.0)):
+        if ulp <= edge:
+            return label
+    k = max(2, math.ceil(math.log2(ulp)))
+    return f"<=2^{k}" if k <= 20 else ">2^20"
+
+
+def document(env: str, *, seed: int = 20261122, draws: int = 2) -> dict:
+    """The results document of one env. ``draws``: random cases per (api, category, dtype) of
+    values and gradients (above 3, every draw is a finding: the benchmark's padding)."""
+    spec = ENVS[env]
+    rng = random.Random(f"{seed}/{env}")
+    builder = _Builder(env, spec, rng, draws)
+    for api in spec["apis"]:
+        for category in CATEGORIES:
+            for dtype in api.dtypes:
+                builder.cell(api, category, dtype)
+    backends = {api.backend for api in spec["apis"]}
+    deviations, stale = {}, []
+    for backend in sorted(backends):
+        for ident, (kind, reason, link, actual) in REGISTRY.get(backend, {}).items():
+            entry = {"kind": kind, "apis": sorted(a.name for a in spec["apis"]
+                                                  if a.backend == backend),
+                     "reason": reason, "link": link, "matches": builder.matched.get(ident, 0)}
+            if actual is not None:
+                entry["actual"] = actual
+            deviations[ident] = entry
+            if not builder.matched.get(ident):
+                stale.append(ident)
+    return {
+        "schema_version": 1,
+        "env": env,
+        "environment": {
+            "started": STARTED,
+            "finished": None if env == "tf-keras" else "2026-11-22T09:02:41+00:00",
+            "libraries": spec["libraries"],
+            "python": "3.11.7",
+            "platform": "Linux-6.1.0-x86_64-with-glibc2.36",
+            "device": "cpu",
+            "seed": seed,
+            "hypothesis_profile": "ci",
+        },
+        "unavailable": dict(spec.get("unavailable", {})),
+        "summary": builder.summary,
+        "findings": builder.findings,
+        "deviations": deviations,
+        "stale_deviations": stale,
+    }
+
+
+def documents(envs=None, *, seed: int = 20261122, findings: int | None = None) -> dict[str, dict]:
+    """env -> document, for ``envs`` (default all). With ``findings``, the random draws are
+    padded so that all documents together hold about that many findings."""
+    envs = list(envs or ENVS)
+    draws = 2
+    if findings:
+        base = sum(len(document(e, seed=seed, draws=0)["findings"]) for e in envs)
+        # every draw of values and (where offered) gradients is a finding once draws > 3
+        slots = sum(len(api.dtypes) * (1 + api.gradients) for e in envs for api in ENVS[e]["apis"])
+        draws = max(4, round((findings - base) / slots))
+    return {env: document(env, seed=seed, draws=draws) for env in envs}
+
+
+def write(directory: Path, envs=None, **kwargs) -> list[Path]:
+    """Write ``<env>.json`` for each env into ``directory``; returns the paths."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for env, doc in documents(envs, **kwargs).items():
+        path = directory / f"{env}.json"
+        path.write_text(json.dumps(doc, indent=1, allow_nan=False), encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+if __name__ == "__main__":  # python -m reports.fixtures DIR [N]: write fixture results
+    import sys
+
+    target = Path(sys.argv[1] if len(sys.argv) > 1 else "reports/results")
+    count = int(sys.argv[2]) if len(sys.argv) > 2 else None
+    for p in write(target, findings=count):
+        print(p)

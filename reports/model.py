@@ -1,0 +1,274 @@
+"""What the report shows, computed from the runs: the matrix of APIs x categories x envs, and
+the cases where only one library differs from the oracle while its peers agree.
+
+Vocabulary: an *env* is one results file (a tox env, e.g. ``keras-jax``); a *backend* is the
+library an API belongs to (``keras``); a *unit* is (env, backend), the thing that can be "the
+only one that differs" (Keras on JAX, not Keras everywhere).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from functools import cache
+
+from conformance.results import schema
+from reports.load import Results, Run, number
+
+#: outcomes from the worst to the best; a cell is coloured by the worst of its findings
+SEVERITY = ("crash", "timeout", "nonfinite", "accepts_invalid", "deviates", "raises",
+            "unsupported", "match")
+CATEGORY_ABBREVIATIONS = {"values": "val", "gradients": "grad", "reductions": "red",
+                          "stability": "stab", "edge_cases": "edge", "equivalence": "eq"}
+
+
+@cache
+def categories() -> tuple[str, ...]:
+    """The categories in the schema's order (the schema is the one place they are listed)."""
+    return tuple(schema()["$defs"]["category"]["enum"])
+
+
+def worst(outcomes) -> str:
+    """The most severe of ``outcomes`` ("match" for none)."""
+    ranks = [SEVERITY.index(o) for o in outcomes if o in SEVERITY]
+    return SEVERITY[min(ranks)] if ranks else "match"
+
+
+def is_finding(f: dict) -> bool:
+    """A record that differs from the oracle (stability sweeps also record their matches)."""
+    return f["outcome"] != "match"
+
+
+def _max(a: float, b) -> float:
+    """max with nan counted as the worst (an error that is nan is no better than inf)."""
+    v = number(b)
+    if math.isnan(v):
+        v = math.inf
+    return max(a, v)
+
+
+@dataclass
+class Cell:
+    """One (env, api, category): the summary counts over dtypes and its findings' outcomes.
+
+    ``state``: "tested"; "unsupported" (every case is one the API cannot express);
+    "not-offered" (the API runs in this env but has no cases in this category, e.g. no
+    gradients); "absent" (the API does not exist in this env).
+    """
+
+    cases: int = 0
+    matches: int = 0
+    findings: int = 0
+    registered: int = 0
+    unsupported: int = 0
+    worst_ulp: float = 0.0
+    worst_ratio: float = 0.0
+    rows: int = 0
+    outcomes: Counter = field(default_factory=Counter)
+    unregistered: int = 0
+    state: str = "absent"
+
+    @property
+    def worst_outcome(self) -> str:
+        if self.outcomes:
+            return worst(self.outcomes)
+        return "deviates" if self.findings else "match"
+
+
+@dataclass
+class ApiRow:
+    api: str
+    backend: str
+    loss: str
+    cells: dict[str, dict[str, Cell]]  # env -> category -> cell
+
+
+@dataclass
+class LoneCase:
+    """A case that one unit gets wrong while every other unit that ran it agrees."""
+
+    env: str
+    backend: str
+    loss: str
+    case: str
+    check: str
+    dtype: str
+    findings: list[dict]
+    peers: list[str]  # the agreeing units, as "backend (env)"
+
+    @property
+    def outcome(self) -> str:
+        return worst(f["outcome"] for f in self.findings)
+
+    @property
+    def category(self) -> str:
+        return self.findings[0]["category"]
+
+
+@dataclass
+class Model:
+    envs: list[str]
+    losses: list[tuple[str, list[ApiRow]]]
+    lone: list[tuple[tuple[str, str], list[LoneCase]]]  # (env, backend) -> its lone cases
+    lone_ids: set[tuple[str, str]]  # (env, finding id) of every lone finding
+    totals: dict[str, dict]  # env -> counts for the header
+    facts: dict[str, tuple[str, str]]  # api -> (backend, loss)
+
+
+def _catalogue() -> dict[str, tuple[str, str]]:
+    """api -> (backend, loss) from the adapters' declarations, for APIs that no finding names.
+    Best effort: the results are the truth, this only fills in what they leave out."""
+    try:
+        from adapters import all_bindings
+
+        return {b.api: (b.library, b.loss) for b in all_bindings()}
+    except Exception:  # the report must render whatever state the adapters are in
+        return {}
+
+
+def api_facts(runs: dict[str, Run]) -> dict[str, tuple[str, str]]:
+    """api -> (backend, loss): from the findings, then the summary rows, then the adapters."""
+    facts: dict[str, list] = {}
+    for run in runs.values():
+        for f in run.findings:
+            entry = facts.setdefault(f["api"], ["", ""])
+            entry[0] = entry[0] or f["backend"]
+            entry[1] = entry[1] or f.get("loss", "")
+        for row in run.summary:
+            entry = facts.setdefault(row["api"], ["", ""])
+            entry[1] = entry[1] or row.get("loss", "")
+    if any(not b or not loss for b, loss in facts.values()):
+        catalogue = _catalogue()
+        for api, entry in facts.items():
+            backend, loss = catalogue.get(api, ("", ""))
+            entry[0] = entry[0] or backend or "?"
+            entry[1] = entry[1] or loss or "(loss not recorded)"
+    return {api: (b, loss) for api, (b, loss) in facts.items()}
+
+
+def _cells(run: Run, cats: tuple[str, ...]) -> dict[str, dict[str, Cell]]:
+    """api -> category -> Cell for one run."""
+    cells: dict[str, dict[str, Cell]] = defaultdict(lambda: {c: Cell() for c in cats})
+    for row in run.summary:
+        cell = cells[row["api"]][row["category"]]
+        cell.rows += 1
+        cell.cases += row["cases"]
+        cell.matches += row["matches"]
+        cell.findings += row["findings"]
+        cell.registered += row.get("registered", 0)
+        cell.unsupported += row.get("unsupported", 0)
+        cell.worst_ulp = _max(cell.worst_ulp, row["worst_ulp"])
+        cell.worst_ratio = _max(cell.worst_ratio, row["worst_bound_ratio"])
+    for f in run.findings:
+        cell = cells[f["api"]][f["category"]]
+        if is_finding(f):
+            cell.outcomes[f["outcome"]] += 1
+            if f["deviation"] is None and f["outcome"] != "unsupported":
+                cell.unregistered += 1
+    for by_category in cells.values():
+        for cell in by_category.values():
+            if not cell.rows and not cell.outcomes:
+                cell.state = "not-offered"
+            elif (cell.cases and cell.unsupported >= cell.cases) or (
+                    not cell.cases and set(cell.outcomes) == {"unsupported"}):
+                cell.state = "unsupported"
+            elif not cell.cases and not cell.outcomes:
+                cell.state = "not-offered"
+            else:
+                cell.state = "tested"
+    return cells
+
+
+def _case_key(f: dict, loss: str) -> tuple:
+    """Findings with equal keys are the same case in different libraries. Without a case name,
+    the finding id stands in, which only matches the same API in another env."""
+    case = f.get("case")
+    return (loss, case or f"id:{f['id']}", f["check"], f.get("wrt"), f["dtype"],
+            None if case else f["api"])
+
+
+def lone_cases(runs: dict[str, Run], facts: dict[str, tuple[str, str]]) -> list[LoneCase]:
+    """Cases where exactly one unit differs and at least one other unit ran the case and agrees.
+
+    A unit ran a case and agrees when it recorded the case as a match (stability sweeps do; so
+    may named cases). The results count other matches only in the summary, so a unit with no
+    record of the case also agrees when its summary shows cases of the same loss, category and
+    dtype, but only for a case that at least two APIs recorded: that is a shared, named case,
+    which every API of the loss runs, not one API's hypothesis draw.
+    """
+    ran: dict[tuple, set] = defaultdict(set)  # (loss, category, dtype) -> units
+    for env, run in runs.items():
+        for row in run.summary:
+            if row["cases"] > row.get("unsupported", 0):
+                backend, loss = facts[row["api"]]
+                ran[(loss, row["category"], row["dtype"])].add((env, backend))
+    differing: dict[tuple, dict] = defaultdict(lambda: defaultdict(list))
+    seen: dict[tuple, set] = defaultdict(set)  # key -> units with a record of it
+    apis: dict[str, set] = defaultdict(set)  # case name -> APIs with a record of it
+    categories_of: dict[tuple, str] = {}
+    for env, run in runs.items():
+        for f in run.findings:
+            loss = facts[f["api"]][1]
+            key = _case_key(f, loss)
+            unit = (env, f["backend"])
+            seen[key].add(unit)
+            apis[key[1]].add(f["api"])
+            categories_of[key] = f["category"]
+            if is_finding(f) and f["outcome"] != "unsupported":
+                differing[key][unit].append(f)
+    lone = []
+    for key, units in differing.items():
+        if len(units) != 1:
+            continue
+        (unit, found), = units.items()
+        loss, case, check, _wrt, dtype, _api = key
+        peers = set(seen[key])
+        if len(apis[case]) >= 2:
+            peers |= ran[(loss, categories_of[key], dtype)]
+        peers.discard(unit)
+        if not peers:
+            continue
+        lone.append(LoneCase(unit[0], unit[1], loss, case, check, dtype, found,
+                             sorted(f"{b} ({e})" for e, b in peers)))
+    return lone
+
+
+def build_model(results: Results) -> Model:
+    runs = results.runs
+    envs = list(runs)
+    cats = categories()
+    facts = api_facts(runs)
+    per_env = {env: _cells(run, cats) for env, run in runs.items()}
+    by_loss: dict[str, list[ApiRow]] = defaultdict(list)
+    for api, (backend, loss) in facts.items():
+        cells = {}
+        for env in envs:
+            if api in per_env[env]:
+                cells[env] = per_env[env][api]
+            else:
+                cells[env] = {c: Cell() for c in cats}  # state "absent"
+        by_loss[loss].append(ApiRow(api, backend, loss, cells))
+    losses = [(loss, sorted(rows, key=lambda r: (r.backend, r.api)))
+              for loss, rows in sorted(by_loss.items())]
+
+    lone = lone_cases(runs, facts)
+    grouped: dict[tuple[str, str], list[LoneCase]] = defaultdict(list)
+    for case in lone:
+        grouped[(case.env, case.backend)].append(case)
+    for cases in grouped.values():
+        cases.sort(key=lambda c: (SEVERITY.index(c.outcome), c.category, c.case, c.dtype))
+    lone_groups = sorted(grouped.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    lone_ids = {(c.env, f["id"]) for c in lone for f in c.findings}
+
+    totals = {}
+    for env, run in runs.items():
+        differing = [f for f in run.findings if is_finding(f)]
+        totals[env] = {
+            "cases": sum(r["cases"] for r in run.summary),
+            "findings": len(differing),
+            "unregistered": sum(1 for f in differing
+                                if f["deviation"] is None and f["outcome"] != "unsupported"),
+            "records": len(run.findings),
+        }
+    return Model(envs, losses, lone_groups, lone_ids, totals, facts)

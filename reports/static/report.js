@@ -1,0 +1,513 @@
+/* The report's findings list: unpacks the embedded findings (gzip + base64 JSON), filters,
+   sorts and pages them, opens a finding with its inputs, expected vs observed, error, registry
+   entry and reproducer, and copies reproducers. Data is only ever written with textContent,
+   so nothing a library wrote can become markup. Links inside the page:
+     #findings?env=torch&api=...&category=values   the list, filtered
+     #finding=<env>/<id>                            one finding, opened                        */
+(function () {
+  "use strict";
+
+  var PAGE = 50;
+  var SELECTS = ["env", "backend", "api", "category", "check", "dtype", "outcome", "kind", "diff"];
+  var DTYPES = ["float16", "bfloat16", "float32", "float64"];
+  var NONFINITE = { "nan": NaN, "inf": Infinity, "-inf": -Infinity };
+  var state = { data: null, shown: [], page: 0, sortKey: null, sortDir: 1, open: null };
+
+  function $(id) { return document.getElementById(id); }
+  function num(v) {
+    if (typeof v === "number") return v;
+    if (typeof v === "string" && v in NONFINITE) return NONFINITE[v];
+    return NaN;
+  }
+  function fmt(v) {
+    if (v === null || v === undefined) return "-";
+    var x = num(v);
+    if (isNaN(x)) return typeof v === "string" ? v : "nan";
+    if (!isFinite(x)) return x > 0 ? "inf" : "-inf";
+    if (x === 0) return "0";
+    var a = Math.abs(x);
+    return (a >= 1e4 || a < 1e-3) ? x.toExponential(2) : String(Number(x.toPrecision(3)));
+  }
+  function el(tag, attrs, text) {
+    var e = document.createElement(tag);
+    if (attrs) for (var k in attrs) if (Object.prototype.hasOwnProperty.call(attrs, k)) e.setAttribute(k, attrs[k]);
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    return e;
+  }
+
+  // --- loading ----------------------------------------------------------------------------------
+  // Each results file is embedded as it was read (gzip + base64); so are the report's facts:
+  // which findings are the only ones of their case, and the diff marks.
+  function unpack(node) {
+    if (typeof DecompressionStream === "undefined") {
+      return Promise.reject(new Error("this browser cannot unpack the findings (no DecompressionStream: " +
+        "use Chrome 80, Firefox 113, Safari 16.4 or later)"));
+    }
+    var binary = atob(node.textContent.trim());
+    var bytes = new Uint8Array(binary.length);
+    for (var i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+    return new Response(stream).text().then(JSON.parse);
+  }
+
+  function kindOf(r, deviations) {
+    if (r.deviation) return deviations[r.deviation] ? deviations[r.deviation].kind : "unknown entry";
+    return r.outcome === "match" || r.outcome === "unsupported" ? "" : "unregistered";
+  }
+
+  function load() {
+    var nodes = Array.prototype.slice.call(document.querySelectorAll("script.results-data"));
+    return Promise.all([unpack($("report-facts"))].concat(nodes.map(unpack))).then(function (parts) {
+      var facts = parts[0], data = { findings: [], deviations: {}, severity: facts.severity, categories: facts.categories };
+      parts.slice(1).forEach(function (doc, i) {
+        var env = nodes[i].getAttribute("data-env");
+        var lone = {}, marks = facts.diff[env] || {};
+        (facts.lone[env] || []).forEach(function (id) { lone[id] = true; });
+        data.deviations[env] = doc.deviations;
+        doc.findings.forEach(function (r) {
+          r.env = env;
+          r.kind = kindOf(r, doc.deviations);
+          r.lone = lone[r.id] === true;
+          r.diff = marks[r.id] || "";
+          data.findings.push(r);
+        });
+      });
+      return data;
+    });
+  }
+
+  // --- filtering and sorting ----------------------------------------------------------------------
+  function filters() {
+    var form = $("filters"), f = {};
+    SELECTS.forEach(function (name) { var s = form.elements[name]; f[name] = s ? s.value : ""; });
+    f.lone = form.elements.lone.checked;
+    f.matches = form.elements.matches.checked;
+    f.q = form.elements.q.value.trim().toLowerCase();
+    return f;
+  }
+
+  function haystack(r) {
+    if (r._text === undefined) {
+      var parts = [r.id, r.case || "", r.api, r.deviation || "", r.env, r.backend];
+      if (r.observed && typeof r.observed === "object" && !Array.isArray(r.observed)) {
+        parts.push(r.observed.error, r.observed.message);
+      }
+      r._text = parts.join("\n").toLowerCase();
+    }
+    return r._text;
+  }
+
+  function matches(r, f) {
+    for (var i = 0; i < SELECTS.length; i++) {
+      var k = SELECTS[i];
+      if (f[k] && String(r[k] === null || r[k] === undefined ? "" : r[k]) !== f[k]) return false;
+    }
+    if (f.lone && !r.lone) return false;
+    if (!f.matches && r.outcome === "match") return false;
+    if (f.q && haystack(r).indexOf(f.q) < 0) return false;
+    return true;
+  }
+
+  function sortValue(r, key) {
+    var d = state.data;
+    switch (key) {
+      case "ulp": return r.error ? num(r.error.ulp) : NaN;
+      case "ratio": return r.error ? num(r.error.bound_ratio) : NaN;
+      case "outcome": return d.severity.indexOf(r.outcome);
+      case "category": return d.categories.indexOf(r.category);
+      case "dtype": return DTYPES.indexOf(r.dtype);
+      case "case": return r.case || r.id;
+      default: return r[key] === null || r[key] === undefined ? "" : String(r[key]);
+    }
+  }
+
+  function compare(a, b) {
+    var key = state.sortKey, dir = state.sortDir;
+    var x = sortValue(a, key), y = sortValue(b, key);
+    if (typeof x === "number" && typeof y === "number") {
+      var nx = isNaN(x), ny = isNaN(y);
+      if (nx || ny) return nx === ny ? 0 : (nx ? 1 : -1);  // nan last, whatever the direction
+      return x === y ? 0 : (x < y ? -dir : dir);
+    }
+    return x === y ? 0 : (x < y ? -dir : dir);
+  }
+
+  function refresh(keepPage) {
+    var f = filters();
+    var all = state.data.findings;
+    var shown = [];
+    for (var i = 0; i < all.length; i++) if (matches(all[i], f)) shown.push(all[i]);
+    if (state.sortKey) shown.sort(compare);
+    state.shown = shown;
+    if (!keepPage) state.page = 0;
+    render();
+  }
+
+  // --- rendering --------------------------------------------------------------------------------
+  function render() {
+    var body = $("findings-body");
+    body.textContent = "";
+    var total = state.shown.length;
+    var pages = Math.max(1, Math.ceil(total / PAGE));
+    state.page = Math.min(state.page, pages - 1);
+    var start = state.page * PAGE, end = Math.min(total, start + PAGE);
+    for (var i = start; i < end; i++) {
+      var r = state.shown[i];
+      var tr = rowOf(r);
+      body.appendChild(tr);
+      if (state.open === r) {
+        tr.classList.add("open");
+        tr.setAttribute("aria-expanded", "true");
+        body.appendChild(detailsOf(r));
+      }
+    }
+    var all = state.data.findings.length;
+    $("findings-status").textContent = total
+      ? "Showing " + (start + 1) + "\u2013" + end + " of " + total + " (of " + all + " records)"
+      : "No finding matches these filters (of " + all + " records).";
+    var pager = $("pager");
+    pager.textContent = "";
+    if (pages > 1) {
+      var prev = el("button", { type: "button", id: "page-prev" }, "\u2190 previous");
+      prev.disabled = state.page === 0;
+      prev.onclick = function () { state.page--; render(); };
+      var next = el("button", { type: "button", id: "page-next" }, "next \u2192");
+      next.disabled = state.page >= pages - 1;
+      next.onclick = function () { state.page++; render(); };
+      pager.appendChild(prev);
+      pager.appendChild(el("span", null, "page " + (state.page + 1) + " of " + pages));
+      pager.appendChild(next);
+    }
+  }
+
+  function rowOf(r) {
+    var tr = el("tr", { "class": "row", tabindex: "0", "data-env": r.env, "data-id": r.id, "aria-expanded": "false" });
+    var cells = [r.env, r.api, r.category, r.check + (r.wrt && r.wrt !== "input" ? " (" + r.wrt + ")" : ""),
+                 r.dtype, r.case || r.id, null, r.error ? fmt(r.error.ulp) : "-",
+                 r.error ? fmt(r.error.bound_ratio) : "-", r.kind || "-"];
+    cells.forEach(function (text, i) {
+      var td = el("td");
+      if (i === 6) {
+        td.appendChild(el("span", { "class": "badge o-" + r.outcome }, r.outcome));
+        if (r.diff) td.appendChild(el("span", { "class": "badge" }, r.diff));
+      } else {
+        td.textContent = text;
+      }
+      if (i === 7 || i === 8) td.className = "num";
+      if (i === 9 && r.kind === "unregistered") td.className = "kind-unregistered";
+      tr.appendChild(td);
+    });
+    function toggle() {
+      state.open = state.open === r ? null : r;
+      render();
+      if (state.open === r) {
+        history.replaceState(null, "", "#finding=" + encodeURIComponent(r.env) + "/" + encodeURIComponent(r.id));
+      }
+    }
+    tr.addEventListener("click", toggle);
+    tr.addEventListener("keydown", function (e) { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); toggle(); } });
+    return tr;
+  }
+
+  function shapeOf(v) {
+    var s = [];
+    while (Array.isArray(v)) { s.push(v.length); v = v[0]; }
+    return s;
+  }
+
+  function arrayText(v, limit) {
+    var count = 0;
+    function rec(x) {
+      if (Array.isArray(x)) {
+        var parts = [];
+        for (var i = 0; i < x.length; i++) {
+          if (count >= limit) { parts.push("\u2026 " + (x.length - i) + " more"); break; }
+          parts.push(rec(x[i]));
+        }
+        return "[" + parts.join(", ") + "]";
+      }
+      count++;
+      return typeof x === "number" ? String(x) : String(x);
+    }
+    var shape = shapeOf(v);
+    return (shape.length ? "shape (" + shape.join(", ") + ")\n" : "") + rec(v);
+  }
+
+  function valueText(v) {
+    if (v && typeof v === "object" && !Array.isArray(v)) return v.error + ": " + v.message;
+    if (v === "invalid") return "invalid input (the library should raise)";
+    return arrayText(v, 400);
+  }
+
+  function dl(pairs) {
+    var d = el("dl");
+    pairs.forEach(function (p) {
+      if (p[1] === undefined) return;
+      d.appendChild(el("dt", null, p[0]));
+      var dd = el("dd");
+      if (p[1] instanceof Node) dd.appendChild(p[1]); else dd.textContent = p[1] === null ? "-" : String(p[1]);
+      d.appendChild(dd);
+    });
+    return d;
+  }
+
+  function safeUrl(link) {
+    var t = String(link || "").trim();
+    return /^https?:\/\/\S+$/i.test(t) ? t : null;
+  }
+
+  function block(title, content) {
+    var div = el("div");
+    div.appendChild(el("h4", null, title));
+    div.appendChild(content);
+    return div;
+  }
+
+  function detailsOf(r) {
+    var tr = el("tr", { "class": "details" });
+    var td = el("td", { colspan: "10" });
+    var grid = el("div", { "class": "detail-grid", "data-finding": r.id });
+    var version = r.backend + " " + r.backend_version;
+    grid.appendChild(block("Case", dl([
+      ["id", r.id], ["case", r.case], ["API", r.api], ["backend", version + " (env " + r.env + ")"],
+      ["loss", r.loss], ["category", r.category],
+      ["check", r.check + (r.wrt ? " with respect to " + r.wrt : "")], ["dtype", r.dtype],
+      ["options", JSON.stringify(r.options)],
+      ["magnitude", r.magnitude === undefined ? undefined : fmt(r.magnitude)]
+    ])));
+    var e = r.error;
+    grid.appendChild(block("Error", e ? dl([
+      ["ulp", fmt(e.ulp)], ["allowed bound (ulp)", e.bound === undefined ? "-" : fmt(e.bound)],
+      ["error / bound", fmt(e.bound_ratio)], ["absolute", fmt(e.abs)], ["relative", fmt(e.rel)],
+      ["worst element", e.index ? "[" + e.index.join(", ") + "]" : "-"]
+    ]) : el("p", null, "No numeric error: " + r.outcome + ".")));
+    grid.appendChild(block("Expected (oracle)", el("pre", { "class": "expected" }, valueText(r.expected))));
+    grid.appendChild(block("Observed (" + r.backend + ")", el("pre", { "class": "observed" }, valueText(r.observed))));
+    var inputs = el("div");
+    Object.keys(r.inputs).forEach(function (name) {
+      inputs.appendChild(el("div", { "class": "input-name" }, name));
+      inputs.appendChild(el("pre", null, arrayText(r.inputs[name], 400)));
+    });
+    grid.appendChild(block("Inputs (as fed to the library)", inputs));
+    var entry = r.deviation ? (state.data.deviations[r.env] || {})[r.deviation] : null;
+    var registry;
+    if (entry) {
+      var url = safeUrl(entry.link), link;
+      if (url) {
+        link = el("a", { href: url, "class": "registry-link", rel: "noreferrer noopener", target: "_blank" }, entry.link);
+      } else {
+        link = entry.link;
+      }
+      registry = dl([["entry", r.deviation], ["kind", entry.kind], ["reason", entry.reason], ["link", link],
+                     ["actual", entry.actual === undefined ? undefined : JSON.stringify(entry.actual)]]);
+    } else if (r.deviation) {
+      registry = el("p", null, "Entry " + r.deviation + " is not in this env's registry.");
+    } else if (r.outcome === "match") {
+      registry = el("p", null, "Matches the oracle (a sweep point).");
+    } else {
+      registry = el("p", { "class": "bad" }, "Not in the deviation registry: this finding fails the run.");
+    }
+    grid.appendChild(block("Deviation registry", registry));
+    var repro = el("div", { "class": "reproducer" });
+    repro.appendChild(el("h4", null, "Reproducer"));
+    var button = el("button", { type: "button", "class": "copy" }, "Copy reproducer");
+    var code = el("pre", { "class": "reproducer-source" });
+    code.appendChild(el("code", null, r.reproducer));
+    button.addEventListener("click", function (ev) {
+      ev.stopPropagation();
+      copyText(r.reproducer).then(function (via) {
+        button.textContent = "Copied";
+        button.className = "copy copied";
+        button.setAttribute("data-copied-via", via);
+      }, function () {
+        button.textContent = "Copy failed: select the text and press Ctrl+C";
+        button.className = "copy failed";
+        var range = document.createRange();
+        range.selectNodeContents(code);
+        var sel = window.getSelection();
+        sel.removeAllRanges();
+        sel.addRange(range);
+      });
+    });
+    repro.appendChild(button);
+    repro.appendChild(code);
+    grid.appendChild(repro);
+    td.appendChild(grid);
+    tr.appendChild(td);
+    return tr;
+  }
+
+  // --- copying: the Clipboard API, else a hidden textarea and execCommand (file:// pages in
+  // browsers that refuse the Clipboard API there)
+  function copyByCommand(text) {
+    var ta = el("textarea", { readonly: "", "aria-hidden": "true" });
+    ta.value = text;
+    ta.style.position = "fixed";
+    ta.style.top = "0";
+    ta.style.opacity = "0";
+    document.body.appendChild(ta);
+    ta.select();
+    var ok = false;
+    try { ok = document.execCommand("copy"); } catch (err) { ok = false; }
+    document.body.removeChild(ta);
+    return ok;
+  }
+
+  function copyText(text) {
+    if (navigator.clipboard && navigator.clipboard.writeText && window.isSecureContext) {
+      return navigator.clipboard.writeText(text).then(function () { return "clipboard"; }, function () {
+        if (copyByCommand(text)) return "execCommand";
+        throw new Error("copy refused");
+      });
+    }
+    return copyByCommand(text) ? Promise.resolve("execCommand") : Promise.reject(new Error("copy refused"));
+  }
+
+  // --- filters, links and sorting -----------------------------------------------------------------
+  function fillSelects() {
+    var form = $("filters");
+    SELECTS.forEach(function (name) {
+      var select = form.elements[name];
+      if (!select || name === "diff") return;
+      var counts = {};
+      state.data.findings.forEach(function (r) {
+        if (r.outcome === "match") return;
+        var v = r[name] === null || r[name] === undefined ? "" : String(r[name]);
+        if (v) counts[v] = (counts[v] || 0) + 1;
+      });
+      Object.keys(counts).sort().forEach(function (v) {
+        select.appendChild(el("option", { value: v }, v + " (" + counts[v] + ")"));
+      });
+    });
+  }
+
+  function resetFilters() {
+    var form = $("filters");
+    SELECTS.forEach(function (name) { if (form.elements[name]) form.elements[name].value = ""; });
+    form.elements.lone.checked = false;
+    form.elements.matches.checked = false;
+    form.elements.q.value = "";
+  }
+
+  function setSelect(select, value) {
+    var found = false;
+    for (var i = 0; i < select.options.length; i++) if (select.options[i].value === value) found = true;
+    if (!found) select.appendChild(el("option", { value: value }, value + " (0)"));
+    select.value = value;
+  }
+
+  function applyParams(params) {
+    var form = $("filters");
+    resetFilters();
+    params.forEach(function (value, key) {
+      var field = form.elements[key];
+      if (!field) return;
+      if (field.type === "checkbox") field.checked = value === "1";
+      else if (field.tagName === "SELECT") setSelect(field, value);
+      else field.value = value;
+    });
+    state.open = null;
+    refresh(false);
+  }
+
+  function openFinding(env, id) {
+    var all = state.data.findings, target = null;
+    for (var i = 0; i < all.length; i++) if (all[i].env === env && all[i].id === id) { target = all[i]; break; }
+    if (!target) { $("findings-status").textContent = "No finding " + id + " in " + env + "."; return; }
+    resetFilters();
+    var form = $("filters");
+    setSelect(form.elements.env, env);
+    form.elements.q.value = id;
+    if (target.outcome === "match") form.elements.matches.checked = true;
+    state.open = target;
+    refresh(false);
+    var index = state.shown.indexOf(target);
+    state.page = Math.floor(index / PAGE);
+    render();
+    var row = document.querySelector('tr.row.open');
+    if (row) row.scrollIntoView({ block: "start" });
+  }
+
+  function route() {
+    var hash = location.hash.slice(1);
+    if (hash.indexOf("findings?") === 0) {
+      applyParams(new URLSearchParams(hash.slice("findings?".length)));
+      $("findings").scrollIntoView({ block: "start" });
+    } else if (hash.indexOf("finding=") === 0) {
+      var rest = hash.slice("finding=".length), slash = rest.indexOf("/");
+      openFinding(decodeURIComponent(rest.slice(0, slash)), decodeURIComponent(rest.slice(slash + 1)));
+    }
+  }
+
+  function wire() {
+    var form = $("filters");
+    form.addEventListener("change", function () { state.open = null; refresh(false); });
+    form.elements.q.addEventListener("input", function () { state.open = null; refresh(false); });
+    $("reset-filters").addEventListener("click", function () { resetFilters(); state.open = null; refresh(false); });
+    Array.prototype.forEach.call(document.querySelectorAll("th[data-sort]"), function (th) {
+      th.addEventListener("click", function () {
+        var key = th.getAttribute("data-sort");
+        state.sortDir = state.sortKey === key ? -state.sortDir : (key === "ulp" || key === "ratio" ? -1 : 1);
+        state.sortKey = key;
+        Array.prototype.forEach.call(document.querySelectorAll("th[data-sort]"), function (h) { h.removeAttribute("aria-sort"); });
+        th.setAttribute("aria-sort", state.sortDir > 0 ? "ascending" : "descending");
+        refresh(true);
+      });
+    });
+    // in-page links route even when the hash does not change (a second click on one cell)
+    document.addEventListener("click", function (ev) {
+      var a = ev.target.closest ? ev.target.closest("a[href^='#finding']") : null;
+      var href = a ? a.getAttribute("href") : "";
+      if (href.indexOf("#findings?") !== 0 && href.indexOf("#finding=") !== 0) return;
+      ev.preventDefault();
+      history.pushState(null, "", href);
+      route();
+    });
+    window.addEventListener("popstate", route);
+    window.addEventListener("hashchange", route);
+  }
+
+  // --- the matrix: show or hide each env's column group, and the rows left empty -----------------
+  function toggleEnvs() {
+    var form = $("env-toggles");
+    if (!form) return;
+    var shown = {};
+    Array.prototype.forEach.call(form.querySelectorAll("input[name=env]"), function (box) { shown[box.value] = box.checked; });
+    Array.prototype.forEach.call(document.querySelectorAll("table.matrix [data-env]"), function (node) {
+      node.hidden = !shown[node.getAttribute("data-env")];
+    });
+    var hideEmpty = form.elements["hide-empty"].checked;
+    Array.prototype.forEach.call(document.querySelectorAll("table.matrix tbody"), function (group) {
+      var any = false;
+      Array.prototype.forEach.call(group.querySelectorAll("tr.api-row"), function (row) {
+        var empty = hideEmpty && !Array.prototype.some.call(row.querySelectorAll("td.cell"), function (td) {
+          return !td.hidden && !td.classList.contains("s-absent");
+        });
+        row.hidden = empty;
+        any = any || !empty;
+      });
+      group.hidden = !any;
+    });
+  }
+
+  var toggles = $("env-toggles");
+  if (toggles) {
+    toggles.addEventListener("change", toggleEnvs);
+    toggleEnvs();
+  }
+
+  var ready = load().then(function (data) {
+    state.data = data;
+    fillSelects();
+    wire();
+    refresh(false);
+    route();
+    document.body.setAttribute("data-ready", "1");
+  }, function (err) {
+    $("findings-status").textContent = "Could not read the findings: " + err.message;
+    $("findings-status").className = "status bad";
+    document.body.setAttribute("data-ready", "error");
+    throw err;
+  });
+  window.xentReport = { ready: ready, state: state, copyText: copyText };
+})();

@@ -1,0 +1,389 @@
+"""The HTML report, rendered from fixture results (``reports.fixtures``): its structure, its
+counts and links, escaping, self-containment, bad input, missing envs, the "only this library
+differs" view and the diff of two runs. The browser behaviour is in test_report_browser.py."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import gzip
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from conformance.results import validate
+from reports import __main__ as cli
+from reports import fixtures, plots
+from reports.build import build, fmt, safe_url
+from reports.diff import diff
+from reports.load import ResultsError, load_results, read_run, schema_problems
+from reports.model import build_model, categories, worst
+
+ENVS = ("numpy", "torch", "tensorflow", "jax", "keras-jax")
+
+
+class Page(HTMLParser):
+    """Every start tag with its attributes, the matrix cells, and each script's text."""
+
+    def __init__(self, html: str):
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict]] = []
+        self.scripts: list[tuple[dict, str]] = []
+        self._script: dict | None = None
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        self.tags.append((tag, attributes))
+        if tag == "script":
+            self._script = attributes
+            self.scripts.append((attributes, ""))
+
+    def handle_data(self, data):
+        if self._script is not None:
+            attributes, text = self.scripts[-1]
+            self.scripts[-1] = (attributes, text + data)
+
+    def handle_endtag(self, tag):
+        if tag == "script":
+            self._script = None
+
+    @staticmethod
+    def _name(keyword: str) -> str:  # class_ -> class, data_env -> data-env
+        return keyword.rstrip("_").replace("_", "-")
+
+    def find(self, tag: str, **attrs) -> list[dict]:
+        return [a for t, a in self.tags if t == tag
+                and all(a.get(self._name(k)) == v for k, v in attrs.items())]
+
+    def blob(self, **attrs):
+        """The JSON in the script with these attributes (gzip + base64)."""
+        for attributes, text in self.scripts:
+            if all(attributes.get(self._name(k)) == v for k, v in attrs.items()):
+                return json.loads(gzip.decompress(base64.b64decode(text.strip())))
+        raise KeyError(attrs)
+
+
+@pytest.fixture(autouse=True)
+def no_figures(monkeypatch, request):
+    """Figures cost seconds and are checked on their own (test_figures_*)."""
+    if request.node.name.startswith("test_figures"):
+        return
+    monkeypatch.setattr(plots, "stability_figure", lambda *a: None)
+    monkeypatch.setattr(plots, "histogram_figure", lambda *a: None)
+    monkeypatch.setattr(plots, "gradient_figure", lambda *a: None)
+
+
+@pytest.fixture(scope="module")
+def results_dir(tmp_path_factory) -> Path:
+    directory = tmp_path_factory.mktemp("results")
+    fixtures.write(directory, ENVS)
+    return directory
+
+
+@pytest.fixture
+def report(results_dir):
+    return build(results_dir, expected=(*ENVS, "mxnet"))
+
+
+@pytest.fixture
+def page(report) -> Page:
+    return Page(report.html)
+
+
+# --- fixtures and loading -----------------------------------------------------------------------
+
+def test_fixture_documents_are_valid_results():
+    documents = fixtures.documents()
+    validate(documents["jax"])  # the pure-Python validator, on one small document
+    for env, document in documents.items():
+        assert schema_problems(document) == [], env
+    findings = [f for d in documents.values() for f in d["findings"]]
+    assert {f["outcome"] for f in findings} == {
+        "match", "deviates", "nonfinite", "raises", "accepts_invalid", "unsupported", "crash",
+        "timeout"}
+    assert {f["category"] for f in findings} == set(categories())
+    assert {f["dtype"] for f in findings} == {"float16", "bfloat16", "float32", "float64"}
+    kinds = {e["kind"] for d in documents.values() for e in d["deviations"].values()}
+    assert kinds == {"documented-semantics", "precision", "bug", "out-of-contract", "unsupported"}
+    assert any(d["stale_deviations"] for d in documents.values())
+    assert any(d["unavailable"] for d in documents.values())
+    assert any(fixtures.XSS in json.dumps(f["observed"]) for f in findings)
+    assert any("magnitude" in f for f in findings)
+
+
+def test_fixture_documents_scale_to_a_requested_size():
+    documents = fixtures.documents(["jax"], findings=3000)
+    assert 2700 <= len(documents["jax"]["findings"]) <= 3300
+
+
+@pytest.mark.parametrize(("content", "problem"), [
+    (b"", "is empty"),
+    (b'{"schema_version": 1, "env": "torch", "findings": [', "truncated"),
+    (b"{this is not json}", "is not valid JSON"),
+    (b"\xff\xfe\x00garbage", "not UTF-8"),
+    (b"[1, 2, 3]", "holds a JSON list"),
+    (b'{"schema_version": 1, "x": NaN}', "non-standard JSON constant NaN"),
+])
+def test_unreadable_files_say_what_is_wrong(tmp_path, content, problem):
+    path = tmp_path / "torch.json"
+    path.write_bytes(content)
+    with pytest.raises(ResultsError, match=problem):
+        read_run(path)
+
+
+def test_schema_problems_name_the_place():
+    document = fixtures.document("jax")
+    document["findings"][3]["outcome"] = "exploded"
+    del document["environment"]["seed"]
+    problems = schema_problems(document)
+    assert any(p.startswith("at findings[3].outcome:") and "exploded" in p for p in problems)
+    assert any("seed" in p for p in problems)
+    document = fixtures.document("jax")
+    document["schema_version"] = 2
+    assert schema_problems(document) == ["schema_version is 2; this report reads version 1"]
+
+
+# --- structure ----------------------------------------------------------------------------------
+
+def test_header_names_every_run_with_its_versions(report, page):
+    html = report.html
+    for env in ENVS:
+        assert f"<th>{env}<div class=\"file\">{env}.json</div></th>" in html
+    assert "torch <b>2.13.0</b>" in html
+    assert "optax <b>0.2.8</b>" in html
+    assert "Hypothesis profile <code>ci</code>, seed <code>20261122</code>" in html
+    assert "Linux-6.1.0-x86_64-with-glibc2.36" in html
+
+
+def test_matrix_cells_count_matches_and_findings_and_link_to_them(report, page, results_dir):
+    cells = page.find("td")
+    matrix = [a for a in cells if "cell" in a.get("class", "").split()]
+    rows = sum(len(rows) for _, rows in report.model.losses)
+    assert len(matrix) == rows * len(ENVS) * len(categories())
+
+    document = json.loads((results_dir / "torch.json").read_text())
+    api, category = "torch.nn.BCELoss", "edge_cases"
+    summary = [r for r in document["summary"] if r["api"] == api and r["category"] == category]
+    matches, findings = sum(r["matches"] for r in summary), sum(r["findings"] for r in summary)
+    href = f"#findings?env=torch&amp;api={api}&amp;category={category}"
+    cell = re.search(re.escape(f'<a href="{href}"') + r'[^>]*>([^<]*)', report.html)
+    assert cell
+    assert cell.group(1) == f"{matches}/{findings}"
+    worst_outcome = worst(f["outcome"] for f in document["findings"]
+                          if f["api"] == api and f["category"] == category)
+    assert f'class="cell o-{worst_outcome}' in report.html
+
+    # every link of a cell names its env, api and category
+    links = [a["href"] for a in page.find("a") if a.get("href", "").startswith("#findings?")]
+    assert len(links) >= sum(1 for a in matrix if "s-absent" not in a["class"]
+                             and "s-not-offered" not in a["class"])
+
+
+def test_unsupported_and_not_offered_cells_are_grey(report):
+    # keras-jax offers gradients; the numpy textbook formulas do not (no summary rows: greyed)
+    assert "textbook.binary_cross_entropy_loss in numpy: no gradients cases" in report.html
+    assert 'class="cell s-not-offered' in report.html
+
+
+def test_every_finding_is_embedded_with_its_file(page, results_dir):
+    for env in ENVS:
+        embedded = page.blob(class_="results-data", data_env=env)
+        assert embedded == json.loads((results_dir / f"{env}.json").read_text())
+    facts = page.blob(id="report-facts")
+    assert facts["categories"] == list(categories())
+    assert facts["lone"]["torch"]
+
+
+def test_library_strings_are_escaped(tmp_path):
+    document = fixtures.document("jax")
+    evil = "optax.evil<script>alert(1)</script>&co"
+    for f in document["findings"][:5]:
+        f["api"] = evil
+    document["summary"][0]["api"] = evil
+    document["unavailable"] = {"flax": "unavailable: ImportError: <img src=x onerror=alert(1)>"}
+    entry = next(iter(document["deviations"].values()))
+    entry["reason"] = "clips & <b>rounds</b> <script>alert(2)</script>"
+    entry["link"] = "javascript:alert(3)"
+    document["environment"]["platform"] = "</td><script>alert(4)</script>"
+    (tmp_path / "jax.json").write_text(json.dumps(document))
+    html = build(tmp_path).html
+    assert "<script>alert" not in html
+    assert "<img src=x" not in html
+    assert "<b>rounds" not in html
+    assert "optax.evil&lt;script&gt;alert(1)&lt;/script&gt;&amp;co" in html
+    assert "clips &amp; &lt;b&gt;rounds&lt;/b&gt;" in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    hrefs = [a["href"] for a in Page(html).find("a") if "href" in a]
+    assert not any(h.strip().lower().startswith("javascript:") for h in hrefs)
+
+
+def test_the_page_is_self_contained(report, page):
+    assert page.find("link") == []
+    assert page.find("iframe") == []
+    for tag, attrs in page.tags:
+        if "src" in attrs:
+            assert attrs["src"].startswith("data:"), (tag, attrs["src"][:80])
+        if "href" in attrs and not attrs["href"].startswith("#"):
+            assert tag == "a", attrs
+            assert attrs.get("class") == "registry-link", attrs
+            assert attrs["href"].startswith(("https://", "http://"))
+            assert "noreferrer" in attrs["rel"]
+    for attributes, _ in page.scripts:
+        assert "src" not in attributes
+    assert not re.search(r"url\(\s*['\"]?https?:|@import", report.html)
+    assert sum(1 for a in page.find("a") if a.get("class") == "registry-link") > 3
+
+
+def test_figures_are_png_data_uris(results_dir):
+    report = build(results_dir)
+    images = Page(report.html).find("img")
+    assert len(images) == 3
+    for image in images:
+        assert image["src"].startswith("data:image/png;base64,")
+        assert base64.b64decode(image["src"].split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
+        assert image["alt"]
+
+
+def test_ulp_bins_sort_by_their_edge():
+    labels = ["nonfinite", ">2^20", "<=2^20", "<=4", "<=2", "<=1", "<=0.5", "0", "<=2^3"]
+    ordered = sorted(labels, key=plots.bin_edge)
+    assert ordered == ["0", "<=0.5", "<=1", "<=2", "<=4", "<=2^3", "<=2^20", ">2^20",
+                       "nonfinite"]
+
+
+def test_stale_deviations_and_unavailable_adapters_are_listed(report):
+    assert '<span class="badge stale">stale</span>' in report.html
+    assert "<b>scikit-learn</b>: unavailable: ModuleNotFoundError" in report.html
+
+
+# --- bad input and missing envs -----------------------------------------------------------------
+
+def test_bad_files_are_named_and_the_others_still_render(tmp_path, capsys):
+    results = tmp_path / "results"
+    fixtures.write(results, ["torch", "jax"])
+    good = (results / "jax.json").read_text()
+    (results / "corrupt.json").write_bytes(b"\x00\x01{{{ not json")
+    (results / "truncated.json").write_text(good[: len(good) // 2])
+    wrong = json.loads(good)
+    wrong["env"] = "wrong"
+    wrong["findings"][0]["outcome"] = "exploded"
+    (results / "wrong.json").write_text(json.dumps(wrong))
+    out = tmp_path / "index.html"
+    status = cli.main(["--results", str(results), "--out", str(out), "--expected-envs",
+                       "torch,jax,truncated,mxnet"])
+    assert status == 0
+    err = capsys.readouterr().err
+    html = out.read_text()
+    for name, problem in [("corrupt.json", "is not valid JSON"),
+                          ("truncated.json", "the file is truncated"),
+                          ("wrong.json", "at findings[0].outcome")]:
+        assert f"{results / name}: " in err
+        assert problem in err
+        line = re.search(re.escape(str(results / name)) + r"</code>: <span class=\"message\">"
+                         r"([^<]*)</span>", html)
+        assert line, name
+        assert problem in line.group(1).replace("&#39;", "'"), name
+    assert "missing env mxnet: no mxnet.json" in err
+    assert "<strong>truncated</strong>: truncated.json could not be read" in html
+    assert "<strong>mxnet</strong>: no mxnet.json" in html
+    page = Page(html)
+    assert {a.get("data-env") for a in page.find("th", class_="env")} == {"torch", "jax"}
+
+
+def test_no_readable_file_exits_non_zero_and_still_writes_the_report(tmp_path, capsys):
+    results = tmp_path / "results"
+    results.mkdir()
+    (results / "torch.json").write_text("{")
+    out = tmp_path / "index.html"
+    assert cli.main(["--results", str(results), "--out", str(out)]) == 1
+    assert "no results file could be read" in capsys.readouterr().err
+    assert "No results file could be read" in out.read_text()
+    assert cli.main(["--results", str(tmp_path / "nowhere"), "--out", str(out)]) == 1
+    assert "the results folder does not exist" in out.read_text()
+
+
+def test_expected_envs_come_from_the_environment(tmp_path, monkeypatch, capsys):
+    results = tmp_path / "results"
+    fixtures.write(results, ["jax"])
+    journal = results / ".journal-torch"
+    journal.mkdir()
+    (journal / "gw0.jsonl").write_text('{"kind": "finding"}\n{"kind": "finding"}\n')
+    monkeypatch.setenv("XENT_EXPECTED_ENVS", "jax, torch ,tensorflow")
+    assert cli.main(["--results", str(results), "--out", str(tmp_path / "index.html")]) == 0
+    err = capsys.readouterr().err
+    assert "missing env torch: no torch.json, but a journal with 2 records: the run died" in err
+    assert "missing env tensorflow: no tensorflow.json: the env did not run" in err
+    assert "missing env jax" not in err
+
+
+# --- only this library differs ------------------------------------------------------------------
+
+def test_only_this_library_differs(report):
+    lone = {(env, backend): {(c.case, c.dtype) for c in cases}
+            for (env, backend), cases in report.model.lone}
+    # torch alone crashes on all-infinite logits and raises on NaN probabilities
+    assert ("edge_cases/all_logits_inf", "float32") in lone[("torch", "torch")]
+    assert ("edge_cases/nan_input", "float64") in lone[("torch", "torch")]
+    assert ("edge_cases/inf_logit", "float32") in lone[("tensorflow", "tensorflow")]
+    # log(0): torch, keras and the textbook formula all differ, so it is nobody's alone
+    assert not any(case == "edge_cases/log0_certain_wrong" for cases in lone.values()
+                   for case, _ in cases)
+    # one API's hypothesis draws are nobody else's cases: never "only this library"
+    assert not any("/draw-" in case for cases in lone.values() for case, _ in cases)
+    assert "#findings?env=torch&amp;backend=torch&amp;lone=1" in report.html
+
+
+# --- diff of two runs ---------------------------------------------------------------------------
+
+def test_diff_finds_new_fixed_and_changed(tmp_path, results_dir):
+    current = tmp_path / "current"
+    current.mkdir()
+    for env in ("torch", "jax"):
+        document = json.loads((results_dir / f"{env}.json").read_text())
+        if env == "torch":
+            differing = [f for f in document["findings"] if f["outcome"] != "match"]
+            fixed = differing[0]
+            document["findings"].remove(fixed)
+            changed = differing[1]
+            changed["outcome"] = "nonfinite"
+            changed["observed"] = "nan"
+            new = copy.deepcopy(differing[2])
+            new["id"] = "0123456789abcdef"
+            document["findings"].append(new)
+            document["environment"]["libraries"]["torch"] = "2.14.0"
+        (current / f"{env}.json").write_text(json.dumps(document))
+    baseline = load_results(results_dir)
+    changes = diff(load_results(current), baseline)
+    assert [c.after["id"] for c in changes.new] == ["0123456789abcdef"]
+    assert [c.before["id"] for c in changes.fixed] == [fixed["id"]]
+    assert [c.after["id"] for c in changes.changed] == [changed["id"]]
+    assert changes.changed[0].what[0].endswith("-> nonfinite")
+    assert ("torch", "torch", "2.13.0", "2.14.0") in changes.versions
+    assert set(changes.only_baseline) == set(ENVS) - {"torch", "jax"}
+
+    report = build(current, baseline_dir=results_dir)
+    assert "1 new, 1 fixed, 1 changed" in report.html
+    assert f'href="#finding=torch/{new["id"]}"' in report.html
+    facts = Page(report.html).blob(id="report-facts")
+    assert facts["diff"]["torch"] == {new["id"]: "new", changed["id"]: "changed"}
+
+
+# --- small helpers ------------------------------------------------------------------------------
+
+def test_numbers_and_links_for_people():
+    assert [fmt(v) for v in (0, 0.5, 12.345, 3.1e5, 1e-5, "inf", "nan", None)] == [
+        "0", "0.5", "12.3", "3.10e+05", "1.00e-05", "inf", "nan", "-"]
+    assert safe_url(" https://pytorch.org/docs ") == "https://pytorch.org/docs"
+    assert safe_url("javascript:alert(1)") is None
+    assert safe_url("torch/nn/functional.py line 3") is None
+
+
+def test_model_of_no_results_is_empty(tmp_path):
+    model = build_model(load_results(tmp_path))
+    assert model.envs == []
+    assert model.losses == []
+    assert model.lone == []

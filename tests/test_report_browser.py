@@ -1,0 +1,306 @@
+"""The report in a real browser: headless Chromium (Debian package ``chromium``) opens the page
+from disk, and the test clicks through it as a maintainer would: a matrix cell, then a finding,
+then the copy button. Skipped, with the reason, where no Chromium is installed.
+
+The browser is driven over the Chrome DevTools Protocol on a pipe (``--remote-debugging-pipe``:
+NUL-separated JSON on file descriptors 3 and 4), which needs nothing beyond the standard library:
+no WebSocket client, no Playwright or Selenium (both download browsers of their own).
+
+A screenshot of the opened finding is kept in ``reports/artifacts/report.png``.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import queue
+import shutil
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from reports import fixtures
+from reports.build import build, write
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "reports" / "artifacts"
+CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+
+def find_browser() -> str | None:
+    configured = os.environ.get("XENT_CHROMIUM")
+    if configured:
+        return configured
+    return next((path for name in CANDIDATES if (path := shutil.which(name))), None)
+
+
+class BrowserError(Exception):
+    pass
+
+
+class Chromium:
+    """A headless Chromium and one page of it, driven over CDP on a pipe."""
+
+    def __init__(self, binary: str, profile: Path, width: int = 1400, height: int = 1000):
+        to_browser_r, self._to_browser = os.pipe()
+        self._from_browser, from_browser_w = os.pipe()
+
+        def child_fds():  # the protocol's fixed descriptors: 3 reads commands, 4 writes replies
+            high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 10) for fd in (to_browser_r, from_browser_w)]
+            os.dup2(high[0], 3)
+            os.dup2(high[1], 4)
+
+        args = [binary, "--headless", "--remote-debugging-pipe", "--disable-gpu",
+                "--no-first-run", "--no-default-browser-check", "--disable-extensions",
+                "--mute-audio", f"--user-data-dir={profile}", f"--window-size={width},{height}",
+                "about:blank"]
+        if os.geteuid() == 0:
+            args.insert(1, "--no-sandbox")  # Chromium refuses to sandbox itself as root
+        self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL, pass_fds=(3, 4),
+                                        preexec_fn=child_fds)
+        os.close(to_browser_r)
+        os.close(from_browser_w)
+        self._next_id = 0
+        self._replies: dict[int, dict] = {}
+        self._inbox: queue.Queue = queue.Queue()
+        self.events: list[dict] = []
+        threading.Thread(target=self._read, daemon=True).start()
+        self.session = self._attach()
+
+    def _read(self) -> None:
+        buffer = b""
+        while True:
+            try:
+                chunk = os.read(self._from_browser, 1 << 16)
+            except OSError:
+                chunk = b""
+            if not chunk:
+                self._inbox.put(None)
+                return
+            buffer += chunk
+            *messages, buffer = buffer.split(b"\0")
+            for message in messages:
+                self._inbox.put(json.loads(message))
+
+    def call(self, method: str, params: dict | None = None, *, session: bool = True,
+             timeout: float = 20.0) -> dict:
+        self._next_id += 1
+        ident = self._next_id
+        message = {"id": ident, "method": method, "params": params or {}}
+        if session:
+            message["sessionId"] = self.session
+        os.write(self._to_browser, json.dumps(message).encode() + b"\0")
+        deadline = time.monotonic() + timeout
+        while ident not in self._replies:
+            self._pump(deadline, f"no reply to {method}")
+        reply = self._replies.pop(ident)
+        if "error" in reply:
+            raise BrowserError(f"{method}: {reply['error']}")
+        return reply.get("result", {})
+
+    def _pump(self, deadline: float, what: str) -> None:
+        try:
+            message = self._inbox.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            raise BrowserError(f"timed out: {what}") from None
+        if message is None:
+            raise BrowserError(f"the browser exited ({what})")
+        if "id" in message:
+            self._replies[message["id"]] = message
+        else:
+            self.events.append(message)
+
+    def wait_event(self, method: str, timeout: float = 20.0) -> dict:
+        deadline = time.monotonic() + timeout
+        seen = 0
+        while True:
+            for event in self.events[seen:]:
+                if event["method"] == method:
+                    self.events.remove(event)
+                    return event
+            seen = len(self.events)
+            self._pump(deadline, f"no {method} event")
+
+    def _attach(self) -> str:
+        targets = self.call("Target.getTargets", session=False)["targetInfos"]
+        page = next(t for t in targets if t["type"] == "page")
+        return self.call("Target.attachToTarget", {"targetId": page["targetId"], "flatten": True},
+                         session=False)["sessionId"]
+
+    def evaluate(self, expression: str, *, gesture: bool = False):
+        result = self.call("Runtime.evaluate", {"expression": expression, "awaitPromise": True,
+                                                "returnByValue": True, "userGesture": gesture})
+        if "exceptionDetails" in result:
+            raise BrowserError(f"{expression}: {result['exceptionDetails']}")
+        return result["result"].get("value")
+
+    def wait_for(self, expression: str, timeout: float = 10.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = self.evaluate(expression)
+            if value:
+                return value
+            time.sleep(0.05)
+        raise BrowserError(f"timed out waiting for {expression}")
+
+    def click(self, selector: str) -> None:
+        """A real mouse click (a user gesture) in the middle of the element."""
+        box = self.evaluate(
+            f"(() => {{ const e = document.querySelector({json.dumps(selector)});"
+            " if (!e) return null; e.scrollIntoView({block: 'center'});"
+            " const r = e.getBoundingClientRect();"
+            " return {x: r.left + r.width / 2, y: r.top + r.height / 2}; })()")
+        if box is None:
+            raise BrowserError(f"nothing matches {selector}")
+        for kind in ("mouseMoved", "mousePressed", "mouseReleased"):
+            self.call("Input.dispatchMouseEvent", {"type": kind, "x": box["x"], "y": box["y"],
+                                                   "button": "left", "clickCount": 1})
+
+    def errors(self) -> list[str]:
+        """Console errors and uncaught exceptions so far."""
+        found = []
+        for event in self.events:
+            method, params = event["method"], event.get("params", {})
+            if method == "Runtime.exceptionThrown":
+                found.append(json.dumps(params["exceptionDetails"])[:500])
+            elif method == "Runtime.consoleAPICalled" and params["type"] in ("error", "assert"):
+                found.append(" ".join(str(a.get("value", a.get("description")))
+                                      for a in params["args"]))
+            elif method == "Log.entryAdded" and params["entry"]["level"] == "error":
+                found.append(params["entry"]["text"])
+        return found
+
+    def close(self) -> None:
+        try:
+            self.call("Browser.close", session=False, timeout=5)
+        except BrowserError:
+            pass
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        os.close(self._to_browser)
+        os.close(self._from_browser)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    binary = find_browser()
+    if binary is None:
+        pytest.skip("no Chromium to test the report in: install the Debian package chromium "
+                    "(.ci/run does), or point XENT_CHROMIUM at a Chromium binary")
+    chromium = Chromium(binary, tmp_path_factory.mktemp("chromium-profile"))
+    try:
+        for domain in ("Page", "Runtime", "Log"):
+            chromium.call(f"{domain}.enable")
+        yield chromium
+    finally:
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser, tmp_path_factory):
+    """The fixture report, opened from disk (file://), with its findings unpacked."""
+    root = tmp_path_factory.mktemp("browser-report")
+    fixtures.write(root / "results")
+    out = root / "index.html"
+    write(build(root / "results"), out)
+    browser.call("Page.navigate", {"url": out.as_uri()})
+    browser.wait_event("Page.loadEventFired")
+    browser.evaluate("window.xentReport.ready")
+    assert browser.evaluate("document.body.dataset.ready") == "1"
+    return browser
+
+
+def test_opens_without_console_errors(page):
+    assert page.errors() == []
+    status = page.evaluate("document.getElementById('findings-status').textContent")
+    assert status.startswith("Showing 1\u201350 of ")
+
+
+def test_matrix_is_visible(page):
+    visible = page.evaluate(
+        "(() => { const t = document.querySelector('table.matrix');"
+        " t.scrollIntoView(); const r = t.getBoundingClientRect();"
+        " const cell = document.querySelector('td.cell.o-deviates a');"
+        " const c = cell.getBoundingClientRect();"
+        " const hit = document.elementFromPoint(c.left + c.width / 2, c.top + c.height / 2);"
+        " return r.width > 300 && r.height > 300 && getComputedStyle(t).visibility === 'visible'"
+        "   && (hit === cell || cell.contains(hit)); })()")
+    assert visible
+
+
+def test_matrix_cell_then_finding_shows_its_reproducer(page):
+    """Two clicks from the matrix to a reproducer."""
+    cell = "td.cell.o-nonfinite a"
+    href = page.evaluate(f"document.querySelector({json.dumps(cell)}).getAttribute('href')")
+    page.click(cell)
+    page.wait_for("location.hash.startsWith('#findings?')")
+    params = page.evaluate("Object.fromEntries(new URLSearchParams(location.hash.slice(10)))")
+    assert href.startswith("#findings?")
+    assert {"env", "api", "category"} <= set(params)
+    form = page.evaluate(
+        "(() => { const f = document.getElementById('filters').elements;"
+        " return {env: f.env.value, api: f.api.value, category: f.category.value}; })()")
+    assert form == {k: params[k] for k in ("env", "api", "category")}
+    rows = page.evaluate("[...document.querySelectorAll('#findings-body tr.row')].map("
+                         "r => [...r.cells].map(c => c.textContent))")
+    assert rows
+    assert all(r[0] == params["env"] and r[1] == params["api"] for r in rows)
+
+    page.click("#findings-body tr.row")
+    reproducer = page.wait_for("document.querySelector('tr.details pre.reproducer-source')"
+                               " && document.querySelector('tr.details pre.reproducer-source')"
+                               ".textContent")
+    opened = page.evaluate("document.querySelector('tr.details .detail-grid').dataset.finding")
+    expected = page.evaluate(
+        f"window.xentReport.state.data.findings.find(f => f.id === {json.dumps(opened)})"
+        ".reproducer")
+    assert reproducer == expected
+    assert "print(result)" in reproducer
+    assert page.evaluate("document.querySelector('tr.details pre.observed').textContent")
+    assert page.errors() == []
+
+
+def test_copy_button_puts_the_reproducer_on_the_clipboard(page):
+    if not page.evaluate("!!document.querySelector('tr.details')"):
+        page.click("#findings-body tr.row")
+    expected = page.evaluate("document.querySelector('tr.details pre.reproducer-source')"
+                             ".textContent")
+    page.call("Browser.grantPermissions", {"permissions": ["clipboardReadWrite",
+                                                           "clipboardSanitizedWrite"]},
+              session=False)
+    page.click("tr.details button.copy")
+    via = page.wait_for("document.querySelector('tr.details button.copy')"
+                        ".getAttribute('data-copied-via')")
+    assert via in ("clipboard", "execCommand")
+    assert page.evaluate("navigator.clipboard.readText()", gesture=True) == expected
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.evaluate("document.querySelector('tr.row.open').scrollIntoView({block: 'start'})")
+    shot = page.call("Page.captureScreenshot", {"format": "png"})["data"]
+    (ARTIFACTS / "report.png").write_bytes(__import__("base64").b64decode(shot))
+    assert page.errors() == []
+
+
+def test_copy_falls_back_to_exec_command(page):
+    """Where the Clipboard API is missing or refused (file:// pages in some browsers)."""
+    page.evaluate("window.__clipboard = navigator.clipboard;"
+                  " Object.defineProperty(navigator, 'clipboard', {value: undefined,"
+                  " configurable: true}); true")
+    try:
+        page.evaluate("window.__clipboard.writeText('something else')", gesture=True)
+        page.click("tr.details button.copy")
+        via = page.wait_for("document.querySelector('tr.details button.copy')"
+                            ".getAttribute('data-copied-via') === 'execCommand'")
+        assert via
+        expected = page.evaluate("document.querySelector('tr.details pre.reproducer-source')"
+                                 ".textContent")
+        assert page.evaluate("window.__clipboard.readText()", gesture=True) == expected
+    finally:
+        page.evaluate("delete navigator.clipboard; true")
+    assert page.errors() == []
