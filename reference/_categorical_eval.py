@@ -14,6 +14,7 @@ import numpy as np
 from reference import _checks as check
 from reference import _reduction, _refine
 from reference._extended import LD, ld, mul0, to_float64
+from reference._probability import clip_bounds, complement_pair, log_pair
 from reference._softmax import Workspace, extended_exps, row_blocks, row_stats
 from reference.errors import OracleInputError
 
@@ -135,6 +136,8 @@ def cross_entropy(wrt, input, target, weight, ignore_index, reduction, label_smo
     value = plan.apply(loss.reshape(layout.sample_shape))
     if wrt is None:
         return value, None
+    if plan.empty_value is not None:  # a mean with a zero divisor: constant empty_mean
+        return value, np.full(x.shape, 0 * plan.empty_value)
     return value, layout.unrows(g_rows) if layout.moved else g_rows.reshape(x.shape)
 
 
@@ -270,6 +273,8 @@ def nll_loss(wrt, input, target, weight, ignore_index, reduction, *, sample_weig
     value = plan.apply(loss.reshape(layout.sample_shape))
     if wrt is None:
         return value, None
+    if plan.empty_value is not None:  # a mean with a zero divisor: constant empty_mean
+        return value, np.full(x.shape, 0 * plan.empty_value)
     g = np.zeros(x_rows.shape)
     coeff = np.where(active_rows, plan.coefficients.reshape(-1), 0)
     g[rows, y_rows] = to_float64(-mul0(coeff, ld(w_y.reshape(-1))))
@@ -281,8 +286,6 @@ def nll_loss(wrt, input, target, weight, ignore_index, reduction, *, sample_weig
 
 def categorical_cross_entropy(wrt, input, target, reduction, label_smoothing, *, axis,
                               clip_epsilon, log_offset, renormalize, sample_weight, empty_mean):
-    from reference.binary import _clip_bounds  # one definition of the clip option
-
     p = check.float_array("input", input)
     check.in_unit_interval("input", p)
     if not isinstance(axis, (int, np.integer)) or not -max(p.ndim, 1) <= axis < max(p.ndim, 1):
@@ -293,7 +296,7 @@ def categorical_cross_entropy(wrt, input, target, reduction, label_smoothing, *,
     indices = check.is_class_index_target(target)
     wrt = _wrt(wrt, indices)
     off = LD(check.nonnegative_scalar("log_offset", log_offset))
-    bounds = _clip_bounds(clip_epsilon)
+    bounds = clip_bounds(clip_epsilon)
     sw = _sample_weight(sample_weight, layout)
     plan = _reduction.plan(layout.sample_shape, check.reduction(reduction), sw, empty_mean)
 
@@ -310,62 +313,89 @@ def categorical_cross_entropy(wrt, input, target, reduction, label_smoothing, *,
     p_rows = layout.rows(p)
     q = ld(t_rows) if e == 0 else (1 - LD(e)) * ld(t_rows) + LD(e) / C
 
-    P = ld(p_rows)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        S = np.sum(P, axis=1, dtype=LD)[:, None]
-        P1 = P / S if renormalize else P
-        inside = np.ones(P1.shape, dtype=bool)
-        if bounds is not None:
-            inside = (P1 >= bounds[0]) & (P1 <= bounds[1])
-            P1 = np.clip(P1, *bounds)
-        log_p = np.log(P1 + off)
+    if renormalize:
+        # p / sum(p) is rounded wherever the sum is: each row in exact rational arithmetic.
+        rows = [_renormalized_row(p_rows[r], t_rows[r], e, off, bounds, wrt)
+                for r in range(len(p_rows))]
+        loss = np.array([row[0] for row in rows], dtype=LD)
+        g_row = np.array([row[1] for row in rows], dtype=LD).reshape(p_rows.shape)
+    else:
+        P, Q, inside = complement_pair(ld(p_rows), bounds)
+        log_p, _ = log_pair(P, Q, off)
         loss = -np.sum(mul0(q, log_p), axis=1, dtype=LD)
+        g_row = None
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if wrt == "input":
+                g_row = np.where(inside, -mul0(q, 1 / (P + off)), 0)  # zero where clipped
+            elif wrt == "target":
+                g_row = mul0(-(1 - LD(e)), log_p)
+    loss = loss + 0  # a zero loss is +0.0
     value = plan.apply(loss.reshape(layout.sample_shape))
     if wrt is None:
         return value, None
-    c = plan.coefficients.reshape(-1)[:, None]
-    if wrt == "target":
-        g = mul0(c, mul0(-(1 - LD(e)), log_p))
-    else:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            G = np.where(inside, -mul0(q, 1 / (P1 + off)), 0)  # dl/dp', zero where clipped
-            if renormalize:
-                inner = np.sum(mul0(G, P1 if bounds is None else P / S), axis=1, dtype=LD)
-                g_row = (G - inner[:, None]) / S
-                bad = np.abs(G - inner[:, None]) < _CANCELLATION * np.maximum(
-                    np.abs(G), np.abs(inner)[:, None])
-                for r in np.flatnonzero(bad.any(axis=1)):
-                    g_row[r] = _renormalized_grad_exact(p_rows[r], t_rows[r], e, off, bounds)
-            else:
-                g_row = G
-        g = mul0(c, g_row)
-    g = to_float64(g)
+    g = to_float64(mul0(plan.coefficients.reshape(-1)[:, None], g_row))
     return value, layout.unrows(g) if layout.moved else g.reshape(p.shape)
 
 
-def _renormalized_grad_exact(p, t, e, off, bounds):
-    """The renormalised-and-clipped gradient of one row in exact rational arithmetic."""
+def _renormalized_row(p, t, e, off, bounds, wrt):
+    """(loss, gradient) of one row with p' = p / sum(p), exactly: rationals, then mpmath logs.
+
+    Clipping compares the exact p' with the exact bounds; each log is taken of an exact
+    rational, as log1p(x - 1) where x is near 1.
+    """
     C = len(p)
     P = [Fraction(v) for v in p]
     S = sum(P)
-    if S == 0:
-        return np.full(C, LD(np.nan))
+    nan = (LD(np.nan), np.full(C, LD(np.nan)))
+    if any(v != v for v in p) or any(v != v for v in t) or S == 0:
+        return nan
     E, offset = Fraction(e), _refine._fraction(off)
     q = [(1 - E) * Fraction(v) + E / C for v in t]
     p1 = [v / S for v in P]
-    lo, hi = (None, None) if bounds is None else (_refine._fraction(b) for b in bounds)
+    low = high = None
+    if bounds is not None:
+        low, high = _refine._fraction(bounds.low), 1 - _refine._fraction(bounds.low_complement)
+    clipped = [v if low is None else min(max(v, low), high) for v in p1]
+    inside = [low is None or low <= v <= high for v in p1]
+    logs = [_log_rational(v + offset) for v in clipped]
+    loss = _refine._ld(_mp_sum(q, logs))
+    if wrt == "target":
+        return loss, np.array([_refine._ld(-(1 - E) * _as_mp(lg)) if (1 - E) != 0 else LD(0)
+                               for lg in logs], dtype=LD)
+    if wrt != "input":
+        return loss, np.zeros(C, dtype=LD)
     G = []
-    for qj, pj in zip(q, p1, strict=True):
-        if lo is not None and not lo <= pj <= hi:
+    for qj, v, ok in zip(q, clipped, inside, strict=True):
+        if not ok or qj == 0:
             G.append(Fraction(0))
-        elif qj == 0:
-            G.append(Fraction(0))
+        elif v + offset == 0:
+            return loss, np.array([LD(-np.inf) if qk else LD(0) for qk in q], dtype=LD)
         else:
-            clipped = pj if lo is None else min(max(pj, lo), hi)
-            if clipped + offset == 0:
-                return np.array([LD(-np.inf) if g else LD(0) for g in q], dtype=LD)
-            G.append(-qj / (clipped + offset))
-    inner = sum(g * pj for g, pj in zip(G, p1, strict=True))
-    return np.array([_refine._ld((g - inner) / S) for g in G], dtype=LD)
+            G.append(-qj / (v + offset))
+    inner = sum(g * v for g, v in zip(G, p1, strict=True))
+    return loss, np.array([_refine._ld((g - inner) / S) for g in G], dtype=LD)
 
 
+def _log_rational(x: Fraction):
+    """log(x) of an exact rational as an mpf (None for log 0 = -inf)."""
+    if x == 0:
+        return None
+    mpmath = _refine.mpmath
+    with mpmath.workdps(60):
+        if x > Fraction(1, 2):
+            return mpmath.log1p(_refine._mpf_fraction(x - 1))
+        return mpmath.log(_refine._mpf_fraction(x))
+
+
+def _as_mp(value):
+    return _refine.mpmath.mpf("-inf") if value is None else value
+
+
+def _mp_sum(q, logs):
+    mpmath = _refine.mpmath
+    with mpmath.workdps(60):
+        total = mpmath.mpf(0)
+        for qj, lg in zip(q, logs, strict=True):
+            if qj != 0:
+                total += -_refine._mpf_fraction(qj) * _as_mp(lg)
+        return total

@@ -42,6 +42,11 @@ def _mpf(x) -> mpmath.mpf:
     return mpmath.mpf(n) / d
 
 
+def _mpf_fraction(x: Fraction):
+    """An exact rational as an mpf at the working precision."""
+    return mpmath.mpf(x.numerator) / x.denominator
+
+
 def _ld(v) -> LD:
     """Round an mpf or Fraction to longdouble (via a 30-digit decimal string, exact enough)."""
     if isinstance(v, Fraction):
@@ -75,25 +80,53 @@ def _softplus(x):
     return mpmath.log1p(mpmath.exp(x)) if x < 0 else x + mpmath.log1p(mpmath.exp(-x))
 
 
+#: digits tried in turn; a result that still changes at the last one is below 10**-1900 of
+#: its terms, and is an exact zero (the terms cancel exactly, e.g. 1/3 - 1/3)
+_PRECISIONS = (60, 150, 400, 1000, 2000)
+
+
+def _settled(compute) -> LD:
+    """``compute()`` -> (value, size of its terms), at rising precision until it settles.
+
+    Cancellation can leave a value far below the terms it came from (sigmoid(1e-150) - 1/2
+    is 1e-150/4): the precision rises until two successive evaluations agree to 30 digits.
+    """
+    previous = None
+    for digits in _PRECISIONS:
+        with mpmath.workdps(digits):
+            value, terms = compute()
+            if terms == 0:
+                return LD(0)
+            if abs(value) <= abs(terms) * mpmath.mpf(10) ** (30 - digits):
+                previous = None  # below this precision's resolution: more digits
+                continue
+            if previous is not None and abs(value - previous) <= abs(value) * mpmath.mpf(10) ** -30:
+                return _ld(value)
+            previous = value
+    return LD(0) if previous is None else _ld(value)
+
+
 def bce_logits_grad_input(x, y, e: float, pw) -> np.ndarray:
     """``(1 - y_s) sigmoid(x) - pw y_s sigmoid(-x)``."""
     out = []
-    with mpmath.workdps(_DPS):
-        e = _mpf(e)
-        for xi, yi, wi in zip(np.ravel(x), np.ravel(y), np.ravel(pw), strict=True):
-            xi = _mpf(xi)
-            ys, yc = _smoothed(_mpf(yi), e)
-            out.append(_ld(yc * _sigmoid(xi) - _mpf(wi) * ys * _sigmoid(-xi)))
+    for xi, yi, wi in zip(np.ravel(x), np.ravel(y), np.ravel(pw), strict=True):
+        def compute(xi=xi, yi=yi, wi=wi):
+            x_, (ys, yc) = _mpf(xi), _smoothed(_mpf(yi), _mpf(e))
+            first, second = yc * _sigmoid(x_), _mpf(wi) * ys * _sigmoid(-x_)
+            return first - second, abs(first) + abs(second)
+        out.append(_settled(compute))
     return np.array(out, dtype=LD)
 
 
 def bce_logits_softplus_difference(x, pw) -> np.ndarray:
     """``pw softplus(-x) - softplus(x)``."""
     out = []
-    with mpmath.workdps(_DPS):
-        for xi, wi in zip(np.ravel(x), np.ravel(pw), strict=True):
-            xi = _mpf(xi)
-            out.append(_ld(_mpf(wi) * _softplus(-xi) - _softplus(xi)))
+    for xi, wi in zip(np.ravel(x), np.ravel(pw), strict=True):
+        def compute(xi=xi, wi=wi):
+            x_ = _mpf(xi)
+            first, second = _mpf(wi) * _softplus(-x_), _softplus(x_)
+            return first - second, abs(first) + abs(second)
+        out.append(_settled(compute))
     return np.array(out, dtype=LD)
 
 
@@ -103,11 +136,14 @@ def softmax_cross_entropy_grad(z_row, coefficients, columns) -> np.ndarray:
     ``coefficients`` is a function of mpmath that returns the exact ``a_j`` (class weight
     times smoothed target) for every column, so no rounded coefficient enters the cancellation.
     """
-    with mpmath.workdps(_DPS):
-        z = [_mpf(v) for v in z_row]
-        a = coefficients()
-        m = max(z)
-        e = [mpmath.exp(v - m) for v in z]
-        s = mpmath.fsum(e)
-        total = mpmath.fsum(a)
-        return np.array([_ld(e[k] / s * total - a[k]) for k in columns], dtype=LD)
+    out = []
+    for k in columns:
+        def compute(k=k):
+            z = [_mpf(v) for v in z_row]
+            a = coefficients()
+            m = max(z)
+            e = [mpmath.exp(v - m) for v in z]
+            first = e[k] / mpmath.fsum(e) * mpmath.fsum(a)
+            return first - a[k], abs(first) + abs(a[k])
+        out.append(_settled(compute))
+    return np.array(out, dtype=LD)

@@ -15,6 +15,7 @@ import numpy as np
 from reference import _checks as check
 from reference import _reduction, _refine
 from reference._extended import LD, ld, mul0, sigmoid, softplus, to_float64
+from reference._probability import clip_bounds, complement_pair, log_pair
 
 # An element whose result is smaller than 2**-8 times its largest term lost more than 8 bits to
 # cancellation: longdouble (11 spare bits) no longer guarantees it, so it is recomputed exactly.
@@ -105,18 +106,6 @@ def _targets(p: np.ndarray, target, label_smoothing):
     return y, e, (1 - E) * Y + E / 2, (1 - E) * (1 - Y) + E / 2
 
 
-def _clip_bounds(clip_epsilon) -> tuple[LD, LD] | None:
-    if clip_epsilon is None:
-        return None
-    if np.ndim(clip_epsilon) == 0:
-        eps = check.nonnegative_scalar("clip_epsilon", clip_epsilon, upper=0.5)
-        return LD(eps), 1 - LD(eps)
-    lo, hi = (check.nonnegative_scalar("clip_epsilon", b, upper=1.0) for b in clip_epsilon)
-    if lo > hi:
-        raise check.OracleInputError(f"clip_epsilon: bounds ({lo!r}, {hi!r}) are reversed")
-    return LD(lo), LD(hi)
-
-
 def _finish(per_element, d_element, shape, weight, sample_weight, reduction, empty_mean,
             average_last_axis):
     """Apply element weights, the Keras last-axis mean, sample weights and the reduction.
@@ -151,6 +140,19 @@ def _finish(per_element, d_element, shape, weight, sample_weight, reduction, emp
     return value, to_float64(mul0(coeff, d_element))
 
 
+def _scalars_as_vectors(evaluate):
+    """Evaluate a 0-d input as a one-element vector and give the results their 0-d shapes."""
+    def wrapper(wrt, input, target, *args, **kwargs):
+        if np.ndim(input) != 0 or np.ndim(target) != 0:
+            return evaluate(wrt, input, target, *args, **kwargs)
+        value, grad = evaluate(wrt, np.reshape(input, (1,)), np.reshape(target, (1,)),
+                               *args, **kwargs)
+        value = value.reshape(()) if np.ndim(value) else value
+        return value, None if grad is None else grad.reshape(())
+    return wrapper
+
+
+@_scalars_as_vectors
 def _binary_cross_entropy(wrt, input, target, weight, reduction, label_smoothing, *,
                           sample_weight, clip_epsilon, log_offset, log_clamp, average_last_axis,
                           empty_mean):
@@ -159,20 +161,15 @@ def _binary_cross_entropy(wrt, input, target, weight, reduction, label_smoothing
     y, e, ys, yc = _targets(p, target, label_smoothing)
     off = LD(check.nonnegative_scalar("log_offset", log_offset))
     clamp = check.optional_scalar("log_clamp", log_clamp)
-    bounds = _clip_bounds(clip_epsilon)
+    bounds = clip_bounds(clip_epsilon)
     check.reduction(reduction)
 
-    P = ld(p)
-    inside = np.ones(p.shape, dtype=bool)
-    if bounds is not None:
-        inside = (P >= bounds[0]) & (P <= bounds[1])
-        P = np.clip(P, *bounds)
-    a, b = P + off, (1 - P) + off  # the arguments of the two logs; 1 - P is exact here
-    with np.errstate(divide="ignore", invalid="ignore"):
-        log_p, log_q = np.log(a), np.log1p(off - P)
+    P, Q, inside = complement_pair(ld(p), bounds)
+    a, b = P + off, Q + off  # the arguments of the two logs
+    log_p, log_q = log_pair(P, Q, off)
     pass_p = pass_q = inside
     if clamp is not None:
-        pass_p, pass_q = inside & (log_p >= clamp), inside & (log_q >= clamp)
+        pass_p, pass_q = inside & ~(log_p < clamp), inside & ~(log_q < clamp)
         log_p, log_q = np.maximum(log_p, LD(clamp)), np.maximum(log_q, LD(clamp))
     loss = 0 - (mul0(ys, log_p) + mul0(yc, log_q))  # 0 - x: a zero loss is +0.0, not -0.0
 
@@ -190,11 +187,11 @@ def _binary_cross_entropy(wrt, input, target, weight, reduction, label_smoothing
                                                    y[bad], e, float(off))
             d = np.where(fused, numer / (a * b), d)
         elif wrt == "target":
-            unclamped = (log_p > -np.inf) & (log_q > -np.inf)
-            if clamp is not None:
-                unclamped &= (log_p > clamp) & (log_q > clamp)
-            # log(a) - log(b) = log1p((a - b) / b) with a - b = 2p' - 1 exact: no cancellation.
-            diff = np.where(unclamped, np.log1p((2 * P - 1) / b), log_p - log_q)
+            # Near p' = 1/2 the two logs cancel: log(a) - log(b) = log1p((a - b) / b), with
+            # a - b = 2p' - 1 exact there. Elsewhere one log dominates and the difference is
+            # as accurate as the logs.
+            middle = (P >= 0.25) & (P <= 0.75) & pass_p & pass_q
+            diff = np.where(middle, np.log1p((2 * P - 1) / b), log_p - log_q)
             d = mul0(-(1 - LD(e)), diff)
         elif wrt is not None:
             raise check.OracleInputError(f"wrt: {wrt!r} is not 'input' or 'target'")
@@ -202,6 +199,7 @@ def _binary_cross_entropy(wrt, input, target, weight, reduction, label_smoothing
                    average_last_axis)
 
 
+@_scalars_as_vectors
 def _binary_cross_entropy_with_logits(wrt, input, target, weight, pos_weight, reduction,
                                       label_smoothing, *, sample_weight, average_last_axis,
                                       empty_mean):

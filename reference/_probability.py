@@ -1,0 +1,59 @@
+"""Probabilities near 1, kept exact: the pair (p, 1 - p), its clipping, and its logs.
+
+For p >= 1/2 the complement ``1 - p`` of a float64 is exact, and it is what the logs near 1
+need: ``log(p + o) = log1p(o - (1 - p))`` keeps a result of 1e-16 exact where ``log`` of a
+rounded ``p + o`` would keep none of it. Clip bounds are applied to whichever of the two is
+small, so ``clip(p, eps, 1 - eps)`` never rounds ``1 - eps``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from reference import _checks as check
+from reference._extended import LD
+
+
+@dataclass(frozen=True)
+class ClipBounds:
+    low: LD  # lower bound of p
+    low_complement: LD  # lower bound of 1 - p: eps exactly, or 1 - high
+
+
+def clip_bounds(clip_epsilon) -> ClipBounds | None:
+    """``eps`` clips p to [eps, 1 - eps]; a pair ``(low, high)`` gives the bounds directly."""
+    if clip_epsilon is None:
+        return None
+    if np.ndim(clip_epsilon) == 0:
+        eps = LD(check.nonnegative_scalar("clip_epsilon", clip_epsilon, upper=0.5))
+        return ClipBounds(eps, eps)
+    low, high = (check.nonnegative_scalar("clip_epsilon", b, upper=1.0) for b in clip_epsilon)
+    if low > high:
+        raise check.OracleInputError(f"clip_epsilon: bounds ({low!r}, {high!r}) are reversed")
+    return ClipBounds(LD(low), 1 - LD(high))  # exact for high >= 1/2, as clip bounds are
+
+
+def complement_pair(P: np.ndarray, bounds: ClipBounds | None):
+    """(p, 1 - p, inside): clipped if bounds are given; ``inside`` is where no bound acts.
+
+    NaN counts as inside, so it reaches the gradient too.
+    """
+    Q = 1 - P
+    inside = np.ones(P.shape, dtype=bool)
+    if bounds is not None:
+        below, above = P < bounds.low, Q < bounds.low_complement
+        inside = ~(below | above)
+        P = np.where(below, bounds.low, np.where(above, 1 - bounds.low_complement, P))
+        Q = np.where(below, 1 - bounds.low, np.where(above, bounds.low_complement, Q))
+    return P, Q, inside
+
+
+def log_pair(P: np.ndarray, Q: np.ndarray, offset: LD):
+    """(log(p + o), log(1 - p + o)), each from the exact small one of p and 1 - p."""
+    big = P >= 0.5
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_p = np.where(big, np.log1p(offset - Q), np.log(P + offset))
+        log_q = np.where(big, np.log(Q + offset), np.log1p(offset - P))
+    return log_p, log_q
