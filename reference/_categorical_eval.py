@@ -344,10 +344,12 @@ def _renormalized_row(p, t, e, off, bounds, wrt):
     rational, as log1p(x - 1) where x is near 1.
     """
     C = len(p)
+    nan = (LD(np.nan), np.full(C, LD(np.nan)))
+    if np.isnan(p).any() or np.isnan(t).any():
+        return nan
     P = [Fraction(v) for v in p]
     S = sum(P)
-    nan = (LD(np.nan), np.full(C, LD(np.nan)))
-    if any(v != v for v in p) or any(v != v for v in t) or S == 0:
+    if S == 0:
         return nan
     E, offset = Fraction(e), _refine._fraction(off)
     q = [(1 - E) * Fraction(v) + E / C for v in t]

@@ -28,7 +28,8 @@ def ld(x) -> np.ndarray:
 
 def to_float64(x):
     """Round a longdouble result to float64 once; 0-d results become NumPy float64 scalars."""
-    out = np.asarray(x).astype(np.float64)
+    with np.errstate(over="ignore"):  # beyond float64's range the correct rounding is +-inf
+        out = np.asarray(x).astype(np.float64)
     return out[()] if out.ndim == 0 else out
 
 

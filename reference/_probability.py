@@ -51,9 +51,20 @@ def complement_pair(P: np.ndarray, bounds: ClipBounds | None):
 
 
 def log_pair(P: np.ndarray, Q: np.ndarray, offset: LD):
-    """(log(p + o), log(1 - p + o)), each from the exact small one of p and 1 - p."""
-    big = P >= 0.5
+    """(log(p + o), log(1 - p + o)), accurate also where either argument is near 1.
+
+    Near 1 the log is ``log1p`` of the argument minus one, formed exactly: for p + o that is
+    ``o - (1 - p)`` (p >= 1/2, the complement exact), ``p + (o - 1)`` (o in [1/2, 2], o - 1
+    exact) or ``(p - 1) + o`` (p - 1 exact in longdouble for p >= 2**-11; a smaller p with
+    o < 1/2 keeps p + o below 0.51, away from 1); for 1 - p + o it is ``o - p``.
+    """
+    a, b = P + offset, Q + offset
+    offset_near_1 = 0.5 <= offset <= 2
     with np.errstate(divide="ignore", invalid="ignore"):
-        log_p = np.where(big, np.log1p(offset - Q), np.log(P + offset))
-        log_q = np.where(big, np.log(Q + offset), np.log1p(offset - P))
+        a_minus_1 = np.where(P >= 0.5, offset - Q,
+                             P + (offset - 1) if offset_near_1 else (P - 1) + offset)
+        near_a = (a >= 0.5) & (a <= 2) & ((P >= 2.0**-11) | offset_near_1)
+        log_p = np.where(near_a, np.log1p(a_minus_1), np.log(a))
+        near_b = (b >= 0.5) & (b <= 2)
+        log_q = np.where(near_b, np.log1p(offset - P), np.log(b))
     return log_p, log_q
