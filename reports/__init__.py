@@ -1,2 +1,21 @@
 """The report builder: turns the results JSON of conformance runs into one self-contained HTML
-page that shows library maintainers where and how their library differs from the oracle."""
+page that shows library maintainers where and how their library differs from the oracle.
+
+    python -m reports [--results reports/results] [--baseline DIR] [--out reports/index.html]
+                      [--expected-envs numpy,torch,...]     (or $XENT_EXPECTED_ENVS)
+
+Modules, in the order the data flows:
+
+- ``load``: reads ``<env>.json`` files; a corrupt, truncated or invalid file becomes a
+  ``Problem`` naming the file and what is wrong, and the other files still render; expected envs
+  without a file (or with only a journal: the run died) are listed as missing;
+- ``model``: the matrix (APIs grouped by loss x categories x envs, from the summary rows and
+  the findings' outcomes) and the cases where only one library differs;
+- ``diff``: findings new, fixed and changed against a baseline run, by finding id;
+- ``plots``: matplotlib figures as PNG data URIs (stability curves, ulp histograms, gradient
+  error);
+- ``build``: renders ``templates/index.html.j2`` with ``static/report.css`` and
+  ``static/report.js`` inlined and each results file embedded gzip-compressed for the page's
+  findings list;
+- ``fixtures``: synthetic results documents for the tests and the benchmark.
+"""

@@ -20,6 +20,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display; must precede pyplot
 import matplotlib.pyplot as plt
+from matplotlib.ticker import FuncFormatter
 
 from reports.load import Run, number
 
@@ -28,6 +29,26 @@ MARKERS = "osD^vP*Xh<>p"
 #: where errors of 0 and non-finite errors are drawn on a log axis (they have no place on it)
 ZERO_ULP, NONFINITE_FACTOR = 1e-2, 4.0
 DPI = 90
+
+
+def _power(value: float, _position=None) -> str:
+    """A log-axis tick label as plain text (1e-2, 1, 1e4): matplotlib's default writes
+    mathtext ($10^{4}$), whose parser takes most of the time the figures cost."""
+    if value <= 0:
+        return ""
+    exponent = round(math.log10(value))
+    if not math.isclose(value, 10.0**exponent, rel_tol=1e-9):
+        return ""
+    return {0: "1", 1: "10", 2: "100"}.get(exponent, f"1e{exponent}")
+
+
+PLAIN_LOG = FuncFormatter(_power)
+
+
+def log_scale(ax, *axes: str) -> None:
+    for name in axes:
+        getattr(ax, f"set_{name}scale")("log")
+        getattr(ax, f"{name}axis").set_major_formatter(PLAIN_LOG)
 
 
 def data_uri(fig) -> str:
@@ -101,8 +122,7 @@ def stability_figure(runs: dict[str, Run], facts: dict) -> str | None:
                     ax.plot(bad, [top] * len(bad), linestyle="none", marker="x", markersize=7,
                             color=style["color"])
             ax.axhline(top, color="0.6", linestyle=":", linewidth=1)
-            ax.set_xscale("log")
-            ax.set_yscale("log")
+            log_scale(ax, "x", "y")
             ax.grid(True, alpha=0.3)
             if r == 0:
                 ax.set_title(dtype, fontsize=10)
@@ -174,7 +194,7 @@ def histogram_figure(runs: dict[str, Run]) -> str | None:
                 style = _style(i)
                 ax.plot(x, ys, label=env, color=style["color"], marker=style["marker"],
                         markersize=3.5, linewidth=1)
-            ax.set_yscale("log")
+            log_scale(ax, "y")
             ax.set_title(f"{kind}, {dtype}", fontsize=10)
             ax.grid(True, alpha=0.3)
             ax.set_xticks(list(x), bins, rotation=90, fontsize=7)
@@ -214,7 +234,7 @@ def gradient_figure(runs: dict[str, Run]) -> str | None:
         xs = [top if math.isinf(v) else max(v, ZERO_ULP) for v in xs]
         ax.scatter(xs, ys, label=dtype, color=style["color"], marker=style["marker"], s=18)
     ax.axvline(1.0, color="firebrick", linewidth=1, linestyle="--")
-    ax.set_xscale("log")
+    log_scale(ax, "x")
     ax.set_yticks(range(len(names)), names, fontsize=7)
     ax.set_ylim(-0.7, len(names) - 0.3)
     ax.set_xlabel("worst gradient error / allowed bound (right of the dashed line: a finding)")

@@ -304,3 +304,30 @@ def test_copy_falls_back_to_exec_command(page):
     finally:
         page.evaluate("delete navigator.clipboard; true")
     assert page.errors() == []
+
+
+def test_findings_sort_filter_and_open_by_link(page):
+    page.click("#reset-filters")
+    page.click("th[data-sort='ratio']")  # the worst first
+    ratios = page.evaluate("window.xentReport.state.shown.map("
+                           "f => f.error ? String(f.error.bound_ratio) : 'nan')")
+    values = [float(r) for r in ratios]
+    finite = [v for v in values if v == v]
+    assert finite == sorted(finite, reverse=True)
+    assert values.index(finite[-1]) < len(values) - 1 or len(finite) == len(values)
+
+    page.evaluate("(() => { const s = document.getElementById('filters').elements.outcome;"
+                  " s.value = 'crash'; s.dispatchEvent(new Event('change', {bubbles: true}));"
+                  " })()")
+    outcomes = page.evaluate("[...document.querySelectorAll('#findings-body tr.row')]"
+                             ".map(r => r.cells[6].textContent)")
+    assert outcomes
+    assert set(outcomes) == {"crash"}
+
+    target = page.evaluate("window.xentReport.state.data.findings.find("
+                           "f => f.env === 'jax' && f.outcome === 'accepts_invalid')")
+    page.evaluate(f"location.hash = '#finding=jax/{target['id']}'; true")
+    page.wait_for(f"!!document.querySelector('tr.row.open[data-id=\"{target['id']}\"]')")
+    assert page.evaluate("document.querySelector('tr.details pre.expected').textContent") \
+        .startswith("invalid input")
+    assert page.errors() == []
