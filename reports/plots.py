@@ -84,6 +84,8 @@ def stability_points(runs: dict[str, Run], facts: dict) -> dict:
             if math.isnan(ulp) or f["outcome"] == "nonfinite":
                 ulp = math.inf
             loss = facts[f["api"]][1]
+            if f.get("sweep"):  # a proposed field: which sweep (|logit|, p towards 0 or 1)
+                loss = f"{loss}: {f['sweep']}"
             by_m = points[loss][f["dtype"]][f"{f['backend']} ({env})"]
             by_m[m] = max(by_m.get(m, -1.0), ulp)
     return points
