@@ -16,6 +16,8 @@ ADAPTERS = {
     "scikit-learn": "adapters.numpy_ecosystem:SklearnAdapter",
     "torch": "adapters.pytorch:TorchAdapter",
     "jax": "adapters.jax_optax:JaxOptaxAdapter",
+    "tensorflow": "adapters.tf_nn:TfAdapter",
+    "keras": "adapters.keras_losses:KerasAdapter",
 }
 
 #: tox env -> the adapters that must be available there (elsewhere they may be skipped)
@@ -23,6 +25,11 @@ ENVIRONMENTS = {
     "numpy": ("numpy", "scipy", "scikit-learn"),
     "torch": ("torch",),
     "jax": ("jax",),
+    "tensorflow": ("tensorflow", "keras"),
+    "tf-keras": ("keras",),
+    "keras-jax": ("keras",),
+    "keras-torch": ("keras",),
+    "keras-numpy": ("keras",),
 }
 
 

@@ -83,7 +83,7 @@ def pytest_sessionfinish(session, exitstatus):
     for name in sorted(SELECTED):
         adapter = load_adapter(name)
         if adapter.unavailable() is None:
-            registries[adapter.library] = DeviationRegistry.load(adapter.library)
+            registries[adapter.library] = DeviationRegistry.load(adapter.library, ENV)
     document = merge(ENV, registries)
     session.config._xent_results = document
 

@@ -1,6 +1,7 @@
 """The deviation registry: every known, explained difference of a library, as data.
 
-One TOML file per backend in ``conformance/deviations/`` (version-controlled). Each entry::
+One TOML file per library in ``conformance/deviations/`` (version-controlled), and optionally
+one per library and env (``keras@keras-jax.toml``) for behaviour of one env only. Each entry::
 
     [[deviation]]
     id = "torch-bce-log-clamp"
@@ -96,17 +97,21 @@ class DeviationRegistry:
         self.entries = entries
 
     @classmethod
-    def load(cls, backend: str, directory: Path = DIRECTORY) -> DeviationRegistry:
-        path = directory / f"{backend}.toml"
-        if not path.exists():
-            return cls([])
-        try:
-            data = tomllib.loads(path.read_text())
-        except tomllib.TOMLDecodeError as exc:
-            raise RegistryError(f"{path}: not valid TOML: {exc}") from None
+    def load(cls, library: str, env: str | None = None,
+             directory: Path = DIRECTORY) -> DeviationRegistry:
+        """``<library>.toml``, plus ``<library>@<env>.toml`` for what only one env shows
+        (Keras computes float64 in float32 on some backends, not on others)."""
         entries, seen = [], set()
-        for number, raw in enumerate(data.get("deviation", []), 1):
-            entries.append(_entry(path, number, raw, seen))
+        names = [f"{library}.toml"] + ([f"{library}@{env}.toml"] if env else [])
+        for path in (directory / name for name in names):
+            if not path.exists():
+                continue
+            try:
+                data = tomllib.loads(path.read_text())
+            except tomllib.TOMLDecodeError as exc:
+                raise RegistryError(f"{path}: not valid TOML: {exc}") from None
+            for number, raw in enumerate(data.get("deviation", []), 1):
+                entries.append(_entry(path, number, raw, seen))
         return cls(entries)
 
     def explain(self, binding, case, case_name: str, category: str, check: str,

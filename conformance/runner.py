@@ -75,7 +75,7 @@ class Suite:
 
     def registry(self, library: str) -> DeviationRegistry:
         if library not in self.registries:
-            self.registries[library] = DeviationRegistry.load(library)
+            self.registries[library] = DeviationRegistry.load(library, self.recorder.env)
         return self.registries[library]
 
     def check(self, adapter_name: str, binding: Binding, case: Case, case_name: str,

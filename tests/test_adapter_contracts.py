@@ -60,6 +60,7 @@ def _example(binding: Binding, **overrides) -> Case:
         "dtype": "float64" if "float64" in binding.dtypes else binding.dtypes[0],
     }
     settings.update(overrides)
+    settings["options"] = {**dict.fromkeys(binding.required), **settings.get("options", {})}
     return regular_case(binding.loss, **settings)
 
 
@@ -152,9 +153,11 @@ def test_options(name, binding):
 def test_ranks(name, binding):
     adapter = _adapter(name)
     element_wise = binding.loss.startswith("binary")
+    # unreduced, so that a loss that drops or misplaces an axis shows in the result's shape
+    reduction = "none" if "none" in binding.reductions else None
     for rank in range(0 if element_wise else 1, 5):
-        _check(adapter, binding, _example(binding, rank=rank), rank in binding.ranks,
-               f"input rank {rank}")
+        case = _example(binding, rank=rank, **({"reduction": reduction} if reduction else {}))
+        _check(adapter, binding, case, rank in binding.ranks, f"input rank {rank}")
 
 
 @pytest.mark.parametrize(("name", "binding"), BINDINGS, ids=IDS)
