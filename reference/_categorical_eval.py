@@ -356,7 +356,9 @@ def _renormalized_row(p, t, e, off, bounds, wrt):
     p1 = [v / S for v in P]
     low = high = None
     if bounds is not None:
-        low, high = _refine._fraction(bounds.low), 1 - _refine._fraction(bounds.low_complement)
+        low, high = _refine._fraction(bounds.low), _refine._fraction(bounds.high)
+        if bounds.low == bounds.low_complement:  # a scalar eps: the upper bound is 1 - eps
+            high = 1 - low
     clipped = [v if low is None else min(max(v, low), high) for v in p1]
     inside = [low is None or low <= v <= high for v in p1]
     logs = [_log_rational(v + offset) for v in clipped]

@@ -19,7 +19,8 @@ from reference._extended import LD
 @dataclass(frozen=True)
 class ClipBounds:
     low: LD  # lower bound of p
-    low_complement: LD  # lower bound of 1 - p: eps exactly, or 1 - high
+    high: LD  # upper bound of p
+    low_complement: LD  # lower bound of 1 - p: eps exactly, or 1 - high (exact for high >= 1/2)
 
 
 def clip_bounds(clip_epsilon) -> ClipBounds | None:
@@ -28,11 +29,11 @@ def clip_bounds(clip_epsilon) -> ClipBounds | None:
         return None
     if np.ndim(clip_epsilon) == 0:
         eps = LD(check.nonnegative_scalar("clip_epsilon", clip_epsilon, upper=0.5))
-        return ClipBounds(eps, eps)
+        return ClipBounds(eps, 1 - eps, eps)
     low, high = (check.nonnegative_scalar("clip_epsilon", b, upper=1.0) for b in clip_epsilon)
     if low > high:
         raise check.OracleInputError(f"clip_epsilon: bounds ({low!r}, {high!r}) are reversed")
-    return ClipBounds(LD(low), 1 - LD(high))  # exact for high >= 1/2, as clip bounds are
+    return ClipBounds(LD(low), LD(high), 1 - LD(high))
 
 
 def complement_pair(P: np.ndarray, bounds: ClipBounds | None):
@@ -43,9 +44,11 @@ def complement_pair(P: np.ndarray, bounds: ClipBounds | None):
     Q = 1 - P
     inside = np.ones(P.shape, dtype=bool)
     if bounds is not None:
-        below, above = P < bounds.low, Q < bounds.low_complement
+        # compare whichever of p and 1 - p is exact: p below 1/2, 1 - p above
+        below = P < bounds.low
+        above = np.where(P >= 0.5, Q < bounds.low_complement, P > bounds.high)
         inside = ~(below | above)
-        P = np.where(below, bounds.low, np.where(above, 1 - bounds.low_complement, P))
+        P = np.where(below, bounds.low, np.where(above, bounds.high, P))
         Q = np.where(below, 1 - bounds.low, np.where(above, bounds.low_complement, Q))
     return P, Q, inside
 
