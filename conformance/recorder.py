@@ -78,8 +78,9 @@ class Recorder:
             "outcome": verdict.outcome, "registered": deviation is not None,
             "ulps": [float(e) for e in errors], "bound_ratio": ratio,
         })
-        if verdict.outcome == "match" and magnitude is None:
-            return
+        if verdict.outcome == "match" and magnitude is None and case_name.startswith("draw:"):
+            return  # drawn matches are counted only; named cases are kept, so the report can
+            # tell which libraries agree on the same inputs
         self.journal.append("finding", {
             "id": finding_id(binding.api, category, check, observation.wrt, case.dtype,
                              case_name, case),
