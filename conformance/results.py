@@ -13,6 +13,7 @@ import math
 import os
 import tempfile
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -49,15 +50,32 @@ def decode_number(value) -> float:
     return float(value)  # float("nan"), float("inf") and float("-inf") read the strings
 
 
+@cache
 def schema() -> dict:
     return json.loads(SCHEMA_PATH.read_text())
 
 
-def validate(document: dict) -> None:
-    """Raise jsonschema.ValidationError if ``document`` is not a valid results file."""
-    import jsonschema
+@cache
+def validator():
+    """A compiled validator of the schema: jsonschema-rs (about 1000x faster on 50 000
+    findings) when installed, else the pure-Python jsonschema. Both read the same file."""
+    try:
+        import jsonschema_rs
+    except ImportError:
+        import jsonschema
 
-    jsonschema.validate(document, schema(), format_checker=jsonschema.FormatChecker())
+        return jsonschema.Draft202012Validator(schema(),
+                                               format_checker=jsonschema.FormatChecker())
+    return jsonschema_rs.validator_for(schema(), validate_formats=True)
+
+
+def validate(document: dict) -> None:
+    """Raise ValueError naming the first problems if ``document`` is not a valid results file."""
+    if validator().is_valid(document):
+        return
+    problems = [error.message[:300] for error, _ in zip(validator().iter_errors(document),
+                                                        range(5), strict=False)]
+    raise ValueError("results do not match the schema: " + "; ".join(problems))
 
 
 def write_atomically(path: Path, document: dict) -> None:

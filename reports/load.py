@@ -12,10 +12,10 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 
-from conformance.results import SCHEMA_VERSION, schema
+from conformance import results as results_format
+from conformance.results import SCHEMA_VERSION
 
 #: schema problems listed per file; the rest are counted
 MAX_SCHEMA_PROBLEMS = 3
@@ -84,18 +84,8 @@ def _reject_constant(name: str):
     )
 
 
-@cache
 def _validator():
-    """A compiled validator of the results schema: jsonschema-rs (Rust; ~1000x faster on 50 000
-    findings) when installed, else the pure-Python jsonschema. Both read the same schema file."""
-    try:
-        import jsonschema_rs
-    except ImportError:
-        import jsonschema
-
-        return jsonschema.Draft202012Validator(schema(),
-                                               format_checker=jsonschema.FormatChecker())
-    return jsonschema_rs.validator_for(schema(), validate_formats=True)
+    return results_format.validator()
 
 
 def _where(path) -> str:
