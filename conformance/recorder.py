@@ -26,6 +26,7 @@ from conformance import results
 from conformance.compare import Verdict, ulp_errors
 
 _BIN_EDGES = [0.5 * 2.0**k for k in range(0, 22)]  # 0.5, 1, 2, ..., 2**20
+_LARGE_MATCH = 10_000  # input elements above which a match keeps only its worst element
 
 
 def ulp_bin(ulps: float) -> str:
@@ -81,6 +82,18 @@ class Recorder:
         if verdict.outcome == "match" and magnitude is None and case_name.startswith("draw:"):
             return  # drawn matches are counted only; named cases are kept, so the report can
             # tell which libraries agree on the same inputs
+        inputs, expected, observed = observation.fed or dict(case.inputs), verdict.expected, \
+            verdict.observed
+        reproducer = observation.reproducer
+        size = sum(np.size(v) for v in inputs.values())
+        if verdict.outcome == "match" and size > _LARGE_MATCH:
+            # a match of a large case is kept for the curves and the agreement view only: its
+            # worst element, not megabytes of literals nobody needs to reproduce
+            index = tuple((verdict.error or {}).get("index") or ())
+            inputs = {}
+            expected, observed = (np.asarray(expected)[index] if np.ndim(expected) else expected,
+                                  np.asarray(observed)[index] if np.ndim(observed) else observed)
+            reproducer = f"# a match over {size} input elements: inputs not kept\n"
         self.journal.append("finding", {
             "id": finding_id(binding.api, category, check, observation.wrt, case.dtype,
                              case_name, case),
@@ -94,13 +107,13 @@ class Recorder:
             "wrt": observation.wrt,
             "dtype": case.dtype,
             "options": {**dict(case.options), **dict(binding.fixed_options)},
-            "inputs": observation.fed or dict(case.inputs),
-            "expected": verdict.expected,
-            "observed": verdict.observed,
+            "inputs": inputs,
+            "expected": expected,
+            "observed": observed,
             "outcome": verdict.outcome,
             "error": verdict.error,
             "deviation": None if deviation is None else deviation.id,
-            "reproducer": observation.reproducer,
+            "reproducer": reproducer,
             **({} if magnitude is None else {"magnitude": magnitude}),
         })
 
