@@ -36,7 +36,8 @@ def _case(loss, kind):
 def _pairs():
     for (n1, b1), (n2, b2) in itertools.combinations(BINDINGS, 2):
         same = b1.loss == b2.loss
-        twins = b2.loss == _PROBABILITY_TWIN.get(b1.loss) or b1.loss == _PROBABILITY_TWIN.get(b2.loss)
+        twins = _PROBABILITY_TWIN.get(b1.loss) == b2.loss
+        twins = twins or _PROBABILITY_TWIN.get(b2.loss) == b1.loss
         if same or twins:
             yield pytest.param(n1, b1, n2, b2, id=f"{b1.api} == {b2.api}")
 
