@@ -42,9 +42,20 @@ class Adapter:
     def namespace(self) -> dict:
         """The imported modules, by the names the call expressions use."""
         if self._namespace is None:
+            saved = {key: os.environ.get(key) for key in self.environment}
             os.environ.update(self.environment)
-            namespace = {name: _bind(name, path) for name, path in self.modules.items()}
-            self.configure(namespace)
+            try:
+                namespace = {name: _bind(name, path) for name, path in self.modules.items()}
+                self.configure(namespace)
+            except Exception:
+                # not importable here: leave the process's environment as it was, so the
+                # settings of an absent library do not reach the next adapter
+                for key, value in saved.items():
+                    if value is None:
+                        os.environ.pop(key, None)
+                    else:
+                        os.environ[key] = value
+                raise
             self._namespace = namespace
         return self._namespace
 
