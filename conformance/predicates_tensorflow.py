@@ -1,0 +1,92 @@
+"""Case predicates used by the TensorFlow and Keras registries (conformance/deviations/
+tensorflow.toml, keras.toml, keras@tensorflow.toml).
+
+TensorFlow and Keras compute in the dtype under test, so the facts that matter are facts about
+the inputs as the library holds them: each predicate rounds the case's float64 arrays to the
+case's dtype first (a value that overflows becomes inf). Plain NumPy (ml_dtypes, when present,
+only for bfloat16): this module is imported in every env.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from adapters.core import Case
+from conformance.predicates import predicate
+
+#: smallest positive normal number of each dtype
+_TINY = {"float16": 2.0**-14, "bfloat16": 2.0**-126, "float32": 2.0**-126,
+         "float64": 2.0**-1022}
+
+
+def _bfloat16(values: np.ndarray) -> np.ndarray:
+    """Round to bfloat16 (through float32, as TensorFlow's cast does), back in float64."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        single = values.astype(np.float32)
+    bits = single.view(np.uint32)
+    rounded = ((bits + np.uint32(0x7FFF) + ((bits >> np.uint32(16)) & np.uint32(1)))
+               & np.uint32(0xFFFF0000))
+    return np.where(np.isnan(single), single, rounded.view(np.float32)).astype(np.float64)
+
+
+def _in_dtype(case: Case, values) -> np.ndarray:
+    values = np.asarray(values, dtype=np.float64)
+    if case.dtype == "bfloat16":
+        return _bfloat16(values)
+    dtype = {"float16": np.float16, "float32": np.float32}.get(case.dtype, np.float64)
+    with np.errstate(over="ignore"):
+        return values.astype(dtype).astype(np.float64)
+
+
+def _float_operand(case: Case, name: str) -> np.ndarray | None:
+    value = case.inputs.get(name)
+    if value is None or np.asarray(value).dtype.kind != "f":
+        return None
+    return _in_dtype(case, value)
+
+
+@predicate
+def infinite_input_in_dtype(case: Case) -> bool:
+    """In the tested dtype, some input element is +inf or -inf (given so, or overflowing the
+    dtype: a logit of 1e6 in float16)."""
+    return bool(np.isinf(_in_dtype(case, case.inputs["input"])).any())
+
+
+@predicate
+def operand_near_subnormal_in_dtype(case: Case) -> bool:
+    """In the tested dtype, some nonzero finite float operand (input, target, weights) is below
+    2**8 times the dtype's smallest normal number: it is subnormal, or a product or quotient of
+    it (a gradient such as -x, (1 - e) * x, or a mean's x / n) can be."""
+    limit = 2.0**8 * _TINY[case.dtype]
+    for name in case.inputs:
+        x = _float_operand(case, name)
+        if x is None:
+            continue
+        a = np.abs(x[np.isfinite(x)])
+        if ((a > 0) & (a < limit)).any():
+            return True
+    return False
+
+
+@predicate
+def zero_logit_in_dtype(case: Case) -> bool:
+    """In the tested dtype, some input element (a logit) is exactly +0 or -0."""
+    return bool((_in_dtype(case, case.inputs["input"]) == 0).any())
+
+
+@predicate
+def class_index_not_exact_in_dtype(case: Case) -> bool:
+    """Some class index of an integer target is not exactly representable in the tested float
+    dtype (above 2048 in float16, 256 in bfloat16): cast to that dtype it becomes another
+    index."""
+    target = np.asarray(case.inputs["target"])
+    if target.dtype.kind not in "iu":
+        return False
+    return bool((_in_dtype(case, target) != target.astype(np.float64)).any())
+
+
+@predicate
+def probability_rounds_to_1_in_dtype(case: Case) -> bool:
+    """In the tested dtype, some predicted probability is exactly 1 (given so, or rounded up
+    from 1 - 1e-4 in float16 / bfloat16)."""
+    return bool((_in_dtype(case, case.inputs["input"]) == 1).any())
