@@ -33,6 +33,16 @@ ENVIRONMENTS = {
 }
 
 
+#: environment variables that select a library's flavour in an env (tox.ini sets the same)
+ENV_VARIABLES = {
+    "tensorflow": {"KERAS_BACKEND": "tensorflow"},
+    "tf-keras": {"TF_USE_LEGACY_KERAS": "1"},
+    "keras-jax": {"KERAS_BACKEND": "jax"},
+    "keras-torch": {"KERAS_BACKEND": "torch"},
+    "keras-numpy": {"KERAS_BACKEND": "numpy"},
+}
+
+
 def load_adapter(name_or_path: str):
     """A fresh adapter instance, by name ("torch") or by "module:Class" path."""
     path = ADAPTERS.get(name_or_path, name_or_path)

@@ -1,27 +1,51 @@
 """The supported-API table, generated from the declarations (never typed by hand).
 
-``python -m adapters`` prints it; ``python -m adapters --write README.md`` replaces the table
+One row per binding and env. ``python -m adapters`` prints it; ``python -m adapters --write README.md`` replaces the table
 between the markers in the README, and a test fails when the README is out of date.
 """
 
 from __future__ import annotations
 
+import os
 import re
+from contextlib import contextmanager
 
-from adapters import ADAPTERS, load_adapter
+from adapters import ENV_VARIABLES, ENVIRONMENTS, load_adapter
 from adapters.core import DTYPES
 
 START, END = "<!-- supported-apis:start -->", "<!-- supported-apis:end -->"
 _SHORT_DTYPES = {"float16": "f16", "bfloat16": "bf16", "float32": "f32", "float64": "f64"}
 
 
+@contextmanager
+def _env_variables(env: str):
+    """The variables of ``env`` set, every other flavour variable unset; restored after."""
+    keys = {key for variables in ENV_VARIABLES.values() for key in variables}
+    saved = {key: os.environ.get(key) for key in keys}
+    for key in keys:
+        os.environ.pop(key, None)
+    os.environ.update(ENV_VARIABLES.get(env, {}))
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
 def table() -> str:
+    """One row per binding per env: a library can offer different things in different envs
+    (Keras on its numpy backend has no gradients; legacy Keras is spelled tf.keras)."""
     rows = [
         "| API | env | oracle loss | targets | options | reductions | dtypes | gradients |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for name in ADAPTERS:
-        for b in load_adapter(name).bindings:
+    for env, names in ENVIRONMENTS.items():
+        with _env_variables(env):
+            bindings = [b for name in names for b in load_adapter(name).bindings]
+        for b in bindings:
             targets = "probabilities" if b.loss.startswith("binary") else ", ".join(b.targets)
             options = ", ".join(sorted({*b.options, *b.operand_options})) or "-"
             fixed = ", ".join(f"{k}={v!r}" for k, v in b.fixed_options.items())
@@ -29,7 +53,7 @@ def table() -> str:
                 options += f" (always {fixed})"
             dtypes = " ".join(_SHORT_DTYPES[d] for d in DTYPES if d in b.dtypes)
             rows.append(
-                f"| `{b.api}` | {name} | `{b.loss}` | {targets} | {options} | "
+                f"| `{b.api}` | {env} | `{b.loss}` | {targets} | {options} | "
                 f"{', '.join(b.reductions) or '-'} | {dtypes} | "
                 f"{', '.join(b.gradients) or '-'} |"
             )
