@@ -71,13 +71,14 @@ def regular_cases(draw, binding: Binding, dtype: str, reductions=None, with_opti
     if with_options:
         for name in sorted({*binding.options, *binding.operand_options}):
             if name in binding.required or draw(st.booleans(), label=f"use {name}"):
-                value = _option(draw, name, loss, shape, sample_shape, c, kind, target)
+                value = _option(draw, name, loss, shape, sample_shape, c, kind, target,
+                                binding.fixed_options.get("average_last_axis", False))
                 if value is not None:
                     (inputs if isinstance(value, np.ndarray) else options)[name] = value
     return Case(loss, inputs, options, dtype)
 
 
-def _option(draw, name, loss, shape, sample_shape, c, kind, target):
+def _option(draw, name, loss, shape, sample_shape, c, kind, target, per_sample_mean=False):
     positive = st.floats(0.25, 4.0, width=64)
     if name == "weight":
         w_shape = (c,) if loss in CLASS_LOSSES else shape[-1:] if shape else ()
@@ -86,7 +87,10 @@ def _option(draw, name, loss, shape, sample_shape, c, kind, target):
         return draw(hnp.arrays(np.float64, shape[-1:] if shape else (), elements=positive),
                     label="pos_weight")
     if name == "sample_weight":
-        sw_shape = sample_shape if loss in CLASS_LOSSES else shape[:1]
+        # one weight per sample: the shape of the loss before reduction (Keras averages binary
+        # losses over the last axis first)
+        sw_shape = sample_shape if loss in CLASS_LOSSES else (
+            shape[:-1] if per_sample_mean else shape[:1])
         return draw(hnp.arrays(np.float64, sw_shape, elements=positive), label="sample_weight")
     if name == "label_smoothing":
         return draw(st.sampled_from([0.05, 0.1, 0.3]), label="label_smoothing")

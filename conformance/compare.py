@@ -84,8 +84,10 @@ def _compare_numbers(exp, obs, case, kwargs, check, wrt) -> Verdict:
         err = np.where(finite, np.abs(obs - target), 0.0)
         unit = tolerance.ulp(target, dtype)
         ulps = err / unit
-        bound_ulps = bound_abs / unit + 1.0  # one more ulp: the final rounding to the dtype
-        ratio = ulps / bound_ulps
+        # one more ulp: the final rounding to the dtype; where the expected value is NaN or
+        # infinite (and the library agrees) the bound is moot
+        bound_ulps = np.nan_to_num(bound_abs / unit, nan=0.0, posinf=np.inf) + 1.0
+        ratio = np.where(finite, ulps / bound_ulps, 0.0)
         rel = np.where(target != 0, err / np.abs(target), np.where(err > 0, np.inf, 0.0))
     worst = np.unravel_index(int(np.argmax(ratio)), ratio.shape) if ratio.size else ()
     error = {

@@ -21,7 +21,8 @@ explained only if the observation satisfies it:
 - ``oracle = {...}``: the oracle with these extra keywords agrees within the bound;
 - ``value = "nan"`` / ``"inf"`` / a number: every element of the result is that;
 - ``raises = "TypeName"``: the library raised an exception of that (qualified) type name;
-- ``within = R``: a precision entry; the error is at most R times the bound;
+- ``within = R``: a precision entry; the error is at most R times the bound (with ``oracle``:
+  the convention holds, computed within R times the bound);
 - ``absolute = K``: a precision entry for log-softmax style evaluation, whose error is
   absolute: ``|observed - exact| <= K * u * (1 + max|finite input|) * terms``, elementwise,
   with u the dtype's unit roundoff and ``terms`` the number of losses a "sum" adds (else 1).
@@ -144,8 +145,10 @@ def _entry(path: Path, number: int, raw: dict, seen: set) -> Deviation:
     if unknown:
         raise RegistryError(f"{where}: unknown match keys {sorted(unknown)}")
     actual = raw["actual"]
-    if len(set(actual) & _ACTUAL_KEYS) != 1 or set(actual) - _ACTUAL_KEYS:
-        raise RegistryError(f"{where}: actual must have exactly one of {sorted(_ACTUAL_KEYS)}")
+    claims = set(actual) & _ACTUAL_KEYS
+    if set(actual) - _ACTUAL_KEYS or not (len(claims) == 1 or claims == {"oracle", "within"}):
+        raise RegistryError(f"{where}: actual must have exactly one of {sorted(_ACTUAL_KEYS)} "
+                            "(or oracle with within)")
     for name in _as_list(raw.get("match", {}).get("predicate")):
         if not predicates.exists(name):
             raise RegistryError(f"{where}: unknown predicate {name!r}")
@@ -157,7 +160,11 @@ def _actual_holds(actual: dict, binding, case, observation, verdict, check: str)
     from conformance.compare import judge
 
     if "oracle" in actual:
-        return judge(binding, case, observation, check, extra=actual["oracle"]).outcome == "match"
+        restated = judge(binding, case, observation, check, extra=actual["oracle"])
+        if "within" in actual:  # the convention, computed less precisely than the bound allows
+            ratio = (restated.error or {}).get("bound_ratio", math.inf)
+            return restated.outcome in ("match", "deviates") and ratio <= float(actual["within"])
+        return restated.outcome == "match"
     if "raises" in actual:
         return observation.error is not None and (
             observation.error[0] == actual["raises"]

@@ -1,0 +1,91 @@
+"""Case predicates used by the torch registry (conformance/deviations/torch.toml).
+
+torch computes in the dtype under test (the adapter builds a float64 tensor and casts it with
+``.to(dtype)``, rounding to nearest even), so the facts that matter are facts about the inputs
+as torch holds them: each predicate rounds the case's float64 arrays to the case's dtype first
+(float16, bfloat16 or float32; a value that overflows the dtype becomes inf). Plain NumPy: this
+module is imported in every env, with or without torch.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from adapters.core import Case
+from conformance.predicates import predicate
+
+#: torch clamps each log of binary_cross_entropy at -100: probabilities below e^-100 hit it
+_LOG_CLAMP_EDGE = math.exp(-100.0)
+
+
+def _to_bfloat16(values: np.ndarray) -> np.ndarray:
+    """Round to bfloat16 through float32 (round to nearest even), back in float64."""
+    with np.errstate(over="ignore"):
+        single = values.astype(np.float32)
+    bits = single.view(np.uint32)
+    rounded = ((bits + np.uint32(0x7FFF) + ((bits >> np.uint32(16)) & np.uint32(1)))
+               & np.uint32(0xFFFF0000))
+    return np.where(np.isnan(single), single, rounded.view(np.float32)).astype(np.float64)
+
+
+def _as_fed(case: Case, name: str) -> np.ndarray:
+    """The float array ``name`` as a tensor of the tested dtype holds it, back in float64."""
+    values = np.asarray(case.inputs[name], dtype=np.float64)
+    if case.dtype == "bfloat16":
+        return _to_bfloat16(values)
+    dtype = {"float16": np.float16, "float32": np.float32}.get(case.dtype, np.float64)
+    with np.errstate(over="ignore"):
+        return values.astype(dtype).astype(np.float64)
+
+
+def _float_target(case: Case) -> np.ndarray | None:
+    if np.asarray(case.inputs["target"]).dtype.kind != "f":
+        return None
+    return _as_fed(case, "target")
+
+
+@predicate
+def every_input_finite_as_fed(case: Case) -> bool:
+    """In the tested dtype (bfloat16 included), every input element is finite: no NaN, no
+    infinity, no overflow of the dtype."""
+    return bool(np.isfinite(_as_fed(case, "input")).all())
+
+
+@predicate
+def weighted_log_of_probability_below_minus_100(case: Case) -> bool:
+    """In the tested dtype, some probability p has log(p) < -100 where its target is positive,
+    or log(1 - p) < -100 where its target is below 1 (p rounded to 1 included): a log that
+    carries weight in binary cross-entropy and lies below -100."""
+    y = _float_target(case)
+    p = _as_fed(case, "input")
+    if y is None or y.shape != p.shape:
+        return False
+    with np.errstate(invalid="ignore"):
+        low = (p < _LOG_CLAMP_EDGE) & (y > 0)
+        high = ((1.0 - p) < _LOG_CLAMP_EDGE) & (y < 1)
+    return bool((low | high).any())
+
+
+@predicate
+def infinite_logit_at_certain_target(case: Case) -> bool:
+    """In the tested dtype, some logit is +inf where its float target is exactly 1, or -inf
+    where it is exactly 0: binary cross-entropy with logits has limit 0 there, while one of
+    the terms (1 - y) * x and log sigmoid(x) is 0 * inf or -inf - (-inf) in IEEE arithmetic."""
+    y = _float_target(case)
+    x = _as_fed(case, "input")
+    if y is None or y.shape != x.shape:
+        return False
+    return bool((((x == np.inf) & (y == 1)) | ((x == -np.inf) & (y == 0))).any())
+
+
+@predicate
+def every_row_holds_a_positive_infinite_logit(case: Case) -> bool:
+    """In the tested dtype, every sample's logits (class axis 1, or 0 for an unbatched (C,)
+    input) hold a +inf: the softmax's max shift z - max(z) is inf - inf there."""
+    z = _as_fed(case, "input")
+    if z.size == 0:
+        return False
+    axis = 1 if z.ndim > 1 else 0
+    return bool((z == np.inf).any(axis=axis).all())
