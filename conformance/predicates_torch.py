@@ -89,3 +89,9 @@ def every_row_holds_a_positive_infinite_logit(case: Case) -> bool:
         return False
     axis = 1 if z.ndim > 1 else 0
     return bool((z == np.inf).any(axis=axis).all())
+
+
+@predicate
+def pos_weight_given(case: Case) -> bool:
+    """The case passes a pos_weight (a weight of the positive term of binary cross-entropy)."""
+    return "pos_weight" in case.inputs
