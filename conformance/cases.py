@@ -55,7 +55,7 @@ def regular_cases(draw, binding: Binding, dtype: str, reductions=None, with_opti
                       label="target")
     elif loss in CLASS_LOSSES:
         raw = draw(hnp.arrays(np.float64, shape, elements=floats), label="target logits")
-        target = _softmax(raw, axis)
+        target = _softmax(raw, axis % raw.ndim)
     else:
         target = draw(hnp.arrays(np.float64, shape, elements=st.floats(0, 1)), label="target")
     if loss == "cross_entropy" or loss == "binary_cross_entropy_with_logits":

@@ -57,7 +57,9 @@ def test_equivalence(suite, name1, first, name2, second, dtype):
             continue  # different definitions (e.g. Keras's last-axis mean): not comparable
         o1 = guarded1.evaluate(first.api, case1)
         o2 = guarded2.evaluate(second.api, case2)
-        verdict = agree(case2, o1, o2, case1)
+        # the bound is the first path's error model, with what it always applies
+        bounded = dataclasses.replace(case1, options={**case1.options, **first.fixed_options})
+        verdict = agree(case2, o1, o2, bounded)
         deviation = None
         name = f"agrees-with {first.api}" + (f" ({kind1} vs {kind2})" if kind1 else "")
         if verdict.outcome != "match":
