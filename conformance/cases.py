@@ -61,11 +61,11 @@ def regular_cases(draw, binding: Binding, dtype: str, reductions=None, with_opti
     if loss == "cross_entropy" or loss == "binary_cross_entropy_with_logits":
         inputs = {"input": logits, "target": target}
     elif loss == "nll_loss":
-        inputs = {"input": np.log(_softmax(logits, axis)), "target": target}
+        inputs = {"input": np.log(_softmax(logits, axis % logits.ndim)), "target": target}
     elif loss == "binary_cross_entropy":
         inputs = {"input": 1 / (1 + np.exp(-logits)), "target": target}
     else:
-        inputs = {"input": _softmax(logits, axis), "target": target}
+        inputs = {"input": _softmax(logits, axis % logits.ndim), "target": target}
     offered = list(reductions or binding.reductions)
     options = {"reduction": draw(st.sampled_from(offered), label="reduction")}
     if with_options:

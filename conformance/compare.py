@@ -122,13 +122,27 @@ def ulp_errors(verdict: Verdict, dtype: str) -> np.ndarray:
                         ).ravel()
 
 
-def agree(case: Case, first: Observation, second: Observation, bound_case: Case,
+def _own_bound(case: Case, observation: Observation, check: str) -> np.ndarray:
+    """One path's allowed error, from its own case on its own fed inputs (0 if invalid)."""
+    fed = {k: observation.fed.get(k, v) for k, v in case.inputs.items()}
+    kwargs = {**fed, **case.options}
+    try:
+        if check == "value":
+            value = np.asarray(getattr(reference, case.loss)(**kwargs), dtype=np.float64)
+            return tolerance.value_bound(case.loss, kwargs, value, case.dtype)
+        return tolerance.gradient_bound(case.loss, kwargs, "input", case.dtype)
+    except reference.OracleInputError:
+        return np.zeros(())
+
+
+def agree(first_case: Case, first: Observation, second_case: Case, second: Observation,
           check: str = "value") -> Verdict:
     """Do two paths that should agree agree? ``second`` judged against ``first``.
 
-    Allowed: the sum of both paths' bounds (each path may err by its own bound), taken from
-    the error model of ``bound_case`` evaluated on the second path's inputs.
+    Allowed: the sum of both paths' bounds, each from its own error model on its own inputs
+    (the cases carry the options each binding always applies).
     """
+    case = second_case
     if first.error is not None or second.error is not None:
         observed = (second.value if second.error is None
                     else {"error": second.error[0], "message": second.error[1]})
@@ -142,14 +156,8 @@ def agree(case: Case, first: Observation, second: Observation, bound_case: Case,
     if a.shape != b.shape:
         return Verdict("deviates", a, b, {"abs": np.inf, "rel": np.inf, "ulp": np.inf,
                                           "bound": 0.0, "bound_ratio": np.inf, "index": None})
-    fed = {k: second.fed.get(k, v) for k, v in bound_case.inputs.items()}
-    kwargs = {**fed, **bound_case.options}
-    try:
-        bound = 2 * (tolerance.value_bound(bound_case.loss, kwargs, a, case.dtype)
-                     if check == "value"
-                     else tolerance.gradient_bound(bound_case.loss, kwargs, "input", case.dtype))
-    except reference.OracleInputError:
-        bound = np.zeros(a.shape)
+    bound = (np.broadcast_to(_own_bound(first_case, first, check), a.shape)
+             + np.broadcast_to(_own_bound(second_case, second, check), a.shape))
     same = (np.isnan(a) & np.isnan(b)) | (a == b)
     if not np.all(same | (np.isfinite(a) & np.isfinite(b))):
         return Verdict("nonfinite", a, b, _nonfinite_error(a, b, same | np.isfinite(a)))

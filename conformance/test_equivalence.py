@@ -57,9 +57,10 @@ def test_equivalence(suite, name1, first, name2, second, dtype):
             continue  # different definitions (e.g. Keras's last-axis mean): not comparable
         o1 = guarded1.evaluate(first.api, case1)
         o2 = guarded2.evaluate(second.api, case2)
-        # the bound is the first path's error model, with what it always applies
-        bounded = dataclasses.replace(case1, options={**case1.options, **first.fixed_options})
-        verdict = agree(case2, o1, o2, bounded)
+        # each path's bound comes from its own case, with what its binding always applies
+        verdict = agree(
+            dataclasses.replace(case1, options={**case1.options, **first.fixed_options}), o1,
+            dataclasses.replace(case2, options={**case2.options, **second.fixed_options}), o2)
         deviation = None
         name = f"agrees-with {first.api}" + (f" ({kind1} vs {kind2})" if kind1 else "")
         if verdict.outcome != "match":
