@@ -137,6 +137,9 @@ def bindings_for(backend: str) -> tuple[Binding, ...]:
     library = "tf_keras" if legacy else "keras"
     autograd = backend != "numpy"
     both = ("input", "target") if autograd else ()
+    # A 0-d binary loss (one element, averaged over its "last axis") works on the torch
+    # backend only; the others reject a rank-0 input.
+    binary_ranks = (0, 1, 2, 3, 4) if backend == "torch" else (1, 2, 3, 4)
     # Keras renormalises probabilities over the class axis (p / sum(p)) before the log: the
     # value is the oracle's wherever p sums to 1, but the gradient with respect to p is the
     # renormalised loss's (it differs by sum(q) / sum(p) in every element).
@@ -168,10 +171,10 @@ def bindings_for(backend: str) -> tuple[Binding, ...]:
 
     return tuple([
         *declare("binary", "binary_cross_entropy", _SMOOTHING, logits=False,
-                 fixed_options=_BCE, ranks=(1, 2, 3, 4), gradients=both,
+                 fixed_options=_BCE, ranks=binary_ranks, gradients=both,
                  note=_note("binary", backend)),
         *declare("binary", "binary_cross_entropy_with_logits", _SMOOTHING, logits=True,
-                 fixed_options=_BCE, ranks=(1, 2, 3, 4), gradients=both,
+                 fixed_options=_BCE, ranks=binary_ranks, gradients=both,
                  note=_note("binary logits", backend)),
         # The categorical forms have their classes on the last axis, the oracle's
         # cross_entropy on axis 1: they agree for (C,) and (N, C) inputs. (Keras also takes
