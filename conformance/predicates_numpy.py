@@ -12,17 +12,11 @@ from fractions import Fraction
 import numpy as np
 
 from adapters.core import Case
-from conformance.predicates import predicate
+from conformance.predicates import in_dtype, predicate
+
+_rounded = in_dtype  # the shared rounding to the tested dtype
 
 _NUMPY_DTYPES = {"float16": np.float16, "float32": np.float32, "float64": np.float64}
-
-
-def _rounded(case: Case, name: str) -> np.ndarray:
-    """The float array ``name`` as the tested dtype holds it, back in float64."""
-    values = np.asarray(case.inputs[name], dtype=np.float64)
-    dtype = _NUMPY_DTYPES.get(case.dtype, np.float64)
-    with np.errstate(over="ignore"):
-        return values.astype(dtype).astype(np.float64)
 
 
 def _float_target(case: Case) -> np.ndarray | None:

@@ -11,28 +11,9 @@ from __future__ import annotations
 import numpy as np
 
 from adapters.core import Case
-from conformance.predicates import predicate
+from conformance.predicates import in_dtype, predicate
 
-
-def _bfloat16(values: np.ndarray) -> np.ndarray:
-    """Round to bfloat16 (through float32, as jnp.asarray and ml_dtypes do), back in float64."""
-    with np.errstate(over="ignore"):
-        single = values.astype(np.float32)
-    bits = single.view(np.uint32)
-    # round to nearest even on the upper 16 bits; a carry into the exponent overflows to inf
-    rounded = ((bits + np.uint32(0x7FFF) + ((bits >> np.uint32(16)) & np.uint32(1)))
-               & np.uint32(0xFFFF0000))
-    return np.where(np.isnan(single), single, rounded.view(np.float32)).astype(np.float64)
-
-
-def _in_dtype(case: Case, name: str) -> np.ndarray:
-    """The float array ``name`` as the tested dtype holds it, back in float64."""
-    values = np.asarray(case.inputs[name], dtype=np.float64)
-    if case.dtype == "bfloat16":
-        return _bfloat16(values)
-    dtype = {"float16": np.float16, "float32": np.float32}.get(case.dtype, np.float64)
-    with np.errstate(over="ignore"):
-        return values.astype(dtype).astype(np.float64)
+_in_dtype = in_dtype  # the shared rounding to the tested dtype
 
 
 @predicate

@@ -12,30 +12,13 @@ from __future__ import annotations
 import numpy as np
 
 from adapters.core import Case
-from conformance.predicates import predicate
+from conformance.predicates import in_dtype, predicate
+
+_in_dtype = in_dtype  # the shared rounding to the tested dtype
 
 #: smallest positive normal number of each dtype
 _TINY = {"float16": 2.0**-14, "bfloat16": 2.0**-126, "float32": 2.0**-126,
          "float64": 2.0**-1022}
-
-
-def _bfloat16(values: np.ndarray) -> np.ndarray:
-    """Round to bfloat16 (through float32, as TensorFlow's cast does), back in float64."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        single = values.astype(np.float32)
-    bits = single.view(np.uint32)
-    rounded = ((bits + np.uint32(0x7FFF) + ((bits >> np.uint32(16)) & np.uint32(1)))
-               & np.uint32(0xFFFF0000))
-    return np.where(np.isnan(single), single, rounded.view(np.float32)).astype(np.float64)
-
-
-def _in_dtype(case: Case, values) -> np.ndarray:
-    values = np.asarray(values, dtype=np.float64)
-    if case.dtype == "bfloat16":
-        return _bfloat16(values)
-    dtype = {"float16": np.float16, "float32": np.float32}.get(case.dtype, np.float64)
-    with np.errstate(over="ignore"):
-        return values.astype(dtype).astype(np.float64)
 
 
 def _float_operand(case: Case, name: str) -> np.ndarray | None:

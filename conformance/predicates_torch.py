@@ -14,30 +14,12 @@ import math
 import numpy as np
 
 from adapters.core import Case
-from conformance.predicates import predicate
+from conformance.predicates import in_dtype, predicate
+
+_as_fed = in_dtype  # the shared rounding to the tested dtype
 
 #: torch clamps each log of binary_cross_entropy at -100: probabilities below e^-100 hit it
 _LOG_CLAMP_EDGE = math.exp(-100.0)
-
-
-def _to_bfloat16(values: np.ndarray) -> np.ndarray:
-    """Round to bfloat16 through float32 (round to nearest even), back in float64."""
-    with np.errstate(over="ignore"):
-        single = values.astype(np.float32)
-    bits = single.view(np.uint32)
-    rounded = ((bits + np.uint32(0x7FFF) + ((bits >> np.uint32(16)) & np.uint32(1)))
-               & np.uint32(0xFFFF0000))
-    return np.where(np.isnan(single), single, rounded.view(np.float32)).astype(np.float64)
-
-
-def _as_fed(case: Case, name: str) -> np.ndarray:
-    """The float array ``name`` as a tensor of the tested dtype holds it, back in float64."""
-    values = np.asarray(case.inputs[name], dtype=np.float64)
-    if case.dtype == "bfloat16":
-        return _to_bfloat16(values)
-    dtype = {"float16": np.float16, "float32": np.float32}.get(case.dtype, np.float64)
-    with np.errstate(over="ignore"):
-        return values.astype(dtype).astype(np.float64)
 
 
 def _float_target(case: Case) -> np.ndarray | None:
