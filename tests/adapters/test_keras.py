@@ -30,14 +30,12 @@ from __future__ import annotations
 
 import ast
 import inspect
-import json
 import math
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
+from _reproducers import printed_numbers
+from _reproducers import run_reproducers as _run_reproducers
 
 import reference
 from adapters.core import DTYPES, Binding, Case
@@ -382,35 +380,9 @@ def test_fed_holds_the_rounded_inputs(adapter, dtype):
 
 # --- reproducers -------------------------------------------------------------------------------
 
-# Runs reproducers one after another in one fresh interpreter (Keras imports once), capturing
-# what each prints or the exception it raises.
-RUNNER = r"""
-import contextlib, io, json, sys
-results = []
-for source in json.load(sys.stdin):
-    printed = io.StringIO()
-    try:
-        with contextlib.redirect_stdout(printed):
-            exec(compile(source, "<reproducer>", "exec"), {"__name__": "__main__"})
-        results.append({"printed": printed.getvalue()})
-    except Exception as exc:
-        results.append({"error": type(exc).__name__})
-print(json.dumps(results))
-"""
-
-
 def run_reproducers(sources: list[str]) -> list[dict]:
-    # a clean environment: the reproducer itself must select the backend and its settings
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("KERAS_", "TF_", "JAX_ENABLE"))}
-    done = subprocess.run([sys.executable, "-c", RUNNER], input=json.dumps(sources), env=env,
-                          capture_output=True, text=True, timeout=300, check=True)
-    return json.loads(done.stdout.splitlines()[-1])
-
-
-def printed_numbers(text: str) -> np.ndarray:
-    return np.asarray(eval(text, {"__builtins__": {}}, {"nan": math.nan, "inf": math.inf}),
-                      dtype=np.float64)
+    # a clean environment: the reproducer itself must set what the library needs
+    return _run_reproducers(sources, ("KERAS_", "TF_", "JAX_ENABLE"))
 
 
 ALLOWED_IMPORTS = {"tensorflow": {"keras", "tensorflow"}, "jax": {"keras", "jax"},
