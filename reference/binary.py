@@ -33,6 +33,7 @@ def binary_cross_entropy(
     clip_epsilon=None,
     log_offset=0.0,
     log_clamp=None,
+    gradient_floor=None,
     average_last_axis=False,
     empty_mean=math.nan,
 ):
@@ -49,6 +50,11 @@ def binary_cross_entropy(
     - ``log_offset``: the ``+ eps`` inside both logs (Keras adds its epsilon, textbook NumPy
       code ``1e-9``). Default 0.
     - ``log_clamp``: each log is raised to at least this value (PyTorch clamps at -100).
+    - ``gradient_floor``: the gradient with respect to ``input`` is PyTorch's backward formula
+      ``(a - y_s (1 + 2o)) / max(a b, floor)``, ``a = p' + o``, ``b = 1 - p' + o``, wherever no
+      clip bound acts: it ignores ``log_clamp`` (PyTorch's floor is 1e-12 in the input's
+      dtype; 0 in float16, where ``a b = 0`` then gives +-inf, or NaN at p = y). The value is
+      unchanged.
     - ``average_last_axis``: Keras first averages over the last axis, one loss per sample.
     - ``sample_weight``, ``reduction``, ``empty_mean``: see ``reference._reduction``; "mean"
       divides by the number of losses.
@@ -154,13 +160,15 @@ def _scalars_as_vectors(evaluate):
 
 @_scalars_as_vectors
 def _binary_cross_entropy(wrt, input, target, weight, reduction, label_smoothing, *,
-                          sample_weight, clip_epsilon, log_offset, log_clamp, average_last_axis,
-                          empty_mean):
+                          sample_weight, clip_epsilon, log_offset, log_clamp, gradient_floor,
+                          average_last_axis, empty_mean):
     p = check.float_array("input", input)
     check.in_unit_interval("input", p)
     y, e, ys, yc = _targets(p, target, label_smoothing)
     off = LD(check.nonnegative_scalar("log_offset", log_offset))
     clamp = check.optional_scalar("log_clamp", log_clamp)
+    floor = None if gradient_floor is None else check.nonnegative_scalar("gradient_floor",
+                                                                         gradient_floor)
     bounds = clip_bounds(clip_epsilon)
     check.reduction(reduction)
 
@@ -179,13 +187,16 @@ def _binary_cross_entropy(wrt, input, target, weight, reduction, label_smoothing
             # Separate form, with 0 * (1/0) = 0 for a zero coefficient; then the fused form
             # (p' + o - y_s (1 + 2o)) / (ab), free of the y/p - (1-y)/(1-p) cancellation.
             d = -(mul0(ys, np.where(pass_p, 1 / a, 0)) - mul0(yc, np.where(pass_q, 1 / b, 0)))
-            fused = pass_p & pass_q & (a > 0) & (b > 0)
+            fused = pass_p & pass_q & (a > 0) & (b > 0) if floor is None else inside
             numer = a - ys * (1 + 2 * off)
             if e != 0 or off != 0:  # y_s is rounded: the subtraction may cancel
                 bad = fused & (np.abs(numer) < _CANCELLATION * a)
                 numer[bad] = _refine.bce_numerator(p[bad] if bounds is None else P[bad],
                                                    y[bad], e, float(off))
-            d = np.where(fused, numer / (a * b), d)
+            if floor is None:
+                d = np.where(fused, numer / (a * b), d)
+            else:  # a clamped log still passes the gradient here: PyTorch's backward
+                d = np.where(inside, numer / np.maximum(a * b, LD(floor)), 0)
         elif wrt == "target":
             # Near p' = 1/2 the two logs cancel: log(a) - log(b) = log1p((a - b) / b), with
             # a - b = 2p' - 1 exact there. Elsewhere one log dominates and the difference is

@@ -162,7 +162,7 @@ def _clip_bounds(clip_epsilon):
 # --- binary cross-entropy ---------------------------------------------------------------------
 
 
-def _bce_element(p, y, e, bounds, o, clamp):
+def _bce_element(p, y, e, bounds, o, clamp, floor=None):
     """One element of ``binary_cross_entropy``: ``(l, dl/dp, dl/dy)``::
 
         l     = -(y_s log a + (1 - y_s) log b),   a = p' + o,  b = 1 - p' + o,  p' = clip(p)
@@ -170,7 +170,9 @@ def _bce_element(p, y, e, bounds, o, clamp):
         dl/dy = -(1 - e) (log a - log b) = -(1 - e) log1p((2p' - 1) / b)
 
     Each log is raised to at least ``clamp``; a clipped p or a clamped log passes no gradient
-    (the bounds themselves do). A NaN p or y makes all three NaN.
+    (the bounds themselves do). With a ``floor`` (PyTorch's backward), dl/dp is the fused
+    form over ``max(a b, floor)`` wherever p is not clipped, clamp or not. A NaN p or y makes
+    all three NaN.
     """
     if _isnan(p, y):
         return NAN, NAN, NAN
@@ -188,8 +190,16 @@ def _bce_element(p, y, e, bounds, o, clamp):
         log_a, log_b = max(log_a, clamp), max(log_b, clamp)
     loss = -_sum([_times(ys, log_a), _times(yc, log_b)])
 
-    if pass_a and pass_b and a > 0 and b > 0:
-        numerator = _exact_sum(a, _minus(_exact_prod(ys, _exact_sum(ONE, 2 * o))))
+    numerator = _exact_sum(a, _minus(_exact_prod(ys, _exact_sum(ONE, 2 * o))))
+    if floor is not None:
+        denominator = max(_exact_prod(a, b), floor)
+        if not inside:
+            d_p = ZERO
+        elif denominator > 0:
+            d_p = numerator / denominator
+        else:
+            d_p = NAN if numerator == 0 else mpmath.inf * mpmath.sign(numerator)
+    elif pass_a and pass_b and a > 0 and b > 0:
         d_p = numerator / _exact_prod(a, b)
     else:
         d_p = _sum([_ratio(yc, b) if pass_b else ZERO, -_ratio(ys, a) if pass_a else ZERO])
@@ -449,16 +459,17 @@ def _scale_rows(d, coefficient, empty, class_axis) -> np.ndarray:
 
 
 def _eval_binary_cross_entropy(input, target, weight, reduction, label_smoothing, sample_weight,
-                               clip_epsilon, log_offset, log_clamp, average_last_axis,
-                               empty_mean):
+                               clip_epsilon, log_offset, log_clamp, gradient_floor,
+                               average_last_axis, empty_mean):
     p = _mp_array(input)
     y = _mp_array(target, p.shape)
     e, o = _mp(label_smoothing), _mp(log_offset)
     clamp = None if log_clamp is None else _mp(log_clamp)
+    floor = None if gradient_floor is None else _mp(gradient_floor)
     bounds = _clip_bounds(clip_epsilon)
     loss, d_p, d_y = (np.empty(p.shape, dtype=object) for _ in range(3))
     for i in np.ndindex(p.shape):
-        loss[i], d_p[i], d_y[i] = _bce_element(p[i], y[i], e, bounds, o, clamp)
+        loss[i], d_p[i], d_y[i] = _bce_element(p[i], y[i], e, bounds, o, clamp, floor)
     return _finish_elements(loss, {"input": d_p, "target": d_y}, weight, sample_weight,
                             reduction, empty_mean, average_last_axis)
 
@@ -608,7 +619,7 @@ def _agree(a, b) -> bool:
 
 def binary_cross_entropy(input, target, weight=None, reduction="mean", label_smoothing=0.0, *,
                          sample_weight=None, clip_epsilon=None, log_offset=0.0, log_clamp=None,
-                         average_last_axis=False, empty_mean=math.nan):
+                         gradient_floor=None, average_last_axis=False, empty_mean=math.nan):
     """``-(y_s log(p' + o) + (1 - y_s) log(1 - p' + o)) * weight``, reduced; see
     ``_bce_element``."""
     return evaluate("binary_cross_entropy", **locals())["value"]

@@ -184,6 +184,7 @@ CLIP_EPSILONS = st.one_of(
 )
 LOG_OFFSETS = st.one_of(st.sampled_from([0.0, 1e-7, 1e-9]), st.floats(0, 1))
 LOG_CLAMPS = st.one_of(st.none(), st.just(-100.0), st.floats(-1000, 0))
+GRADIENT_FLOORS = st.one_of(st.none(), st.sampled_from([1e-12, 0.0]), st.floats(0, 0.25))
 EMPTY_MEANS = st.sampled_from([NAN, 0.0])
 # Mostly a handful of classes, now and then hundreds. The twin costs ~30 us per class and
 # evaluation, and a failing example is replayed hundreds of times while hypothesis shrinks it:
@@ -265,6 +266,7 @@ def test_binary_cross_entropy(data, ulp_record):
         "clip_epsilon": data.draw(CLIP_EPSILONS, label="clip_epsilon"),
         "log_offset": data.draw(LOG_OFFSETS, label="log_offset"),
         "log_clamp": data.draw(LOG_CLAMPS, label="log_clamp"),
+        "gradient_floor": data.draw(GRADIENT_FLOORS, label="gradient_floor"),
         "average_last_axis": average,
         **draw_reduction(data, shape[:-1] if average else shape),
     }

@@ -206,6 +206,19 @@ def test_torch_log_clamp():
     assert_values(reference.grad("binary_cross_entropy", [0.0], [1.0], log_clamp=-100), [0.0])
 
 
+def test_torch_backward_floor():
+    # torch's BCE backward is (p - y) / max(p (1 - p), 1e-12), whatever the clamp did to the
+    # value: p = 0, y = 1 has gradient -1e12; in float16 the floor rounds to 0, and p = y = 0
+    # gives 0 / 0.
+    g = reference.grad("binary_cross_entropy", [0.0, 1e-50, 0.5], [1.0, 1.0, 0.0],
+                       reduction="none", log_clamp=-100, gradient_floor=1e-12)
+    assert_values(g, [-1e12, -1e12, 2.0])
+    g = reference.grad("binary_cross_entropy", [0.0, 0.0], [1.0, 0.0], reduction="none",
+                       gradient_floor=0.0)
+    assert g[0] == -np.inf and np.isnan(g[1])
+    assert reference.binary_cross_entropy(0.0, 1.0, log_clamp=-100, gradient_floor=1e-12) == 100
+
+
 def test_keras_clipping_and_renormalisation():
     # Binary: p = 1 is clipped to 1 - 1e-7, so y = 0 costs -log(1 - (1 - 1e-7)) = -log(1e-7)
     # = 16.1181 (the exact 1 - eps: the pair form is for a bound rounded elsewhere).

@@ -1,0 +1,188 @@
+"""The deviation registry: loading errors, matching, and every kind of ``actual`` claim.
+
+Each claim is tried on an observation it describes and on one it does not: an entry whose claim
+is false must leave the finding unexplained.
+"""
+
+import math
+import textwrap
+
+import numpy as np
+import pytest
+
+import reference
+from adapters.core import Binding, Case, Observation
+from conformance.compare import judge
+from conformance.deviations import DeviationRegistry, RegistryError
+
+BCE_LOGITS = Binding(api="lib.bce[logits]", library="lib",
+                     loss="binary_cross_entropy_with_logits", expression="lib.bce(input, target)",
+                     reductions={"none": ""})
+X = np.array([[np.inf, -np.inf, np.inf, 0.5]])
+Y = np.array([[1.0, 0.0, 0.0, 1.0]])
+CASE = Case("binary_cross_entropy_with_logits", {"input": X, "target": Y}, {"reduction": "none"})
+EXACT = np.asarray(reference.binary_cross_entropy_with_logits(X, Y, reduction="none"))
+
+
+def observe(value=None, error=None, case=CASE, gradient=None, wrt=None) -> Observation:
+    return Observation(api=BCE_LOGITS.api, library="lib", version="1", dtype=case.dtype,
+                       fed=dict(case.inputs), value=None if value is None else np.asarray(value),
+                       gradient=gradient, wrt=wrt, error=error)
+
+
+def registry(tmp_path, body: str, library: str = "lib", env: str | None = None):
+    (tmp_path / f"{library}.toml").write_text(textwrap.dedent(body))
+    return DeviationRegistry.load(library, env, directory=tmp_path)
+
+
+def entry(actual: str, match: str = "{}", apis: str = '["lib.bce[logits]"]') -> str:
+    return f"""
+        [[deviation]]
+        id = "the-entry"
+        apis = {apis}
+        kind = "precision"
+        reason = "why"
+        link = "https://example.org"
+        match = {match}
+        actual = {actual}
+        """
+
+
+def explains(tmp_path, actual: str, observation: Observation, case: Case = CASE,
+             match: str = "{}", apis: str = '["lib.bce[logits]"]') -> bool:
+    reg = registry(tmp_path, entry(actual, match, apis))
+    verdict = judge(BCE_LOGITS, case, observation, "value")
+    assert verdict.outcome != "match", "the observation must be a finding"
+    found = reg.explain(BCE_LOGITS, case, "a-case", "edge_cases", "value", observation, verdict)
+    return found is not None
+
+
+# the textbook formula's IEEE 0 * inf: NaN exactly where a term is 0 * log sigmoid(-inf)
+PARTLY_NAN = np.where([[True, True, False, False]], np.nan, EXACT)
+
+
+def test_nan_or_oracle_explains_nan_in_some_elements_only(tmp_path):
+    assert explains(tmp_path, "{ nan_or_oracle = {} }", observe(PARTLY_NAN))
+
+
+def test_nan_or_oracle_needs_the_other_elements_right(tmp_path):
+    wrong = PARTLY_NAN.copy()
+    wrong[0, 3] *= 1.01
+    assert not explains(tmp_path, "{ nan_or_oracle = {} }", observe(wrong))
+
+
+def test_nan_or_oracle_needs_some_nan(tmp_path):
+    off = EXACT.copy()
+    off[0, 3] *= 1.01
+    assert not explains(tmp_path, "{ nan_or_oracle = {} }", observe(off))
+
+
+def test_value_nan_needs_every_element_nan(tmp_path):
+    assert not explains(tmp_path, '{ value = "nan" }', observe(PARTLY_NAN))
+    assert explains(tmp_path, '{ value = "nan" }', observe(np.full_like(EXACT, np.nan)))
+
+
+def test_array_literal_holds_to_8_roundoffs_with_nan_equal_to_nan(tmp_path):
+    literal = '{ value = [["nan", "nan", "inf", %r]] }' % float(EXACT[0, 3])
+    assert explains(tmp_path, literal, observe(PARTLY_NAN))
+    assert explains(tmp_path, literal, observe(PARTLY_NAN * [[1, 1, 1, 1 + 2.0**-51]]))
+    assert not explains(tmp_path, literal, observe(PARTLY_NAN * [[1, 1, 1, 1 + 2.0**-49]]))
+    assert not explains(tmp_path, '{ value = ["nan", "nan", "inf", 0.0] }', observe(PARTLY_NAN))
+
+
+def test_raises_matches_the_qualified_or_short_type_name(tmp_path):
+    failing = observe(error=("lib.errors.ShapeError", "bad shape"))
+    assert explains(tmp_path, '{ raises = "ShapeError" }', failing)
+    assert explains(tmp_path, '{ raises = "lib.errors.ShapeError" }', failing)
+    assert not explains(tmp_path, '{ raises = "Error" }', failing)
+
+
+FINITE = Case("binary_cross_entropy_with_logits",
+              {"input": np.array([0.25, -3.0]), "target": np.array([1.0, 0.0])},
+              {"reduction": "none"}, dtype="float32")
+FINITE_EXACT = np.asarray(reference.binary_cross_entropy_with_logits(
+    FINITE.inputs["input"], FINITE.inputs["target"], reduction="none"))
+
+
+def off_by(factor: float) -> Observation:
+    return observe(FINITE_EXACT * factor, case=FINITE)
+
+
+def test_within_bounds_the_error_in_units_of_the_allowed_bound(tmp_path):
+    ratio = judge(BCE_LOGITS, FINITE, off_by(1 + 1e-5), "value").error["bound_ratio"]
+    assert 1 < ratio < math.inf
+    assert explains(tmp_path, f"{{ within = {ratio * 1.01} }}", off_by(1 + 1e-5), FINITE)
+    assert not explains(tmp_path, f"{{ within = {ratio * 0.99} }}", off_by(1 + 1e-5), FINITE)
+
+
+def test_absolute_scales_with_the_largest_input(tmp_path):
+    # u = 2**-24 in float32; 1 + max|x| = 4; the error is 0.01 * FINITE_EXACT[1] ~ 5e-4
+    error = 0.01 * float(FINITE_EXACT.max())
+    k_needed = error / (2.0**-24 * 4.0)
+    assert explains(tmp_path, f"{{ absolute = {k_needed * 1.01} }}", off_by(1.01), FINITE)
+    assert not explains(tmp_path, f"{{ absolute = {k_needed * 0.99} }}", off_by(1.01), FINITE)
+
+
+def test_oracle_claim_restates_the_expected_value(tmp_path):
+    mean = float(reference.binary_cross_entropy_with_logits(
+        FINITE.inputs["input"], FINITE.inputs["target"], reduction="mean"))
+    assert explains(tmp_path, '{ oracle = { reduction = "mean" } }',
+                    observe(np.float64(mean), case=FINITE))
+    assert not explains(tmp_path, '{ oracle = { reduction = "sum" } }',
+                        observe(np.float64(mean), case=FINITE))
+
+
+def test_match_keys_narrow_the_cases(tmp_path):
+    finding = observe(PARTLY_NAN)
+    assert not explains(tmp_path, "{ nan_or_oracle = {} }", finding, match='{ dtype = "float16" }')
+    assert explains(tmp_path, "{ nan_or_oracle = {} }", finding,
+                    match='{ dtype = ["float16", "float64"], predicate = "infinite_input" }')
+    assert not explains(tmp_path, "{ nan_or_oracle = {} }", finding,
+                        match='{ predicate = "nan_input" }')
+
+
+def test_api_names_match_exactly_or_as_globs(tmp_path):
+    finding = observe(PARTLY_NAN)
+    assert explains(tmp_path, "{ nan_or_oracle = {} }", finding, apis='["lib.*"]')
+    assert explains(tmp_path, "{ nan_or_oracle = {} }", finding, apis='["lib.bce[[]logits]"]')
+    assert not explains(tmp_path, "{ nan_or_oracle = {} }", finding, apis='["lib.other"]')
+
+
+def test_entries_that_explain_nothing_are_stale(tmp_path):
+    reg = registry(tmp_path, entry("{ nan_or_oracle = {} }"))
+    assert reg.stale() == ["the-entry"]
+    verdict = judge(BCE_LOGITS, CASE, observe(PARTLY_NAN))
+    reg.explain(BCE_LOGITS, CASE, "a-case", "edge_cases", "value", observe(PARTLY_NAN), verdict)
+    assert reg.stale() == []
+
+
+def test_env_overlay_adds_its_entries(tmp_path):
+    (tmp_path / "lib.toml").write_text(textwrap.dedent(entry("{ value = 1.0 }")))
+    (tmp_path / "lib@gpu.toml").write_text(
+        textwrap.dedent(entry("{ value = 2.0 }")).replace("the-entry", "gpu-entry"))
+    assert [e.id for e in DeviationRegistry.load("lib", "gpu", tmp_path).entries] == [
+        "the-entry", "gpu-entry"]
+    assert [e.id for e in DeviationRegistry.load("lib", "cpu", tmp_path).entries] == ["the-entry"]
+    (tmp_path / "lib@cpu+gpu.toml").write_text(
+        textwrap.dedent(entry("{ value = 3.0 }")).replace("the-entry", "both-entry"))
+    assert [e.id for e in DeviationRegistry.load("lib", "cpu", tmp_path).entries] == [
+        "the-entry", "both-entry"]
+    assert [e.id for e in DeviationRegistry.load("lib", "gpu", tmp_path).entries] == [
+        "the-entry", "both-entry", "gpu-entry"]
+
+
+@pytest.mark.parametrize("mutate, problem", [
+    (lambda s: s.replace('kind = "precision"', 'kind = "feature"'), "kind 'feature' is not one of"),
+    (lambda s: s.replace('reason = "why"\n', ""), "missing reason"),
+    (lambda s: s.replace("match = {}", 'match = { colour = "red" }'), "unknown match keys"),
+    (lambda s: s.replace("match = {}", 'match = { predicate = "no_such" }'),
+     "unknown predicate 'no_such'"),
+    (lambda s: s.replace("{ value = 1.0 }", "{ value = 1.0, raises = 'E' }"),
+     "actual must have exactly one of"),
+    (lambda s: s + s, "duplicate id"),
+    (lambda s: s.replace("[[deviation]]", "[[deviation]"), "not valid TOML"),
+])
+def test_bad_registry_files_name_the_file_entry_and_problem(tmp_path, mutate, problem):
+    with pytest.raises(RegistryError, match=r"lib\.toml") as raised:
+        registry(tmp_path, mutate(textwrap.dedent(entry("{ value = 1.0 }"))))
+    assert problem in str(raised.value)
