@@ -108,6 +108,9 @@ def gradient_scale(loss: str, kwargs: dict, wrt: str) -> np.ndarray:
       (one term each), read off the oracle;
     - softmax cross-entropy: ``sw A p`` and ``sw a`` with ``a_k = weight_k * q_k`` (q the
       smoothed target), divided by the mean's divisor;
+    - binary cross-entropy with respect to the target: ``-(1 - e) (log a - log b)`` is the
+      difference of two rounded logs, so its terms are ``|log a|`` and ``|log b|`` (times the
+      element's weights, see ``_binary_log_terms``);
     - everything else (nll_loss: exact; probabilities: one term per element): |gradient|.
 
     Logits also carry the rounding of ``z - max(z)``: a factor ``1 + |z| + max|z|``.
@@ -122,12 +125,39 @@ def gradient_scale(loss: str, kwargs: dict, wrt: str) -> np.ndarray:
         scale = np.maximum(g, terms)
     elif wrt == "input" and loss == "cross_entropy":
         scale = np.maximum(g, _softmax_terms(kwargs))
+    elif wrt == "target" and loss == "binary_cross_entropy":
+        terms = _binary_log_terms(kwargs)
+        scale = np.where(np.isfinite(terms), np.maximum(g, terms), g)
     else:
         scale = g
     if loss in ("cross_entropy", "binary_cross_entropy_with_logits"):
         finite = np.abs(np.where(np.isfinite(x), x, 0.0))
         scale = scale * (1.0 + finite + np.max(finite, initial=0.0))
     return np.nan_to_num(scale, nan=0.0)
+
+
+def _binary_log_terms(kwargs: dict) -> np.ndarray:
+    """``(1 - e) c (|log a| + |log b|)`` of binary_cross_entropy's target gradient.
+
+    ``a = p' + o`` and ``b = 1 - p' + o`` with the clip and the clamp applied; ``c`` is what
+    the reduction, the weights and the averaging multiply the element's loss by, read off the
+    oracle as twice the logits-form gradient at x = 0, y = 0 (which is c sigmoid(0)).
+    """
+    p = np.asarray(kwargs["input"], dtype=np.float64)
+    clip = kwargs.get("clip_epsilon")
+    if clip is not None:
+        low, high = (clip, 1 - clip) if np.ndim(clip) == 0 else clip
+        p = np.clip(p, low, high)
+    offset = float(kwargs.get("log_offset", 0.0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logs = np.abs(np.stack([np.log(p + offset), np.log1p(-p + offset)]))
+    if kwargs.get("log_clamp") is not None:
+        logs = np.minimum(logs, abs(float(kwargs["log_clamp"])))
+    shared = ("weight", "reduction", "sample_weight", "average_last_axis", "empty_mean")
+    c = 2 * np.abs(reference.grad(
+        "binary_cross_entropy_with_logits", wrt="input", input=np.zeros(p.shape),
+        target=np.zeros(p.shape), **{k: kwargs[k] for k in shared if k in kwargs}))
+    return (1 - float(kwargs.get("label_smoothing", 0.0))) * c * logs.sum(axis=0)
 
 
 def _softmax_terms(kwargs: dict) -> np.ndarray:
