@@ -15,6 +15,7 @@ import numpy as np
 from adapters import ADAPTERS, load_adapter
 from adapters.core import Binding, Case
 from adapters.guard import IsolatedAdapter
+from conformance import fitting
 from conformance.compare import Verdict, judge
 from conformance.deviations import DeviationRegistry
 from conformance.recorder import Recorder
@@ -83,6 +84,8 @@ class Suite:
               magnitude: float | None = None) -> Verdict | None:
         """Run, judge, explain and record one case; None when the API cannot express it."""
         _, guarded = self.adapter(adapter_name)
+        if category in ("stability", "edge_cases"):
+            case = fitting.fit(binding, case, check, wrt)
         if binding.supports(case, check, wrt) is not None:
             self.recorder.unsupported(binding.api, category, case.dtype)
             return None
