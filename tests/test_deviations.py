@@ -83,7 +83,8 @@ def test_value_nan_needs_every_element_nan(tmp_path):
 
 
 def test_array_literal_holds_to_8_roundoffs_with_nan_equal_to_nan(tmp_path):
-    literal = '{ value = [["nan", "nan", "inf", %r]] }' % float(EXACT[0, 3])
+    last = float(EXACT[0, 3])
+    literal = f'{{ value = [["nan", "nan", "inf", {last!r}]] }}'
     assert explains(tmp_path, literal, observe(PARTLY_NAN))
     assert explains(tmp_path, literal, observe(PARTLY_NAN * [[1, 1, 1, 1 + 2.0**-51]]))
     assert not explains(tmp_path, literal, observe(PARTLY_NAN * [[1, 1, 1, 1 + 2.0**-49]]))
@@ -171,7 +172,7 @@ def test_env_overlay_adds_its_entries(tmp_path):
         "the-entry", "both-entry", "gpu-entry"]
 
 
-@pytest.mark.parametrize("mutate, problem", [
+@pytest.mark.parametrize(("mutate", "problem"), [
     (lambda s: s.replace('kind = "precision"', 'kind = "feature"'), "kind 'feature' is not one of"),
     (lambda s: s.replace('reason = "why"\n', ""), "missing reason"),
     (lambda s: s.replace("match = {}", 'match = { colour = "red" }'), "unknown match keys"),
