@@ -313,9 +313,10 @@ def categorical_cross_entropy(wrt, input, target, reduction, label_smoothing, *,
     p_rows = layout.rows(p)
     q = ld(t_rows) if e == 0 else (1 - LD(e)) * ld(t_rows) + LD(e) / C
 
+    after_clip = _renormalization(renormalize)
     if renormalize:
         # p / sum(p) is rounded wherever the sum is: each row in exact rational arithmetic.
-        rows = [_renormalized_row(p_rows[r], t_rows[r], e, off, bounds, wrt)
+        rows = [_renormalized_row(p_rows[r], t_rows[r], e, off, bounds, wrt, after_clip)
                 for r in range(len(p_rows))]
         loss = np.array([row[0] for row in rows], dtype=LD)
         g_row = np.array([row[1] for row in rows], dtype=LD).reshape(p_rows.shape)
@@ -337,28 +338,41 @@ def categorical_cross_entropy(wrt, input, target, reduction, label_smoothing, *,
     return value, layout.unrows(g) if layout.moved else g.reshape(p.shape)
 
 
-def _renormalized_row(p, t, e, off, bounds, wrt):
+def _renormalization(renormalize) -> bool:
+    """Whether the renormalisation comes after the clip: ``renormalize`` is False, True (divide,
+    then clip) or "after_clip" (clip, then divide)."""
+    if renormalize is False or renormalize is True or renormalize in (0, 1):
+        return False
+    if renormalize == "after_clip":
+        return True
+    raise OracleInputError(f"renormalize: {renormalize!r} is not False, True or 'after_clip'")
+
+
+def _renormalized_row(p, t, e, off, bounds, wrt, after_clip=False):
     """(loss, gradient) of one row with p' = p / sum(p), exactly: rationals, then mpmath logs.
 
     Clipping compares the exact p' with the exact bounds; each log is taken of an exact
-    rational, as log1p(x - 1) where x is near 1.
+    rational, as log1p(x - 1) where x is near 1. With ``after_clip`` the clip acts on p itself
+    and the clipped row is divided by its own sum: p'' = clip(p) / sum(clip(p)).
     """
     C = len(p)
     nan = (LD(np.nan), np.full(C, LD(np.nan)))
     if np.isnan(p).any() or np.isnan(t).any():
         return nan
     P = [Fraction(v) for v in p]
-    S = sum(P)
-    if S == 0:
-        return nan
     E, offset = Fraction(e), _refine._fraction(off)
     q = [(1 - E) * Fraction(v) + E / C for v in t]
-    p1 = [v / S for v in P]
     low = high = None
     if bounds is not None:
         low, high = _refine._fraction(bounds.low), _refine._fraction(bounds.high)
         if bounds.low == bounds.low_complement:  # a scalar eps: the upper bound is 1 - eps
             high = 1 - low
+    if after_clip:
+        return _clipped_then_renormalized_row(P, q, E, offset, low, high, wrt)
+    S = sum(P)
+    if S == 0:
+        return nan
+    p1 = [v / S for v in P]
     clipped = [v if low is None else min(max(v, low), high) for v in p1]
     inside = [low is None or low <= v <= high for v in p1]
     logs = [_log_rational(v + offset) for v in clipped]
@@ -378,6 +392,44 @@ def _renormalized_row(p, t, e, off, bounds, wrt):
             G.append(-qj / (v + offset))
     inner = sum(g * v for g, v in zip(G, p1, strict=True))
     return loss, np.array([_refine._ld((g - inner) / S) for g in G], dtype=LD)
+
+
+def _clipped_then_renormalized_row(P, q, E, offset, low, high, wrt):
+    """(loss, gradient) of one row with p'' = c / sum(c), c = clip(p), exactly.
+
+    The clip compares p with the bounds; the loss is -sum_j q_j log(c_j / S + o), S = sum(c).
+    Gradient: dl/dc_k = (H_k - sum_j H_j c_j / S) / S with H_j = -q_j / (c_j / S + o) (0 where
+    q_j = 0), times 1 where p_k is inside the bounds (inclusive) and 0 where the clip acts.
+    """
+    C = len(P)
+    c = [v if low is None else min(max(v, low), high) for v in P]
+    inside = [low is None or low <= v <= high for v in P]
+    S = sum(c)
+    if S == 0:  # every c_j is 0: nothing to divide by
+        return LD(np.nan), np.full(C, LD(np.nan))
+    p2 = [v / S for v in c]
+    logs = [_log_rational(v + offset) for v in p2]
+    loss = _refine._ld(_mp_sum(q, logs))
+    if wrt == "target":
+        return loss, np.array([_refine._ld(-(1 - E) * _as_mp(lg)) if (1 - E) != 0 else LD(0)
+                               for lg in logs], dtype=LD)
+    if wrt != "input":
+        return loss, np.zeros(C, dtype=LD)
+    # H_j = None stands for -inf: c_j = 0 = o with q_j > 0, whose term H_j c_j / S has the
+    # limit -q_j
+    H, inner = [], Fraction(0)
+    for qj, v in zip(q, p2, strict=True):
+        if qj == 0:
+            H.append(Fraction(0))
+        elif v + offset == 0:
+            H.append(None)
+            inner -= qj
+        else:
+            H.append(-qj / (v + offset))
+            inner += H[-1] * v
+    return loss, np.array([LD(0) if not ok else LD(-np.inf) if h is None
+                           else _refine._ld((h - inner) / S)
+                           for h, ok in zip(H, inside, strict=True)], dtype=LD)
 
 
 def _log_rational(x: Fraction):

@@ -96,13 +96,16 @@ def categorical_cross_entropy(
     integer class indices shaped like ``input`` without the class axis.
 
     - ``renormalize``: Keras first divides p by its sum over the class axis, p' = p / sum(p).
+      ``renormalize="after_clip"`` swaps the two steps: p'' = clip(p) / sum(clip(p)), as Keras's
+      TensorFlow backend does for sparse targets (log of the clipped p, then a softmax).
     - ``clip_epsilon``: Keras then clips p'' = clip(p', eps, 1 - eps); a pair (lo, hi) gives the
       bounds directly. Default: no clipping.
     - ``log_offset``: the ``+ 1e-9`` of textbook NumPy code. Default 0.
     - ``reduction="mean"`` divides by the number of samples; see ``reference._reduction``.
 
     Gradient with respect to ``input``: the chain rule through the renormalisation and the clip
-    (zero outside the clip bounds, inclusive bounds pass), from ``-q_ij / (p''_ij + o)``; with
+    (zero outside the clip bounds, inclusive bounds pass), from ``-q_ij / (p''_ij + o)``; after
+    the clip, a clipped p_ik has gradient 0 but its bound still enters the sum; with
     respect to probability ``target``: ``-(1 - e) * log(p''_ij + o)``; both times ``c_i``.
     """
     return _eval.categorical_cross_entropy(wrt=None, **locals())[0]

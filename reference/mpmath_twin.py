@@ -374,6 +374,8 @@ def _categorical_row(p, Q, keep, bounds, o, renormalize):
     ``dl/dt_j = -(1 - e) log(p''_j + o)``. Clipped classes pass no gradient; the bounds do.
     """
     C = len(p)
+    if renormalize == "after_clip":
+        return _categorical_row_clip_first(p, Q, keep, bounds, o)
     S = ONE
     if renormalize:
         S = NAN if _isnan(*p) else _exact_sum(*p)
@@ -422,6 +424,63 @@ def _categorical_row(p, Q, keep, bounds, o, renormalize):
     for k in range(C):
         own = _exact_prod(Q[k], S) / _exact_sum(p[k], oS) if inside[k] else ZERO
         d_p.append(_sum([common, -own]) / CS)
+    return loss, d_p, d_t
+
+
+def _categorical_row_clip_first(p, Q, keep, bounds, o):
+    """``_categorical_row`` with ``renormalize="after_clip"``: the clip acts on p, and the
+    clipped row is divided by its own sum::
+
+        l = -(1/C) sum_j Q_j log(c_j / S + o),   c = clip(p),  S = sum c
+
+    ``C S dl/dc_k = sum_j Q_j c_j / (c_j + o S) - Q_k S / (c_k + o S)``, the sum over every j (a
+    clipped c_j is a constant in it, but it is still in S); a zero c_j with o = 0 contributes
+    its limit Q_j, and its own term is -inf (0 where Q_k = 0 too). ``dl/dp_k`` is that where p_k
+    is inside the bounds (inclusive), 0 where the clip acts.
+    """
+    C = len(p)
+    if _isnan(*p):
+        return NAN, [NAN] * C, [NAN] * C
+    lo, hi = bounds if bounds is not None else (None, None)
+    c, inside = [], []
+    for pj in p:
+        if lo is not None and pj < lo:
+            c.append(lo)
+            inside.append(False)
+        elif hi is not None and pj > hi:
+            c.append(hi)
+            inside.append(False)
+        else:
+            c.append(pj)
+            inside.append(True)
+    S = _exact_sum(*c)
+    if S == 0:
+        return NAN, [NAN] * C, [NAN] * C
+    oS = _exact_prod(o, S)
+    logs = [_log_ratio(_exact_sum(cj, oS), S) for cj in c]
+    loss = -_sum(_times(q, lg) for q, lg in zip(Q, logs)) / C
+    d_t = [-_times(keep, lg) for lg in logs]
+    CS = _exact_prod(mpf(C), S)
+    shares = []  # Q_j c_j / (c_j + o S)
+    for cj, q in zip(c, Q):
+        if q == 0:
+            shares.append(ZERO)
+        elif _exact_sum(cj, oS) == 0:
+            shares.append(q)  # the limit of Q_j c_j / c_j
+        else:
+            shares.append(_exact_prod(q, cj) / _exact_sum(cj, oS))
+    common = _sum(shares)
+    d_p = []
+    for k in range(C):
+        if not inside[k]:
+            d_p.append(ZERO)
+        elif Q[k] == 0:
+            d_p.append(common / CS)
+        elif _exact_sum(c[k], oS) == 0:
+            d_p.append(-INF)
+        else:
+            own = _exact_prod(Q[k], S) / _exact_sum(c[k], oS)
+            d_p.append(_sum([common, -own]) / CS)
     return loss, d_p, d_t
 
 
@@ -564,7 +623,8 @@ def _eval_categorical_cross_entropy(input, target, reduction, label_smoothing, a
         else:
             Q = _smoothed_classes(C, e, probabilities=[_mp(v) for v in t_rows[i]])
         loss[i], dp_row, dt_row = _categorical_row([_mp(v) for v in rows[i]], Q, keep, bounds,
-                                                   o, bool(renormalize))
+                                                   o, renormalize if renormalize ==
+                                                   "after_clip" else bool(renormalize))
         for j in range(C):
             d_p[i + (j,)], d_t[i + (j,)] = dp_row[j], dt_row[j]
     value, c, empty, losses = _reduce(loss, reduction, sample_weight, empty_mean)

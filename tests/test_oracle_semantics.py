@@ -244,6 +244,42 @@ def test_keras_clipping_and_renormalisation():
                                  renormalize=True), [[-3.0, 1.0]])
 
 
+def test_keras_clip_then_renormalise():
+    # renormalize="after_clip" (Keras's TensorFlow sparse loss): c = clip(p), p'' = c / sum(c).
+    # [0.5, 0.5, 0] with eps = 0.1 clips to [0.5, 0.5, 0.1], sum 1.1: class 0 costs
+    # -log(0.5 / 1.1) = log 2.2. Dividing first (renormalize=True) leaves the row, whose clip
+    # costs log 2.
+    p = [[0.5, 0.5, 0.0]]
+    assert_values(reference.categorical_cross_entropy(p, np.array([0]), clip_epsilon=0.1,
+                                                      renormalize="after_clip"), math.log(2.2))
+    assert_values(reference.categorical_cross_entropy(p, np.array([0]), clip_epsilon=0.1,
+                                                      renormalize=True), LOG2)
+    # Keras's float64 bounds (1e-7, 0.9999999): [1 - 3.3e-12, 3.3e-12] clips to [hi, lo], and
+    # class 0 costs -log(hi / (hi + lo)) = log1p(lo / hi) = 1.00000005e-7.
+    assert_values(reference.categorical_cross_entropy(
+        [[0.9999999999967324, 3.2676901527601267e-12]], np.array([0]),
+        clip_epsilon=(1e-7, 0.9999999), renormalize="after_clip"), math.log1p(1e-7 / 0.9999999))
+    # Gradient: [0.5, 0.3, 0] clips to [0.5, 0.3, 0.1], S = 0.9. For class 0,
+    # d/dc_k of -log(c_0 / S) is -1/c_0 + 1/S = -8/9 at k = 0 and 1/S = 10/9 at k = 1; p_2 is
+    # clipped and passes nothing, though its bound is in S.
+    assert_values(reference.grad("categorical_cross_entropy", [[0.5, 0.3, 0.0]], np.array([0]),
+                                 clip_epsilon=0.1, renormalize="after_clip"),
+                  [[-8 / 9, 10 / 9, 0.0]])
+    # Both entries clipped: [0.95, 0.05] is [0.9, 0.1], sum 1, -log 0.9; no gradient passes.
+    assert_values(reference.categorical_cross_entropy([[0.95, 0.05]], np.array([0]),
+                                                      clip_epsilon=0.1, renormalize="after_clip"),
+                  -math.log(0.9))
+    assert_values(reference.grad("categorical_cross_entropy", [[0.95, 0.05]], np.array([0]),
+                                 clip_epsilon=0.1, renormalize="after_clip"), [[0.0, 0.0]])
+    # With respect to soft targets: -log p'' of [5/9, 3/9, 1/9].
+    assert_values(reference.grad("categorical_cross_entropy", [[0.5, 0.3, 0.0]],
+                                 [[0.0, 1.0, 0.0]], wrt="target", clip_epsilon=0.1,
+                                 renormalize="after_clip"),
+                  [[-math.log(5 / 9), LOG3, math.log(9)]])
+    with pytest.raises(OracleInputError, match="renormalize"):
+        reference.categorical_cross_entropy(p, np.array([0]), renormalize="before_clip")
+
+
 def test_pos_weight():
     # x = 0: softplus(0) = log 2. y = 1 costs pos_weight * log 2 = 3 log 2; y = 0 costs log 2.
     assert_values(reference.binary_cross_entropy_with_logits([0.0, 0.0], [1.0, 0.0],
