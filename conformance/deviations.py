@@ -33,7 +33,9 @@ explained only if the observation satisfies it:
   the convention holds, computed within R times the bound);
 - ``absolute = K``: a precision entry for log-softmax style evaluation, whose error is
   absolute: ``|observed - exact| <= K * u * (1 + max|finite input|) * terms``, elementwise,
-  with u the dtype's unit roundoff and ``terms`` the number of losses a "sum" adds (else 1).
+  with u the dtype's unit roundoff and ``terms`` the number of losses a "sum" adds (else 1);
+  with ``oracle``: the convention holds, with such an absolute error (a clipped log of
+  -16 rounds to within 16 u, whatever the size of the loss).
 
 Entries that explain no finding in a run are reported as stale.
 """
@@ -160,9 +162,10 @@ def _entry(path: Path, number: int, raw: dict, seen: set) -> Deviation:
         raise RegistryError(f"{where}: unknown match keys {sorted(unknown)}")
     actual = raw["actual"]
     claims = set(actual) & _ACTUAL_KEYS
-    if set(actual) - _ACTUAL_KEYS or not (len(claims) == 1 or claims == {"oracle", "within"}):
+    if set(actual) - _ACTUAL_KEYS or not (
+            len(claims) == 1 or claims in ({"oracle", "within"}, {"oracle", "absolute"})):
         raise RegistryError(f"{where}: actual must have exactly one of {sorted(_ACTUAL_KEYS)} "
-                            "(or oracle with within)")
+                            "(or oracle with within or absolute)")
     for name in _as_list(raw.get("match", {}).get("predicate")):
         if not predicates.exists(name):
             raise RegistryError(f"{where}: unknown predicate {name!r}")
@@ -178,6 +181,10 @@ def _actual_holds(actual: dict, binding, case, observation, verdict, check: str)
         if "within" in actual:  # the convention, computed less precisely than the bound allows
             ratio = (restated.error or {}).get("bound_ratio", math.inf)
             return restated.outcome in ("match", "deviates") and ratio <= float(actual["within"])
+        if "absolute" in actual:  # the convention, with an absolute error
+            return restated.outcome == "match" or (
+                restated.outcome == "deviates"
+                and _absolutely_within(float(actual["absolute"]), case, observation, restated))
         return restated.outcome == "match"
     if "nan_or_oracle" in actual:
         return _nan_or_oracle(actual["nan_or_oracle"], binding, case, observation, check)

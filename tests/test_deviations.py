@@ -133,6 +133,15 @@ def test_oracle_claim_restates_the_expected_value(tmp_path):
                         observe(np.float64(mean), case=FINITE))
 
 
+def test_oracle_with_absolute_bounds_the_error_of_the_convention(tmp_path):
+    mean = float(reference.binary_cross_entropy_with_logits(
+        FINITE.inputs["input"], FINITE.inputs["target"], reduction="mean"))
+    off = observe(np.float64(mean + 40 * 2.0**-24), case=FINITE)  # 40 u off, 1 + max|x| = 4
+    assert explains(tmp_path, '{ oracle = { reduction = "mean" }, absolute = 11 }', off, FINITE)
+    assert not explains(tmp_path, '{ oracle = { reduction = "mean" }, absolute = 9 }', off, FINITE)
+    assert not explains(tmp_path, '{ oracle = { reduction = "sum" }, absolute = 11 }', off, FINITE)
+
+
 def test_match_keys_narrow_the_cases(tmp_path):
     finding = observe(PARTLY_NAN)
     assert not explains(tmp_path, "{ nan_or_oracle = {} }", finding, match='{ dtype = "float16" }')
