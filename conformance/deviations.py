@@ -37,6 +37,11 @@ explained only if the observation satisfies it:
   with ``oracle``: the convention holds, with such an absolute error (a clipped log of
   -16 rounds to within 16 u, whatever the size of the loss).
 
+``computed_in = "float32"`` qualifies any of these (alone, it means ``oracle = {}``): the
+library computed in that dtype, whatever it was given, so the claim is judged on the inputs
+rounded to it and with its rounding unit (Keras 3 computes float64 in float32 on its JAX,
+PyTorch and NumPy backends).
+
 Entries that explain no finding in a run are reported as stale.
 """
 
@@ -59,6 +64,7 @@ KINDS = ("documented-semantics", "precision", "bug", "out-of-contract", "unsuppo
 _MATCH_KEYS = {"check", "wrt", "category", "dtype", "outcome", "loss", "case", "options",
                "predicate", "api"}
 _ACTUAL_KEYS = {"oracle", "value", "raises", "within", "absolute", "nan_or_oracle"}
+_COMPUTED_IN = ("float16", "bfloat16", "float32")
 
 
 class RegistryError(ValueError):
@@ -161,8 +167,12 @@ def _entry(path: Path, number: int, raw: dict, seen: set) -> Deviation:
     if unknown:
         raise RegistryError(f"{where}: unknown match keys {sorted(unknown)}")
     actual = raw["actual"]
+    if "computed_in" in actual and actual["computed_in"] not in _COMPUTED_IN:
+        raise RegistryError(f"{where}: computed_in must be one of {', '.join(_COMPUTED_IN)}")
     claims = set(actual) & _ACTUAL_KEYS
-    if set(actual) - _ACTUAL_KEYS or not (
+    if "computed_in" in actual and not claims:
+        claims = {"oracle"}
+    if set(actual) - _ACTUAL_KEYS - {"computed_in"} or not (
             len(claims) == 1 or claims in ({"oracle", "within"}, {"oracle", "absolute"})):
         raise RegistryError(f"{where}: actual must have exactly one of {sorted(_ACTUAL_KEYS)} "
                             "(or oracle with within or absolute)")
@@ -176,6 +186,10 @@ def _entry(path: Path, number: int, raw: dict, seen: set) -> Deviation:
 def _actual_holds(actual: dict, binding, case, observation, verdict, check: str) -> bool:
     from conformance.compare import judge
 
+    if "computed_in" in actual:
+        case, observation = _computed_in(actual["computed_in"], case, observation)
+        actual = {k: v for k, v in actual.items() if k != "computed_in"} or {"oracle": {}}
+        verdict = judge(binding, case, observation, check)
     if "oracle" in actual:
         restated = judge(binding, case, observation, check, extra=actual["oracle"])
         if "within" in actual:  # the convention, computed less precisely than the bound allows
@@ -206,13 +220,22 @@ def _actual_holds(actual: dict, binding, case, observation, verdict, check: str)
         wanted = float(wanted)
         return bool(np.all(observed == wanted)) if math.isinf(wanted) else bool(
             np.allclose(observed, wanted, rtol=0, atol=0))
+    # (a match is possible here only after computed_in restated the case)
     if "within" in actual:
         ratio = (verdict.error or {}).get("bound_ratio", math.inf)
-        return verdict.outcome == "deviates" and ratio <= float(actual["within"])
+        return verdict.outcome in ("match", "deviates") and ratio <= float(actual["within"])
     if "absolute" in actual:
-        return verdict.outcome == "deviates" and _absolutely_within(
-            float(actual["absolute"]), case, observation, verdict)
+        return verdict.outcome == "match" or (verdict.outcome == "deviates" and _absolutely_within(
+            float(actual["absolute"]), case, observation, verdict))
     return False
+
+
+def _computed_in(dtype: str, case, observation):
+    """The case and observation as if the library had been given ``dtype``: inputs rounded."""
+    case = dataclasses.replace(case, dtype=dtype)
+    fed = {name: predicates.in_dtype(case, value) if np.asarray(value).dtype.kind == "f"
+           else value for name, value in observation.fed.items()}
+    return case, dataclasses.replace(observation, fed=fed, dtype=dtype)
 
 
 def _numbers(values):

@@ -142,6 +142,23 @@ def test_oracle_with_absolute_bounds_the_error_of_the_convention(tmp_path):
     assert not explains(tmp_path, '{ oracle = { reduction = "sum" }, absolute = 11 }', off, FINITE)
 
 
+def test_computed_in_judges_on_inputs_rounded_to_that_dtype(tmp_path):
+    # a float64 case computed in float32: right for the float32-rounded logits, within
+    # float32's rounding, and far outside float64's bound
+    x = np.array([0.1, -2.7, 3.3])
+    y = np.array([1.0, 0.0, 0.5])
+    case = Case("binary_cross_entropy_with_logits", {"input": x, "target": y},
+                {"reduction": "none"})
+    rounded = np.float32(x).astype(np.float64)
+    in_float32 = np.asarray(reference.binary_cross_entropy_with_logits(
+        rounded, y, reduction="none")).astype(np.float32).astype(np.float64)
+    assert explains(tmp_path, '{ computed_in = "float32" }', observe(in_float32, case=case), case)
+    assert explains(tmp_path, '{ computed_in = "float32", absolute = 1 }',
+                    observe(in_float32, case=case), case)
+    wrong = in_float32 * (1 + 2.0**-18)
+    assert not explains(tmp_path, '{ computed_in = "float32" }', observe(wrong, case=case), case)
+
+
 def test_match_keys_narrow_the_cases(tmp_path):
     finding = observe(PARTLY_NAN)
     assert not explains(tmp_path, "{ nan_or_oracle = {} }", finding, match='{ dtype = "float16" }')
@@ -189,6 +206,8 @@ def test_env_overlay_adds_its_entries(tmp_path):
      "unknown predicate 'no_such'"),
     (lambda s: s.replace("{ value = 1.0 }", "{ value = 1.0, raises = 'E' }"),
      "actual must have exactly one of"),
+    (lambda s: s.replace("{ value = 1.0 }", "{ computed_in = 'float8' }"),
+     "computed_in must be one of"),
     (lambda s: s + s, "duplicate id"),
     (lambda s: s.replace("[[deviation]]", "[[deviation]"), "not valid TOML"),
 ])
