@@ -66,7 +66,8 @@ def value_bound(loss: str, kwargs: dict, expected: np.ndarray, dtype: str) -> np
         with np.errstate(invalid="ignore"):
             contribution = np.nan_to_num(np.abs(g * x), nan=0.0, posinf=np.inf)
         if reduction == "none":
-            conditioning = conditioning + _to_sample_shape(contribution, per_sample.shape)
+            conditioning = conditioning + _to_sample_shape(contribution, per_sample.shape,
+                                                           _class_axis(loss, kwargs))
         else:
             conditioning = conditioning + np.sum(contribution) * _mean_scale(
                 reduction, expected, per_sample)
@@ -87,11 +88,21 @@ def _mean_scale(reduction: str, expected, per_sample) -> float:
     return e / total if total > 0 and math.isfinite(e) else 1.0
 
 
-def _to_sample_shape(contribution: np.ndarray, shape: tuple) -> np.ndarray:
-    """Sum an input-shaped array over the class axis to the per-sample shape."""
+def _class_axis(loss: str, kwargs: dict) -> int:
+    """The axis a per-sample loss sums over: classes (axis 1 in PyTorch's layout, the last in
+    Keras's), or the last axis a Keras binary loss averages."""
+    ndim = np.ndim(kwargs["input"])
+    if loss in ("cross_entropy", "nll_loss") and ndim > 1:
+        return 1
+    return ndim - 1
+
+
+def _to_sample_shape(contribution: np.ndarray, shape: tuple, axis: int) -> np.ndarray:
+    """Sum an input-shaped array over ``axis`` to the per-sample shape (a square batch has
+    two axes that would give that shape: only the class axis is right)."""
     if contribution.shape == shape:
         return contribution
-    for axis in range(contribution.ndim):
+    if contribution.ndim:
         reduced = contribution.sum(axis=axis)
         if reduced.shape == shape:
             return reduced

@@ -32,3 +32,14 @@ def test_bce_target_gradient_scale_follows_weights_and_the_mean():
         "binary_cross_entropy",
         {"input": p, "target": y, "reduction": "mean", "weight": weight}, "target")
     np.testing.assert_allclose(weighted, plain * weight / p.size, rtol=1e-12)
+
+
+def test_value_conditioning_of_a_square_batch_sums_over_classes():
+    # N == C: summing the conditioning over the batch axis instead of the class axis would
+    # give sample 0 the large logits of sample 1
+    z = np.array([[0.5, -0.25], [300.0, -300.0]])
+    kwargs = {"input": z, "target": np.array([0, 1]), "reduction": "none"}
+    value = reference.cross_entropy(**kwargs)  # [0.39, 600]
+    bound = tolerance.value_bound("cross_entropy", kwargs, value, "float64")
+    assert bound[0] < 1e-15
+    assert bound[1] > 1e-13
