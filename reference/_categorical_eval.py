@@ -377,11 +377,8 @@ def _renormalized_row(p, t, e, off, bounds, wrt, after_clip=False):
     inside = [low is None or low <= v <= high for v in p1]
     logs = [_log_rational(v + offset) for v in clipped]
     loss = _refine._ld(_mp_sum(q, logs))
-    if wrt == "target":
-        return loss, np.array([_refine._ld(-(1 - E) * _as_mp(lg)) if (1 - E) != 0 else LD(0)
-                               for lg in logs], dtype=LD)
     if wrt != "input":
-        return loss, np.zeros(C, dtype=LD)
+        return loss, _target_gradient(logs, E, C) if wrt == "target" else np.zeros(C, dtype=LD)
     G = []
     for qj, v, ok in zip(q, clipped, inside, strict=True):
         if not ok or qj == 0:
@@ -392,6 +389,13 @@ def _renormalized_row(p, t, e, off, bounds, wrt, after_clip=False):
             G.append(-qj / (v + offset))
     inner = sum(g * v for g, v in zip(G, p1, strict=True))
     return loss, np.array([_refine._ld((g - inner) / S) for g in G], dtype=LD)
+
+
+def _target_gradient(logs, E, C: int) -> np.ndarray:
+    """dl/dq_j = -(1 - E) log(p_j + o) of a row, from its exact logs."""
+    if (1 - E) == 0:
+        return np.zeros(C, dtype=LD)
+    return np.array([_refine._ld(-(1 - E) * _as_mp(lg)) for lg in logs], dtype=LD)
 
 
 def _clipped_then_renormalized_row(P, q, E, offset, low, high, wrt):
@@ -410,11 +414,8 @@ def _clipped_then_renormalized_row(P, q, E, offset, low, high, wrt):
     p2 = [v / S for v in c]
     logs = [_log_rational(v + offset) for v in p2]
     loss = _refine._ld(_mp_sum(q, logs))
-    if wrt == "target":
-        return loss, np.array([_refine._ld(-(1 - E) * _as_mp(lg)) if (1 - E) != 0 else LD(0)
-                               for lg in logs], dtype=LD)
     if wrt != "input":
-        return loss, np.zeros(C, dtype=LD)
+        return loss, _target_gradient(logs, E, C) if wrt == "target" else np.zeros(C, dtype=LD)
     # H_j = None stands for -inf: c_j = 0 = o with q_j > 0, whose term H_j c_j / S has the
     # limit -q_j
     H, inner = [], Fraction(0)
