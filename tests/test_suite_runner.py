@@ -1,0 +1,101 @@
+"""The suite's runner and recorder, on the fake library of tests/_fake_library.py.
+
+An unregistered difference fails with the call, the values and a reproducer; a registered one
+does not; a crash is one finding, not the end of the run; what was journalled before the
+controller died is merged into a valid results file.
+"""
+
+import json
+import textwrap
+
+import numpy as np
+import pytest
+from _fake_adapter import FakeAdapter
+
+from adapters.core import Case
+from adapters.guard import IsolatedAdapter
+from conformance import recorder
+from conformance.deviations import DeviationRegistry
+from conformance.recorder import Recorder
+from conformance.results import validate
+from conformance.runner import Suite, UnexplainedDifference
+
+# fake "fine" returns sum(input) = 0.75 where the loss is -log(0.75) - log(0.5) = 0.98083
+CASE = Case("binary_cross_entropy",
+            {"input": np.array([0.25, 0.5]), "target": np.array([0.0, 1.0])}, {"reduction": "sum"})
+BINDINGS = {b.api.split(".")[-1]: b for b in FakeAdapter.bindings}
+
+
+@pytest.fixture(scope="module")
+def guarded():
+    with IsolatedAdapter("_fake_adapter:FakeAdapter", timeout=5) as adapter:
+        yield adapter
+
+
+def suite_with(tmp_path, guarded, registry_text: str = "") -> Suite:
+    (tmp_path / "fake.toml").write_text(textwrap.dedent(registry_text))
+    suite = Suite(Recorder("fake-env", "main", tmp_path))
+    suite.adapters["fake"] = (FakeAdapter(), guarded)
+    suite.registries["fake"] = DeviationRegistry.load("fake", directory=tmp_path)
+    return suite
+
+
+def test_an_unregistered_difference_fails_with_the_call_values_and_reproducer(tmp_path, guarded):
+    suite = suite_with(tmp_path, guarded)
+    verdict = suite.check("fake", BINDINGS["fine"], CASE, "a-named-case", "edge_cases")
+    assert verdict.outcome == "deviates"
+    with pytest.raises(UnexplainedDifference) as raised:
+        suite.assert_explained()
+    message = str(raised.value)
+    for part in ("_fake_library.fine", "a-named-case", "edge_cases", "deviates",
+                 "observed 0.75", "expected 0.980829253011726", "the allowed bound"):
+        assert part in message, part
+    notes = "\n".join(raised.value.__notes__)
+    assert "_fake_library.fine(input, target)" in notes
+    suite.assert_explained()  # reported once: the next test starts clean
+
+
+def test_a_registered_difference_passes_and_is_recorded_with_its_entry(tmp_path, guarded):
+    suite = suite_with(tmp_path, guarded, """
+        [[deviation]]
+        id = "fake-fine-sums-its-input"
+        apis = ["_fake_library.fine"]
+        kind = "bug"
+        reason = "fine returns sum(input), whatever the target."
+        link = "https://example.org"
+        match = { check = "value", outcome = "deviates" }
+        actual = { value = 0.75 }
+        """)
+    suite.check("fake", BINDINGS["fine"], CASE, "a-named-case", "edge_cases")
+    suite.assert_explained()
+    suite.recorder.close()
+    document = recorder.merge("fake-env", suite.registries, tmp_path)
+    (finding,) = document["findings"]
+    assert finding["deviation"] == "fake-fine-sums-its-input"
+    assert document["stale_deviations"] == []
+    (row,) = document["summary"]
+    assert (row["findings"], row["registered"]) == (1, 1)
+
+
+def test_a_crash_is_one_finding_and_the_run_goes_on(tmp_path, guarded):
+    suite = suite_with(tmp_path, guarded)
+    crashed = suite.check("fake", BINDINGS["segfault"], CASE, "crash-case", "edge_cases")
+    assert crashed.outcome == "crash"
+    assert suite.check("fake", BINDINGS["fine"], CASE, "after-the-crash", "edge_cases")
+    with pytest.raises(UnexplainedDifference, match="2 unregistered"):
+        suite.assert_explained()
+
+
+def test_journalled_findings_survive_a_controller_that_never_closed(tmp_path, guarded):
+    suite = suite_with(tmp_path, guarded)
+    suite.check("fake", BINDINGS["fine"], CASE, "before-the-kill", "edge_cases")
+    suite.unexplained.clear()
+    # no close(), no merge: the process "dies" here; a later merge reads the journal
+    journal = tmp_path / ".journal-fake-env" / "main.jsonl"
+    with journal.open("a") as torn:
+        torn.write('{"kind": "finding", "id": "half-writ')  # a torn last line is skipped
+    document = recorder.merge("fake-env", {}, tmp_path)
+    validate(document)
+    assert [f["case"] for f in document["findings"]] == ["before-the-kill"]
+    on_disk = json.loads((tmp_path / "fake-env.json").read_text())
+    assert on_disk["findings"][0]["observed"] == 0.75
