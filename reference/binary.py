@@ -75,6 +75,7 @@ def binary_cross_entropy_with_logits(
     label_smoothing=0.0,
     *,
     sample_weight=None,
+    probability_clip=None,
     average_last_axis=False,
     empty_mean=math.nan,
 ):
@@ -87,6 +88,14 @@ def binary_cross_entropy_with_logits(
 
     - ``weight``, ``pos_weight``: broadcast to ``input`` (PyTorch; ``pos_weight`` usually has
       one entry per class, the last axis). Accuracy bounds assume they are non-negative.
+    - ``probability_clip``: Keras's NumPy backend takes ``p = sigmoid(x)``, clips it to
+      ``[eps, 1 - eps]`` and applies the probability formula; ``eps`` or a pair ``(lo, hi)``,
+      as ``clip_epsilon`` of ``binary_cross_entropy``. Where ``lo <= sigmoid(x) <= hi`` the
+      loss is the exact one above (the clip does not act); where ``sigmoid(x) < lo`` (``x =
+      -inf`` included) it is the constant ``-(pw y_s log lo + (1 - y_s) log(1 - lo))``, and
+      where ``sigmoid(x) > hi`` the same with ``hi``, each computed exactly. Where the clip
+      acts the gradient with respect to ``input`` is 0 and that with respect to ``target`` is
+      ``-(1 - e) (pw log p' - log(1 - p'))``. Default: no clipping.
     - ``average_last_axis``, ``sample_weight``, ``reduction``, ``empty_mean``: as for
       ``binary_cross_entropy``.
 
@@ -212,18 +221,31 @@ def _binary_cross_entropy(wrt, input, target, weight, reduction, label_smoothing
 
 @_scalars_as_vectors
 def _binary_cross_entropy_with_logits(wrt, input, target, weight, pos_weight, reduction,
-                                      label_smoothing, *, sample_weight, average_last_axis,
-                                      empty_mean):
+                                      label_smoothing, *, sample_weight, probability_clip,
+                                      average_last_axis, empty_mean):
     x = check.float_array("input", input)
     y, e, ys, yc = _targets(x, target, label_smoothing)
     pw = check.broadcast("pos_weight", check.optional_float_array("pos_weight", pos_weight),
                          x.shape)
     PW = np.ones(x.shape, dtype=LD) if pw is None else ld(pw)
+    bounds = clip_bounds(probability_clip)
     check.reduction(reduction)
 
     X = ld(x)
     sp_neg, sp_pos = softplus(-X), softplus(X)
     loss = mul0(mul0(PW, ys), sp_neg) + mul0(yc, sp_pos)
+    clipped = np.zeros(x.shape, dtype=bool)
+    if bounds is not None:
+        # sigmoid(x) against the bounds, comparing whichever of sigmoid(x) and
+        # 1 - sigmoid(x) = sigmoid(-x) is accurate (NaN compares false: not clipped)
+        below = sigmoid(X) < bounds.low
+        above = np.where(X >= 0, sigmoid(-X) < bounds.low_complement, sigmoid(X) > bounds.high)
+        clipped = below | above
+        P_c = np.where(below, bounds.low, bounds.high).astype(LD)
+        Q_c = np.where(below, 1 - bounds.low, bounds.low_complement).astype(LD)
+        with np.errstate(divide="ignore"):
+            log_p_c, log_q_c = log_pair(P_c, Q_c, LD(0))
+        loss = np.where(clipped, 0 - (mul0(mul0(PW, ys), log_p_c) + mul0(yc, log_q_c)), loss)
 
     d = None
     if wrt == "input":
@@ -232,6 +254,7 @@ def _binary_cross_entropy_with_logits(wrt, input, target, weight, pos_weight, re
         bad = np.abs(d) < _CANCELLATION * np.maximum(t_pos, t_neg)
         if np.any(bad):
             d[bad] = _refine.bce_logits_grad_input(x[bad], y[bad], e, _pw_or_one(pw, bad))
+        d = np.where(clipped, LD(0), d)
     elif wrt == "target":
         t_neg, t_pos = mul0(PW, sp_neg), sp_pos
         with np.errstate(invalid="ignore"):
@@ -241,6 +264,9 @@ def _binary_cross_entropy_with_logits(wrt, input, target, weight, pos_weight, re
             diff, bad = -X, np.zeros(x.shape, dtype=bool)  # softplus(-x) - softplus(x) = -x
         if np.any(bad):
             diff[bad] = _refine.bce_logits_softplus_difference(x[bad], _pw_or_one(pw, bad))
+        if bounds is not None:
+            with np.errstate(invalid="ignore"):
+                diff = np.where(clipped, -(mul0(PW, log_p_c) - log_q_c), diff)
         d = mul0(1 - LD(e), diff)
     elif wrt is not None:
         raise check.OracleInputError(f"wrt: {wrt!r} is not 'input' or 'target'")

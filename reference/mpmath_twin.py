@@ -212,7 +212,7 @@ def _bce_element(p, y, e, bounds, o, clamp, floor=None):
     return loss, d_p, d_y
 
 
-def _bce_logits_element(x, y, e, pw):
+def _bce_logits_element(x, y, e, pw, bounds=None):
     """One element of ``binary_cross_entropy_with_logits``: ``(l, dl/dx, dl/dy)``::
 
         l     = pw y_s softplus(-x) + (1 - y_s) softplus(x)
@@ -225,11 +225,24 @@ def _bce_logits_element(x, y, e, pw):
 
     using softplus(+-|x|) = max(+-|x|, 0) + L; near x = 0 the numerators use E = 1 + expm1(-|x|)
     with the exact part ``(1 - y_s) - pw y_s`` apart. The limits at x = +-inf follow (E = 0).
+
+    With ``bounds`` (lo, hi) (``probability_clip``): where sigmoid(x) < lo (resp. > hi), p' is
+    that bound and ``l = -(pw y_s log p' + (1 - y_s) log(1 - p'))``, ``dl/dx = 0``,
+    ``dl/dy = -(1 - e) (pw log p' - log(1 - p'))``; elsewhere the above.
     """
     if _isnan(x, y, pw):
         return NAN, NAN, NAN
     ys, yc = _smooth_binary(y, e)
     P = _exact_prod(pw, ys)
+    if bounds is not None:
+        lo, hi = bounds
+        s = ONE / (ONE + mpmath.exp(-x))  # sigmoid(x): 0 at -inf, 1 at +inf
+        if s < lo or s > hi:
+            q = lo if s < lo else hi
+            log_a, log_b = mpmath.log(q), mpmath.log(_exact_sum(ONE, -q))
+            loss = -_sum([_times(P, log_a), _times(yc, log_b)])
+            d_y = -_times(_exact_sum(ONE, -e), _sum([_times(pw, log_a), -log_b]))
+            return loss, ZERO, d_y
     E = mpmath.exp(-abs(x))
     L = mpmath.log1p(E)  # softplus(-|x|)
     sp_pos, sp_neg = (abs(x) + L, L) if x >= 0 else (L, abs(x) + L)
@@ -534,15 +547,16 @@ def _eval_binary_cross_entropy(input, target, weight, reduction, label_smoothing
 
 
 def _eval_binary_cross_entropy_with_logits(input, target, weight, pos_weight, reduction,
-                                           label_smoothing, sample_weight, average_last_axis,
-                                           empty_mean):
+                                           label_smoothing, sample_weight, probability_clip,
+                                           average_last_axis, empty_mean):
     x = _mp_array(input)
     y = _mp_array(target, x.shape)
     pw = _full(x.shape, ONE) if pos_weight is None else _mp_array(pos_weight, x.shape)
     e = _mp(label_smoothing)
+    bounds = _clip_bounds(probability_clip)
     loss, d_x, d_y = (np.empty(x.shape, dtype=object) for _ in range(3))
     for i in np.ndindex(x.shape):
-        loss[i], d_x[i], d_y[i] = _bce_logits_element(x[i], y[i], e, pw[i])
+        loss[i], d_x[i], d_y[i] = _bce_logits_element(x[i], y[i], e, pw[i], bounds)
     return _finish_elements(loss, {"input": d_x, "target": d_y}, weight, sample_weight,
                             reduction, empty_mean, average_last_axis)
 
@@ -687,7 +701,8 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean", label_smo
 
 def binary_cross_entropy_with_logits(input, target, weight=None, pos_weight=None,
                                      reduction="mean", label_smoothing=0.0, *, sample_weight=None,
-                                     average_last_axis=False, empty_mean=math.nan):
+                                     probability_clip=None, average_last_axis=False,
+                                     empty_mean=math.nan):
     """``(pw y_s softplus(-x) + (1 - y_s) softplus(x)) * weight``, reduced; see
     ``_bce_logits_element``."""
     return evaluate("binary_cross_entropy_with_logits", **locals())["value"]

@@ -244,6 +244,31 @@ def test_keras_clipping_and_renormalisation():
                                  renormalize=True), [[-3.0, 1.0]])
 
 
+def test_keras_numpy_logits_sigmoid_then_clip():
+    # Keras's NumPy backend: p = sigmoid(x) clipped to [lo, hi], then the probability formula.
+    lo, hi = 1e-7, 1 - 1e-7
+    # sigmoid(-30) = 9.4e-14 < lo: y = 1 costs -log(lo), not 30; x = -inf the same, not inf.
+    assert_values(reference.binary_cross_entropy_with_logits(
+        [-30.0, -INF], [1.0, 1.0], reduction="none", probability_clip=1e-7),
+        [-math.log(lo), -math.log(lo)])
+    # sigmoid(40) > hi: y = 0 costs -log(1 - hi) = -log(1e-7); y = 0.25 mixes both logs.
+    assert_values(reference.binary_cross_entropy_with_logits(
+        [40.0, 40.0], [0.0, 0.25], reduction="none", probability_clip=(lo, hi)),
+        [-math.log1p(-hi), -(0.25 * math.log(hi) + 0.75 * math.log1p(-hi))])
+    # Inside the bounds the clip does not act: x = 0 costs log 2, x = 15 (sigmoid 1 - 3.1e-7)
+    # with y = 0 costs softplus(15).
+    assert_values(reference.binary_cross_entropy_with_logits(
+        [0.0, 15.0], [1.0, 0.0], reduction="none", probability_clip=1e-7),
+        [LOG2, 15.0 + math.log1p(math.exp(-15.0))])
+    # Gradients: 0 wrt x where clipped, sigmoid(x) - y elsewhere; wrt y, -(log p' - log(1-p'))
+    # where clipped: log(1 - lo) - log(lo) at x = -30.
+    assert_values(reference.grad("binary_cross_entropy_with_logits", [-30.0, 0.0], [1.0, 1.0],
+                                 reduction="sum", probability_clip=1e-7), [0.0, -0.5])
+    assert_values(reference.grad("binary_cross_entropy_with_logits", [-30.0, 0.0], [1.0, 1.0],
+                                 wrt="target", reduction="sum", probability_clip=1e-7),
+                  [math.log1p(-lo) - math.log(lo), 0.0])
+
+
 def test_keras_clip_then_renormalise():
     # renormalize="after_clip" (Keras's TensorFlow sparse loss): c = clip(p), p'' = c / sum(c).
     # [0.5, 0.5, 0] with eps = 0.1 clips to [0.5, 0.5, 0.1], sum 1.1: class 0 costs
