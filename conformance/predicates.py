@@ -167,6 +167,53 @@ def probabilities_not_summing_to_one(case: Case) -> bool:
     return bool((np.abs(sums - 1) > 1e-6).any())
 
 
+# --- facts about the inputs as the library holds them: rounded to the tested dtype -----------
+
+
+def float_target(case: Case) -> np.ndarray | None:
+    """The float target rounded to the tested dtype; None for class indices."""
+    if np.asarray(case.inputs["target"]).dtype.kind != "f":
+        return None
+    return in_dtype(case, "target")
+
+
+def class_axis(x: np.ndarray) -> int:
+    """The class axis of the oracle layout: 1 for a batch (N, C, ...), 0 for a single (C,)."""
+    return 1 if x.ndim > 1 else 0
+
+
+@predicate
+def finite_input_in_dtype(case: Case) -> bool:
+    """In the tested dtype (bfloat16 included), every input element is finite: no NaN, no
+    infinity, no overflow of the dtype."""
+    return bool(np.isfinite(in_dtype(case, "input")).all())
+
+
+@predicate
+def infinite_input_in_dtype(case: Case) -> bool:
+    """In the tested dtype, some input element is +inf or -inf (given so, or overflowing the
+    dtype: a logit of 1e6 in float16)."""
+    return bool(np.isinf(in_dtype(case, "input")).any())
+
+
+@predicate
+def positive_infinite_logit_in_dtype(case: Case) -> bool:
+    """In the tested dtype, some logit is +inf (given so, or overflowing the dtype)."""
+    return bool((in_dtype(case, "input") == np.inf).any())
+
+
+@predicate
+def infinite_logit_at_certain_target(case: Case) -> bool:
+    """In the tested dtype, some logit is +inf where its float target is exactly 1, or -inf
+    where it is exactly 0: binary cross-entropy with logits has the limit 0 there, while one of
+    its terms is ``0 * log sigmoid(-inf)``, ``0 * -inf`` (or -inf - (-inf)) in IEEE arithmetic."""
+    y = float_target(case)
+    x = in_dtype(case, "input")
+    if y is None or y.shape != x.shape:
+        return False
+    return bool((((x == np.inf) & (y == 1)) | ((x == -np.inf) & (y == 0))).any())
+
+
 def _load_backend_predicates() -> None:
     import importlib
     import pkgutil

@@ -12,16 +12,9 @@ from fractions import Fraction
 import numpy as np
 
 from adapters.core import Case
-from conformance.predicates import in_dtype, predicate
-
-_rounded = in_dtype  # the shared rounding to the tested dtype
+from conformance.predicates import float_target, in_dtype, predicate
 
 _NUMPY_DTYPES = {"float16": np.float16, "float32": np.float32, "float64": np.float64}
-
-
-def _float_target(case: Case) -> np.ndarray | None:
-    target = np.asarray(case.inputs["target"])
-    return _rounded(case, "target") if target.dtype.kind == "f" else None
 
 
 @predicate
@@ -31,31 +24,17 @@ def certain_right_probability(case: Case) -> bool:
     That is a log(0) with a zero coefficient: ``0 * log(0)`` (p = y = 0) or
     ``(1 - y) * log(1 - p)`` with p = y = 1; exactly 0 by the oracle's ``0 * log 0 = 0``.
     """
-    y = _float_target(case)
-    p = _rounded(case, "input")
+    y = float_target(case)
+    p = in_dtype(case, "input")
     if y is None or y.shape != p.shape:
         return False
     return bool((((p == 0) & (y == 0)) | ((p == 1) & (y == 1))).any())
 
 
 @predicate
-def certain_right_infinite_logit(case: Case) -> bool:
-    """In the tested dtype, some logit is +inf where the target is 1, or -inf where it is 0.
-
-    Then one of the two terms of binary cross-entropy with logits is ``0 * log sigmoid(-inf)``,
-    exactly 0 by the oracle (its limit), ``0 * -inf`` in IEEE arithmetic.
-    """
-    y = _float_target(case)
-    x = _rounded(case, "input")
-    if y is None or y.shape != x.shape:
-        return False
-    return bool((((x == np.inf) & (y == 1)) | ((x == -np.inf) & (y == 0))).any())
-
-
-@predicate
 def soft_target(case: Case) -> bool:
     """Some float target lies strictly between 0 and 1 (a soft label, not a hard 0/1 label)."""
-    y = _float_target(case)
+    y = float_target(case)
     return y is not None and bool(((y > 0) & (y < 1)).any())
 
 
@@ -63,15 +42,9 @@ def soft_target(case: Case) -> bool:
 def probability_outside_dtype_epsilon_interval(case: Case) -> bool:
     """In the tested dtype, some probability lies below eps or above 1 - eps (eps: the dtype's
     machine epsilon, ``np.finfo(dtype).eps``): where ``clip(p, eps, 1 - eps)`` changes p."""
-    p = _rounded(case, "input")
+    p = in_dtype(case, "input")
     eps = float(np.finfo(_NUMPY_DTYPES.get(case.dtype, np.float64)).eps)
     return bool(((p < eps) | (p > 1 - eps)).any())
-
-
-@predicate
-def finite_input(case: Case) -> bool:
-    """In the tested dtype, every element of the input is finite (no NaN, no overflow to inf)."""
-    return bool(np.isfinite(_rounded(case, "input")).all())
 
 
 @predicate
@@ -82,8 +55,8 @@ def inexact_complement_probability(case: Case) -> bool:
     A formula that forms 1 - p in the dtype (rather than log1p(-p)) rounds it there, and
     -log(1 - p), about p for small p, then carries an absolute error of about u.
     """
-    y = _float_target(case)
-    p = _rounded(case, "input")
+    y = float_target(case)
+    p = in_dtype(case, "input")
     if y is None or y.shape != p.shape:
         return False
     dtype = _NUMPY_DTYPES.get(case.dtype, np.float64)

@@ -14,25 +14,10 @@ import math
 import numpy as np
 
 from adapters.core import Case
-from conformance.predicates import in_dtype, predicate
-
-_as_fed = in_dtype  # the shared rounding to the tested dtype
+from conformance.predicates import class_axis, float_target, in_dtype, predicate
 
 #: torch clamps each log of binary_cross_entropy at -100: probabilities below e^-100 hit it
 _LOG_CLAMP_EDGE = math.exp(-100.0)
-
-
-def _float_target(case: Case) -> np.ndarray | None:
-    if np.asarray(case.inputs["target"]).dtype.kind != "f":
-        return None
-    return _as_fed(case, "target")
-
-
-@predicate
-def every_input_finite_as_fed(case: Case) -> bool:
-    """In the tested dtype (bfloat16 included), every input element is finite: no NaN, no
-    infinity, no overflow of the dtype."""
-    return bool(np.isfinite(_as_fed(case, "input")).all())
 
 
 @predicate
@@ -40,8 +25,8 @@ def weighted_log_of_probability_below_minus_100(case: Case) -> bool:
     """In the tested dtype, some probability p has log(p) < -100 where its target is positive,
     or log(1 - p) < -100 where its target is below 1 (p rounded to 1 included): a log that
     carries weight in binary cross-entropy and lies below -100."""
-    y = _float_target(case)
-    p = _as_fed(case, "input")
+    y = float_target(case)
+    p = in_dtype(case, "input")
     if y is None or y.shape != p.shape:
         return False
     with np.errstate(invalid="ignore"):
@@ -51,26 +36,13 @@ def weighted_log_of_probability_below_minus_100(case: Case) -> bool:
 
 
 @predicate
-def infinite_logit_at_certain_target(case: Case) -> bool:
-    """In the tested dtype, some logit is +inf where its float target is exactly 1, or -inf
-    where it is exactly 0: binary cross-entropy with logits has limit 0 there, while one of
-    the terms (1 - y) * x and log sigmoid(x) is 0 * inf or -inf - (-inf) in IEEE arithmetic."""
-    y = _float_target(case)
-    x = _as_fed(case, "input")
-    if y is None or y.shape != x.shape:
-        return False
-    return bool((((x == np.inf) & (y == 1)) | ((x == -np.inf) & (y == 0))).any())
-
-
-@predicate
 def every_row_holds_a_positive_infinite_logit(case: Case) -> bool:
     """In the tested dtype, every sample's logits (class axis 1, or 0 for an unbatched (C,)
     input) hold a +inf: the softmax's max shift z - max(z) is inf - inf there."""
-    z = _as_fed(case, "input")
+    z = in_dtype(case, "input")
     if z.size == 0:
         return False
-    axis = 1 if z.ndim > 1 else 0
-    return bool((z == np.inf).any(axis=axis).all())
+    return bool((z == np.inf).any(axis=class_axis(z)).all())
 
 
 @predicate
