@@ -26,6 +26,15 @@ CHECKS = ("value", "gradient")
 ARRAY_OPTIONS = ("weight", "pos_weight", "sample_weight")
 
 
+def class_axis(loss: str, ndim: int) -> int:
+    """The class axis of the oracle's layout, non-negative: 1 for a ``cross_entropy`` or
+    ``nll_loss`` batch (N, C, d1, ...), 0 for its single (C,) row; the last axis otherwise (the
+    classes of ``categorical_cross_entropy``, the axis Keras's binary losses average)."""
+    if loss in ("cross_entropy", "nll_loss") and ndim > 1:
+        return 1
+    return max(ndim - 1, 0)
+
+
 @dataclass(frozen=True)
 class Case:
     """One evaluation, in the oracle's terms.
@@ -46,6 +55,10 @@ class Case:
         """"indices" for integer targets (class indices), "probabilities" otherwise."""
         integer = np.asarray(self.inputs["target"]).dtype.kind in "iu"
         return "indices" if integer else "probabilities"
+
+    @property
+    def class_axis(self) -> int:
+        return class_axis(self.loss, np.ndim(self.inputs["input"]))
 
     def with_inputs(self, **arrays) -> Case:
         return dataclasses.replace(self, inputs={**self.inputs, **arrays})

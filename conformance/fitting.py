@@ -73,7 +73,7 @@ def _as_indices(binding: Binding, case: Case) -> Case:
     x = np.asarray(case.inputs["input"])
     if target.shape != x.shape or x.ndim < 1:
         return case
-    axis = -1 if case.loss == "categorical_cross_entropy" or x.ndim == 1 else 1
+    axis = case.class_axis
     one_hot = np.all((target == 0) | (target == 1)) and np.all(target.sum(axis=axis) == 1)
     if not one_hot:
         return case
@@ -87,10 +87,10 @@ def _as_one_hot(binding: Binding, case: Case) -> Case:
             or "probabilities" not in binding.targets or "ignore_index" in case.options:
         return case
     x, target = np.asarray(case.inputs["input"]), np.asarray(case.inputs["target"])
-    axis = -1 if case.loss == "categorical_cross_entropy" or x.ndim == 1 else 1
+    axis = case.class_axis
     classes = x.shape[axis] if x.ndim else 0
-    if x.ndim < 1 or target.shape != x.shape[:axis % x.ndim] + x.shape[axis % x.ndim + 1:] \
+    if x.ndim < 1 or target.shape != x.shape[:axis] + x.shape[axis + 1:] \
             or not np.all((target >= 0) & (target < classes)):
         return case  # an invalid index is the point of the case
-    one_hot = np.moveaxis(np.eye(classes)[target], -1, axis % x.ndim)
+    one_hot = np.moveaxis(np.eye(classes)[target], -1, axis)
     return dataclasses.replace(case, inputs={**case.inputs, "target": one_hot})

@@ -177,11 +177,6 @@ def float_target(case: Case) -> np.ndarray | None:
     return in_dtype(case, "target")
 
 
-def class_axis(x: np.ndarray) -> int:
-    """The class axis of the oracle layout: 1 for a batch (N, C, ...), 0 for a single (C,)."""
-    return 1 if x.ndim > 1 else 0
-
-
 @predicate
 def finite_input_in_dtype(case: Case) -> bool:
     """In the tested dtype (bfloat16 included), every input element is finite: no NaN, no

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from adapters.core import Case
-from conformance.predicates import class_axis, float_target, in_dtype, predicate
+from conformance.predicates import float_target, in_dtype, predicate
 
 
 @predicate
@@ -24,7 +24,7 @@ def positive_infinite_logit_at_target_class_in_dtype(case: Case) -> bool:
     x = in_dtype(case, "input")
     if x.size == 0:
         return False
-    axis = class_axis(x)
+    axis = case.class_axis
     classes = x.shape[axis]
     inside = (t >= 0) & (t < classes)
     picked = np.take_along_axis(x, np.expand_dims(np.where(inside, t, 0), axis), axis)
@@ -38,7 +38,7 @@ def two_positive_infinite_logits_in_a_row_in_dtype(case: Case) -> bool:
     x = in_dtype(case, "input")
     if x.size == 0:
         return False
-    return bool(((x == np.inf).sum(axis=class_axis(x)) >= 2).any())
+    return bool(((x == np.inf).sum(axis=case.class_axis) >= 2).any())
 
 
 @predicate

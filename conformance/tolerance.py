@@ -23,6 +23,7 @@ import math
 import numpy as np
 
 import reference
+from adapters.core import class_axis
 
 UNIT_ROUNDOFF = {"float16": 2.0**-11, "bfloat16": 2.0**-8, "float32": 2.0**-24,
                  "float64": 2.0**-53}
@@ -66,8 +67,8 @@ def value_bound(loss: str, kwargs: dict, expected: np.ndarray, dtype: str) -> np
         with np.errstate(invalid="ignore"):
             contribution = np.nan_to_num(np.abs(g * x), nan=0.0, posinf=np.inf)
         if reduction == "none":
-            conditioning = conditioning + _to_sample_shape(contribution, per_sample.shape,
-                                                           _class_axis(loss, kwargs))
+            conditioning = conditioning + _to_sample_shape(
+                contribution, per_sample.shape, class_axis(loss, np.ndim(kwargs["input"])))
         else:
             conditioning = conditioning + np.sum(contribution) * _mean_scale(
                 reduction, expected, per_sample)
@@ -86,15 +87,6 @@ def _mean_scale(reduction: str, expected, per_sample) -> float:
     total = float(np.sum(np.nan_to_num(per_sample, nan=0.0)))
     e = abs(float(np.asarray(expected)))
     return e / total if total > 0 and math.isfinite(e) else 1.0
-
-
-def _class_axis(loss: str, kwargs: dict) -> int:
-    """The axis a per-sample loss sums over: classes (axis 1 in PyTorch's layout, the last in
-    Keras's), or the last axis a Keras binary loss averages."""
-    ndim = np.ndim(kwargs["input"])
-    if loss in ("cross_entropy", "nll_loss") and ndim > 1:
-        return 1
-    return ndim - 1
 
 
 def _to_sample_shape(contribution: np.ndarray, shape: tuple, axis: int) -> np.ndarray:
@@ -174,7 +166,7 @@ def _binary_log_terms(kwargs: dict) -> np.ndarray:
 def _softmax_terms(kwargs: dict) -> np.ndarray:
     """|sw A p| + |sw a| of cross_entropy's gradient, in the input's shape (see above)."""
     z = np.asarray(kwargs["input"], dtype=np.float64)
-    axis = 1 if z.ndim > 1 else 0
+    axis = class_axis("cross_entropy", z.ndim)
     C = z.shape[axis]
     with np.errstate(invalid="ignore", over="ignore"):
         e = np.exp(z - np.max(z, axis=axis, keepdims=True))
