@@ -188,39 +188,44 @@ def _actual_holds(actual: dict, binding, case, observation, verdict, check: str)
 
     if "computed_in" in actual:
         case, observation = _computed_in(actual["computed_in"], case, observation)
-        actual = {k: v for k, v in actual.items() if k != "computed_in"} or {"oracle": {}}
-        verdict = judge(binding, case, observation, check)
-    if "oracle" in actual:
-        restated = judge(binding, case, observation, check, extra=actual["oracle"])
-        if "within" in actual:  # the convention, computed less precisely than the bound allows
-            ratio = (restated.error or {}).get("bound_ratio", math.inf)
-            return restated.outcome in ("match", "deviates") and ratio <= float(actual["within"])
-        if "absolute" in actual:  # the convention, with an absolute error
-            return restated.outcome == "match" or (
-                restated.outcome == "deviates"
-                and _absolutely_within(float(actual["absolute"]), case, observation, restated))
-        return restated.outcome == "match"
-    if "nan_or_oracle" in actual:
+        actual = {k: v for k, v in actual.items() if k != "computed_in"}
+        if not actual.keys() & {"nan_or_oracle", "raises", "value"}:
+            actual.setdefault("oracle", {})  # judged afresh on the restated case
+    if "oracle" in actual:  # the convention: alone, it holds within the bound
+        verdict = judge(binding, case, observation, check, extra=actual["oracle"])
+        if "within" not in actual and "absolute" not in actual:
+            return verdict.outcome == "match"
+    elif "nan_or_oracle" in actual:
         return _nan_or_oracle(actual["nan_or_oracle"], binding, case, observation, check)
-    if "raises" in actual:
+    elif "raises" in actual:
         return observation.error is not None and (
             observation.error[0] == actual["raises"]
             or observation.error[0].endswith("." + actual["raises"]))
+    elif "value" in actual:
+        return _is_value(actual["value"], observation, check, case.dtype)
+    return _precise_enough(actual, case, observation, verdict)
+
+
+def _is_value(wanted, observation, check: str, dtype: str) -> bool:
+    """Every element is ``wanted`` (NaN, +-inf or a number), or the array literal to within
+    8 roundoffs."""
     if observation.error is not None:
         return False
     observed = np.asarray(observation.value if check == "value" else observation.gradient)
-    if "value" in actual:
-        wanted = actual["value"]
-        if isinstance(wanted, list):
-            literal = np.array(_numbers(wanted), dtype=np.float64)
-            return literal.shape == observed.shape and bool(np.allclose(
-                observed, literal, rtol=8 * UNIT_ROUNDOFF[case.dtype], atol=0, equal_nan=True))
-        if wanted == "nan":
-            return bool(np.all(np.isnan(observed)))
-        wanted = float(wanted)
-        return bool(np.all(observed == wanted)) if math.isinf(wanted) else bool(
-            np.allclose(observed, wanted, rtol=0, atol=0))
-    # (a match is possible here only after computed_in restated the case)
+    if isinstance(wanted, list):
+        literal = np.array(_numbers(wanted), dtype=np.float64)
+        return literal.shape == observed.shape and bool(np.allclose(
+            observed, literal, rtol=8 * UNIT_ROUNDOFF[dtype], atol=0, equal_nan=True))
+    if wanted == "nan":
+        return bool(np.all(np.isnan(observed)))
+    wanted = float(wanted)
+    return bool(np.all(observed == wanted)) if math.isinf(wanted) else bool(
+        np.allclose(observed, wanted, rtol=0, atol=0))
+
+
+def _precise_enough(actual: dict, case, observation, verdict) -> bool:
+    """``within`` or ``absolute`` of a verdict (a match is possible here only after ``oracle``
+    or ``computed_in`` restated the case)."""
     if "within" in actual:
         ratio = (verdict.error or {}).get("bound_ratio", math.inf)
         return verdict.outcome in ("match", "deviates") and ratio <= float(actual["within"])
