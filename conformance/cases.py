@@ -12,7 +12,7 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from adapters.core import Binding, Case
+from adapters.core import Binding, Case, class_axis
 
 CLASS_LOSSES = ("cross_entropy", "nll_loss", "categorical_cross_entropy")
 _LOGIT_RANGE = {"float16": 8.0, "bfloat16": 8.0, "float32": 30.0, "float64": 30.0}
@@ -21,10 +21,6 @@ _LOGIT_RANGE = {"float16": 8.0, "bfloat16": 8.0, "float32": 30.0, "float64": 30.
 def _softmax(z: np.ndarray, axis: int) -> np.ndarray:
     e = np.exp(z - z.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
-
-
-def _class_axis(loss: str) -> int:
-    return 1 if loss in ("cross_entropy", "nll_loss") else -1
 
 
 # --- hypothesis: regular inputs -------------------------------------------------------------
@@ -41,31 +37,33 @@ def regular_cases(draw, binding: Binding, dtype: str, reductions=None, with_opti
     spatial = draw(st.integers(1, 3), label="spatial") if rank == 3 else None
     scale = _LOGIT_RANGE[dtype]
     floats = st.floats(-scale, scale, allow_nan=False, allow_infinity=False, width=64)
-    axis = _class_axis(loss)
     if loss in CLASS_LOSSES:
-        shape = {1: (c,), 2: (n, c), 3: (n, c, spatial) if axis == 1 else (n, spatial, c)}[rank]
+        classes_second = loss in ("cross_entropy", "nll_loss")
+        shape = {1: (c,), 2: (n, c),
+                 3: (n, c, spatial) if classes_second else (n, spatial, c)}[rank]
     else:
         shape = {0: (), 1: (n,), 2: (n, c), 3: (n, c, spatial or 2)}[rank]
+    axis = class_axis(loss, len(shape))
     logits = draw(hnp.arrays(np.float64, shape, elements=floats), label="logits")
     kinds = [k for k in binding.targets if not (loss == "nll_loss" and k == "probabilities")]
     kind = draw(st.sampled_from(kinds), label="target kind") if loss in CLASS_LOSSES else None
-    sample_shape = tuple(s for i, s in enumerate(shape) if i != (axis % len(shape)))
+    sample_shape = tuple(s for i, s in enumerate(shape) if i != axis)
     if loss in CLASS_LOSSES and kind == "indices":
         target = draw(hnp.arrays(np.int64, sample_shape, elements=st.integers(0, c - 1)),
                       label="target")
     elif loss in CLASS_LOSSES:
         raw = draw(hnp.arrays(np.float64, shape, elements=floats), label="target logits")
-        target = _softmax(raw, axis % raw.ndim)
+        target = _softmax(raw, axis)
     else:
         target = draw(hnp.arrays(np.float64, shape, elements=st.floats(0, 1)), label="target")
     if loss == "cross_entropy" or loss == "binary_cross_entropy_with_logits":
         inputs = {"input": logits, "target": target}
     elif loss == "nll_loss":
-        inputs = {"input": np.log(_softmax(logits, axis % logits.ndim)), "target": target}
+        inputs = {"input": np.log(_softmax(logits, axis)), "target": target}
     elif loss == "binary_cross_entropy":
         inputs = {"input": 1 / (1 + np.exp(-logits)), "target": target}
     else:
-        inputs = {"input": _softmax(logits, axis % logits.ndim), "target": target}
+        inputs = {"input": _softmax(logits, axis), "target": target}
     offered = list(reductions or binding.reductions)
     options = {"reduction": draw(st.sampled_from(offered), label="reduction")}
     if with_options:
