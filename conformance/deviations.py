@@ -28,6 +28,8 @@ explained only if the observation satisfies it:
 - ``nan_or_oracle = {...}``: some elements are NaN where the oracle (with these extra
   keywords; ``{}`` for none) is not, and every other element agrees with it within the bound:
   a formula that meets 0 * inf or inf - inf in some elements only;
+- ``inf_or_oracle = {...}``: the same with +inf for NaN: some elements are infinite where the
+  oracle is finite (an intermediate the library rounded to 1 before ``log(1 - p)``);
 - ``raises = "TypeName"``: the library raised an exception of that (qualified) type name;
 - ``within = R``: a precision entry; the error is at most R times the bound (with ``oracle``:
   the convention holds, computed within R times the bound);
@@ -63,7 +65,10 @@ DIRECTORY = Path(__file__).with_name("deviations")
 KINDS = ("documented-semantics", "precision", "bug", "out-of-contract", "unsupported")
 _MATCH_KEYS = {"check", "wrt", "category", "dtype", "outcome", "loss", "case", "options",
                "predicate", "api"}
-_ACTUAL_KEYS = {"oracle", "value", "raises", "within", "absolute", "nan_or_oracle"}
+_ACTUAL_KEYS = {"oracle", "value", "raises", "within", "absolute", "nan_or_oracle",
+                "inf_or_oracle"}
+#: the claims "special values in some elements, the oracle elsewhere", by their special value
+_SPECIAL_OR_ORACLE = {"nan_or_oracle": np.nan, "inf_or_oracle": np.inf}
 _COMPUTED_IN = ("float16", "bfloat16", "float32")
 
 
@@ -189,14 +194,16 @@ def _actual_holds(actual: dict, binding, case, observation, verdict, check: str)
     if "computed_in" in actual:
         case, observation = _computed_in(actual["computed_in"], case, observation)
         actual = {k: v for k, v in actual.items() if k != "computed_in"}
-        if not actual.keys() & {"nan_or_oracle", "raises", "value"}:
+        if not actual.keys() & {*_SPECIAL_OR_ORACLE, "raises", "value"}:
             actual.setdefault("oracle", {})  # judged afresh on the restated case
     if "oracle" in actual:  # the convention: alone, it holds within the bound
         verdict = judge(binding, case, observation, check, extra=actual["oracle"])
         if "within" not in actual and "absolute" not in actual:
             return verdict.outcome == "match"
-    elif "nan_or_oracle" in actual:
-        return _nan_or_oracle(actual["nan_or_oracle"], binding, case, observation, check)
+    elif claim := actual.keys() & _SPECIAL_OR_ORACLE.keys():
+        (claim,) = claim
+        return _special_or_oracle(_SPECIAL_OR_ORACLE[claim], actual[claim], binding, case,
+                                  observation, check)
     elif "raises" in actual:
         return observation.error is not None and (
             observation.error[0] == actual["raises"]
@@ -250,8 +257,10 @@ def _numbers(values):
     return float(values)
 
 
-def _nan_or_oracle(extra: dict, binding, case, observation, check: str) -> bool:
-    """NaN in some elements the oracle has a number (or inf) for; the oracle everywhere else."""
+def _special_or_oracle(special: float, extra: dict, binding, case, observation,
+                       check: str) -> bool:
+    """``special`` (NaN or +inf) in some elements the oracle has something else for; the
+    oracle everywhere else."""
     from conformance.compare import expected, judge
 
     if observation.error is not None:
@@ -261,10 +270,11 @@ def _nan_or_oracle(extra: dict, binding, case, observation, check: str) -> bool:
                           dtype=np.float64)
     if isinstance(exp, str) or exp.shape != observed.shape:
         return False
-    extra_nan = np.isnan(observed) & ~np.isnan(exp)
-    if not extra_nan.any():
+    is_special = np.isnan if math.isnan(special) else (lambda a: a == special)
+    extra_special = is_special(observed) & ~is_special(exp)
+    if not extra_special.any():
         return False
-    patched = np.where(extra_nan, exp, observed)
+    patched = np.where(extra_special, exp, observed)
     field_name = "value" if check == "value" else "gradient"
     restated = judge(binding, case, dataclasses.replace(observation, **{field_name: patched}),
                      check, extra=extra)

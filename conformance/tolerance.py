@@ -14,6 +14,10 @@ L_i, with K_SUM(n) = 2 + log2(n) (pairwise summation). Gradients are bounded ele
 by the analytic scale of each loss's gradient formula (see ``gradient_scale``), times
 K_GRADIENT. Bounds are then expressed in ulps of the dtype at the expected value, plus one ulp
 for the final rounding to the dtype.
+
+A convention that passes through an intermediate the library rounds (``probability_clip``:
+sigmoid(x), then the probability formula) is conditioned on that intermediate as well, since a
+few u on p are far more than a few u on x where p is close to 1.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import scipy.special
 
 import reference
 from adapters.core import class_axis
@@ -66,18 +71,62 @@ def value_bound(loss: str, kwargs: dict, expected: np.ndarray, dtype: str) -> np
         x = np.asarray(kwargs[name], dtype=np.float64)
         with np.errstate(invalid="ignore"):
             contribution = np.nan_to_num(np.abs(g * x), nan=0.0, posinf=np.inf)
+        if name == "input" and _through_probability(loss, kwargs):
+            contribution = contribution + _probability_conditioning(g, x)
         if reduction == "none":
             conditioning = conditioning + _to_sample_shape(
                 contribution, per_sample.shape, class_axis(loss, np.ndim(kwargs["input"])))
         else:
             conditioning = conditioning + np.sum(contribution) * _mean_scale(
                 reduction, expected, per_sample)
+    renormalization = _renormalization_error(loss, kwargs)
     if reduction == "none":
-        return u * (K_INPUT * conditioning + k_sum(1) * per_sample)
+        return u * (K_INPUT * conditioning + k_sum(1) * per_sample + renormalization)
     n = max(per_sample.size, 1)
     return u * (K_INPUT * conditioning
-                + k_sum(n) * np.sum(np.nan_to_num(per_sample, nan=0.0))
-                * _mean_scale(reduction, expected, per_sample))
+                + (k_sum(n) * np.sum(np.nan_to_num(per_sample, nan=0.0))
+                   + np.sum(renormalization)) * _mean_scale(reduction, expected, per_sample))
+
+
+def _through_probability(loss: str, kwargs: dict) -> bool:
+    """The logits loss as Keras's NumPy backend computes it (``probability_clip``): sigmoid
+    first, rounded to the dtype, then the probability formula on it."""
+    return (loss == "binary_cross_entropy_with_logits"
+            and kwargs.get("probability_clip") is not None)
+
+
+def _probability_conditioning(grad_logits: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """``|dL/dp * p|`` of an evaluation that passes through ``p = sigmoid(x)``.
+
+    Such an evaluation rounds p, so its error is that of the probability formula on an input
+    perturbed by a few u: ``|dL/dp| p``, which near p = 1 is ``p / (1 - p)``, about ``e^x``,
+    where the logits form's own conditioning ``|dL/dx * x|`` is only ``|x|``. With
+    ``dp/dx = p (1 - p)`` it is ``|dL/dx| / (1 - p)``, and 1 - p = sigmoid(-x) is exact.
+    """
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        return np.nan_to_num(np.abs(grad_logits) / scipy.special.expit(-x), nan=0.0,
+                             posinf=np.inf)
+
+
+def _renormalization_error(loss: str, kwargs: dict) -> np.ndarray | float:
+    """Per sample, what dividing the probabilities by their rounded sum s costs (``renormalize``).
+
+    ``L = -sum_k a_k log(p_k / s)`` moves by the target mass ``A = sum_k a_k`` (weights, label
+    smoothing and ignored samples included) per unit of relative error in s, and a sum of C
+    terms errs by up to k_sum(C) u. No input perturbation gives this: p_k is divided by a sum
+    rounded apart from it, so where p_k / s is near 1 the gradient's cancellation hides it.
+    A is read off the oracle: at a uniform input every p_k / s is 1 / C, so L = A log C.
+    """
+    if loss != "categorical_cross_entropy" or not kwargs.get("renormalize"):
+        return 0.0
+    shape = np.shape(kwargs["input"])
+    classes = shape[kwargs.get("axis", -1)] if shape else 1
+    if classes < 2:
+        return 0.0  # p / p: nothing is rounded
+    uniform = reference.categorical_cross_entropy(**{
+        **kwargs, "input": np.ones(shape), "reduction": "none", "clip_epsilon": None,
+        "log_offset": 0.0})
+    return k_sum(classes) * np.abs(np.asarray(uniform, dtype=np.float64)) / math.log(classes)
 
 
 def _mean_scale(reduction: str, expected, per_sample) -> float:

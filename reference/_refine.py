@@ -72,6 +72,20 @@ def bce_numerator(p, y, e: float, off: float) -> np.ndarray:
     return np.array(out, dtype=LD)
 
 
+def bce_log_terms(P, Q, ys, yc, off: float) -> np.ndarray:
+    """``-(y_s log(p' + o) + (1 - y_s) log(1 - p' + o))`` from the exact p', 1 - p' and
+    smoothed targets: with o > 0 the second log is positive and the two terms can cancel."""
+    out = []
+    for pi, qi, yi, ci in zip(np.ravel(P), np.ravel(Q), np.ravel(ys), np.ravel(yc), strict=True):
+        def compute(pi=pi, qi=qi, yi=yi, ci=ci):
+            o = _mpf(off)
+            first = _mpf(yi) * mpmath.log(_mpf(pi) + o)
+            second = _mpf(ci) * mpmath.log(_mpf(qi) + o)
+            return -(first + second), abs(first) + abs(second)
+        out.append(_settled(compute))
+    return np.array(out, dtype=LD)
+
+
 def _sigmoid(x):
     return 1 / (1 + mpmath.exp(-x))
 

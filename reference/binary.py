@@ -184,11 +184,18 @@ def _binary_cross_entropy(wrt, input, target, weight, reduction, label_smoothing
     P, Q, inside = complement_pair(ld(p), bounds)
     a, b = P + off, Q + off  # the arguments of the two logs
     log_p, log_q = log_pair(P, Q, off)
-    pass_p = pass_q = inside
+    clamped_p = clamped_q = np.zeros(P.shape, dtype=bool)
     if clamp is not None:
-        pass_p, pass_q = inside & ~(log_p < clamp), inside & ~(log_q < clamp)
+        clamped_p, clamped_q = log_p < clamp, log_q < clamp
         log_p, log_q = np.maximum(log_p, LD(clamp)), np.maximum(log_q, LD(clamp))
+    pass_p, pass_q = inside & ~clamped_p, inside & ~clamped_q
     loss = 0 - (mul0(ys, log_p) + mul0(yc, log_q))  # 0 - x: a zero loss is +0.0, not -0.0
+    if off > 0:  # log(1 - p' + o) > 0 is possible: the two terms may cancel
+        with np.errstate(invalid="ignore"):
+            terms = np.abs(mul0(ys, log_p)) + np.abs(mul0(yc, log_q))
+            bad = ((np.abs(loss) < _CANCELLATION * terms) & (log_q > 0) & ~clamped_p
+                   & ~clamped_q)
+        loss[bad] = _refine.bce_log_terms(P[bad], Q[bad], ys[bad], yc[bad], float(off))
 
     d = None
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -208,9 +215,10 @@ def _binary_cross_entropy(wrt, input, target, weight, reduction, label_smoothing
                 d = np.where(inside, numer / np.maximum(a * b, LD(floor)), 0)
         elif wrt == "target":
             # Near p' = 1/2 the two logs cancel: log(a) - log(b) = log1p((a - b) / b), with
-            # a - b = 2p' - 1 exact there. Elsewhere one log dominates and the difference is
-            # as accurate as the logs.
-            middle = (P >= 0.25) & (P <= 0.75) & pass_p & pass_q
+            # a - b = 2p' - 1 exact there (p' clipped or not: a clip bound near 1/2 cancels
+            # as much). Elsewhere one log dominates and the difference is as accurate as the
+            # logs.
+            middle = (P >= 0.25) & (P <= 0.75) & ~clamped_p & ~clamped_q
             diff = np.where(middle, np.log1p((2 * P - 1) / b), log_p - log_q)
             d = mul0(-(1 - LD(e)), diff)
         elif wrt is not None:

@@ -650,8 +650,11 @@ def _eval_categorical_cross_entropy(input, target, reduction, label_smoothing, a
 
 
 def _ladder() -> tuple[int, ...]:
-    """Decimal digits of the successive evaluations: DPS, DPS + 20, then doubling."""
-    return (DPS, DPS + 20, 2 * DPS + 40, 4 * DPS + 80, 8 * DPS + 160, 16 * DPS + 320)
+    """Decimal digits of the successive evaluations: DPS, DPS + 20, then doubling. The top
+    two rungs (1120 and 2240 digits) settle an exact zero from terms as large as 1e647 (a
+    gradient of subnormal probabilities), whose residue is 10**(647 - digits)."""
+    return (DPS, DPS + 20, 2 * DPS + 40, 4 * DPS + 80, 8 * DPS + 160, 16 * DPS + 320,
+            32 * DPS + 640)
 
 
 def _converged(evaluate_once):

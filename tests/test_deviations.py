@@ -77,6 +77,22 @@ def test_nan_or_oracle_needs_some_nan(tmp_path):
     assert not explains(tmp_path, "{ nan_or_oracle = {} }", observe(off))
 
 
+# a sigmoid rounded to 1 before log(1 - p): +inf where the exact loss is finite
+PARTLY_INF = np.where([[True, False, False, False]], np.inf, EXACT)
+
+
+def test_inf_or_oracle_explains_inf_in_some_elements_only(tmp_path):
+    assert explains(tmp_path, "{ inf_or_oracle = {} }", observe(PARTLY_INF))
+
+
+def test_inf_or_oracle_needs_the_other_elements_right_and_no_nan(tmp_path):
+    wrong = PARTLY_INF.copy()
+    wrong[0, 3] *= 1.01
+    assert not explains(tmp_path, "{ inf_or_oracle = {} }", observe(wrong))
+    assert not explains(tmp_path, "{ inf_or_oracle = {} }", observe(PARTLY_NAN))
+    assert not explains(tmp_path, "{ nan_or_oracle = {} }", observe(PARTLY_INF))
+
+
 def test_value_nan_needs_every_element_nan(tmp_path):
     assert not explains(tmp_path, '{ value = "nan" }', observe(PARTLY_NAN))
     assert explains(tmp_path, '{ value = "nan" }', observe(np.full_like(EXACT, np.nan)))

@@ -43,3 +43,44 @@ def test_value_conditioning_of_a_square_batch_sums_over_classes():
     bound = tolerance.value_bound("cross_entropy", kwargs, value, "float64")
     assert bound[0] < 1e-15
     assert bound[1] > 1e-13
+
+
+def test_sigmoid_then_probability_formula_is_conditioned_on_the_rounded_sigmoid():
+    # Keras's NumPy backend: p = 1 / (1 + exp(-x)) in float32, then -log(1 - p). Near p = 1 a
+    # few u on p are u e^x in the loss, which the logits form's |x| conditioning does not admit
+    x = np.float32([2.5, 7.5, 10.0, 14.0])
+    y = np.zeros(4)
+    p = np.float32(1) / (np.float32(1) + np.exp(-x))
+    float32 = (-np.log(np.float32(1) - p)).astype(np.float64)
+    kwargs = {"input": x.astype(np.float64), "target": y, "reduction": "none"}
+    exact = reference.binary_cross_entropy_with_logits(**kwargs)
+    through_p = tolerance.value_bound("binary_cross_entropy_with_logits",
+                                      {**kwargs, "probability_clip": 1e-7}, exact, "float32")
+    logits_form = tolerance.value_bound("binary_cross_entropy_with_logits", kwargs, exact,
+                                        "float32")
+    error = np.abs(float32 - exact)
+    assert np.all(error <= through_p)
+    assert np.any(error > logits_form)
+    # ... and the added term is u p / (1 - p), not a blanket tolerance
+    odds = np.exp(kwargs["input"])  # p / (1 - p)
+    assert np.all(through_p <= logits_form + 2 * tolerance.K_INPUT * 2.0**-24 * odds)
+
+
+def test_renormalized_probabilities_admit_the_rounded_sum():
+    # Keras divides p by its float64 sum before the log: the sum's rounding is an absolute
+    # error of u per unit of target mass, far above u * L when L is small
+    p = np.array([[1.3448119449208288e-17, 0.9997720704830922, 0.00022792951690785848],
+                  [0.25, 0.25, 0.5]])
+    target = np.array([1, 2])
+    weights = np.array([2.0993113011359235, 1.0])
+    float64 = -np.log(p[np.arange(2), target] / p.sum(axis=-1)) * weights
+    kwargs = {"input": p, "target": target, "reduction": "none", "renormalize": True,
+              "sample_weight": weights}
+    exact = reference.categorical_cross_entropy(**kwargs)
+    bound = tolerance.value_bound("categorical_cross_entropy", kwargs, exact, "float64")
+    assert np.all(np.abs(float64 - exact) <= bound)
+    assert np.abs(float64 - exact)[0] > 10 * 2.0**-53 * exact[0]
+    # ... by k_sum(C) u per unit of weighted target mass, no more
+    plain = tolerance.value_bound("categorical_cross_entropy", {**kwargs, "renormalize": False},
+                                  exact, "float64")
+    assert np.all(bound <= plain + 2.0**-53 * tolerance.k_sum(3) * weights * (1 + 1e-12))
