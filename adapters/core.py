@@ -35,6 +35,13 @@ def class_axis(loss: str, ndim: int) -> int:
     return max(ndim - 1, 0)
 
 
+def one_hot(indices, classes: int) -> np.ndarray:
+    """float64 one-hot rows of ``indices`` on a new last axis, in O(size * classes) memory
+    (``np.eye(classes)[indices]`` would first build a classes x classes identity: 8 GB for
+    32 000 classes)."""
+    return (np.expand_dims(np.asarray(indices), -1) == np.arange(classes)).astype(np.float64)
+
+
 @dataclass(frozen=True)
 class Case:
     """One evaluation, in the oracle's terms.

@@ -20,7 +20,7 @@ import dataclasses
 
 import numpy as np
 
-from adapters.core import Binding, Case
+from adapters.core import Binding, Case, one_hot
 
 _FALLBACK_REDUCTIONS = ("none", "sum", "mean", "sum_over_batch_size")
 _BINARY = ("binary_cross_entropy", "binary_cross_entropy_with_logits")
@@ -74,8 +74,8 @@ def _as_indices(binding: Binding, case: Case) -> Case:
     if target.shape != x.shape or x.ndim < 1:
         return case
     axis = case.class_axis
-    one_hot = np.all((target == 0) | (target == 1)) and np.all(target.sum(axis=axis) == 1)
-    if not one_hot:
+    is_one_hot = np.all((target == 0) | (target == 1)) and np.all(target.sum(axis=axis) == 1)
+    if not is_one_hot:
         return case
     return dataclasses.replace(case, inputs={**case.inputs, "target": target.argmax(axis=axis)})
 
@@ -92,5 +92,5 @@ def _as_one_hot(binding: Binding, case: Case) -> Case:
     if x.ndim < 1 or target.shape != x.shape[:axis] + x.shape[axis + 1:] \
             or not np.all((target >= 0) & (target < classes)):
         return case  # an invalid index is the point of the case
-    one_hot = np.moveaxis(np.eye(classes)[target], -1, axis)
-    return dataclasses.replace(case, inputs={**case.inputs, "target": one_hot})
+    rows = np.moveaxis(one_hot(target, classes), -1, axis)
+    return dataclasses.replace(case, inputs={**case.inputs, "target": rows})

@@ -28,7 +28,7 @@ import numpy as np
 import scipy.special
 
 import reference
-from adapters.core import class_axis
+from adapters.core import class_axis, one_hot
 
 UNIT_ROUNDOFF = {"float16": 2.0**-11, "bfloat16": 2.0**-8, "float32": 2.0**-24,
                  "float64": 2.0**-53}
@@ -224,7 +224,7 @@ def _softmax_terms(kwargs: dict) -> np.ndarray:
     if target.dtype.kind in "iu":
         ignore = kwargs.get("ignore_index")
         active = np.ones(target.shape, bool) if ignore is None else target != ignore
-        q = np.moveaxis(np.eye(C)[np.where(active, target, 0)] * active[..., None], -1, axis)
+        q = np.moveaxis(one_hot(np.where(active, target, 0), C) * active[..., None], -1, axis)
     else:
         q = target.astype(np.float64)
     e_s = float(kwargs.get("label_smoothing", 0.0))
