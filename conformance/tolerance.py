@@ -111,8 +111,8 @@ def _probability_conditioning(grad_logits: np.ndarray, x: np.ndarray) -> np.ndar
 def _renormalization_error(loss: str, kwargs: dict) -> np.ndarray | float:
     """Per sample, what dividing the probabilities by their rounded sum s costs (``renormalize``).
 
-    ``L = -sum_k a_k log(p_k / s)`` moves by the target mass ``A = sum_k a_k`` (weights, label
-    smoothing and ignored samples included) per unit of relative error in s, and a sum of C
+    ``L = -sum_k a_k log(p_k / s)`` moves by the target mass ``A = sum_k a_k`` (class and sample
+    weights and label smoothing included) per unit of relative error in s, and a sum of C
     terms errs by up to k_sum(C) u. No input perturbation gives this: p_k is divided by a sum
     rounded apart from it, so where p_k / s is near 1 the gradient's cancellation hides it.
     A is read off the oracle: at a uniform input every p_k / s is 1 / C, so L = A log C.
