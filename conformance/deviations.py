@@ -42,7 +42,9 @@ explained only if the observation satisfies it:
 ``computed_in = "float32"`` qualifies any of these (alone, it means ``oracle = {}``): the
 library computed in that dtype, whatever it was given, so the claim is judged on the inputs
 rounded to it and with its rounding unit (Keras 3 computes float64 in float32 on its JAX,
-PyTorch and NumPy backends).
+PyTorch and NumPy backends). ``accurate_to = "float32"`` is the milder fact: the library
+computed on the inputs as given but rounded some step to that dtype (a float32 mean of
+float64 element losses), so the claim is judged on the inputs as given, with that dtype's unit.
 
 Entries that explain no finding in a run are reported as stale.
 """
@@ -172,12 +174,16 @@ def _entry(path: Path, number: int, raw: dict, seen: set) -> Deviation:
     if unknown:
         raise RegistryError(f"{where}: unknown match keys {sorted(unknown)}")
     actual = raw["actual"]
-    if "computed_in" in actual and actual["computed_in"] not in _COMPUTED_IN:
-        raise RegistryError(f"{where}: computed_in must be one of {', '.join(_COMPUTED_IN)}")
+    qualifiers = set(actual) & set(_QUALIFIERS)
+    for name in qualifiers:
+        if actual[name] not in _COMPUTED_IN:
+            raise RegistryError(f"{where}: {name} must be one of {', '.join(_COMPUTED_IN)}")
+    if len(qualifiers) > 1:
+        raise RegistryError(f"{where}: computed_in and accurate_to exclude each other")
     claims = set(actual) & _ACTUAL_KEYS
-    if "computed_in" in actual and not claims:
+    if qualifiers and not claims:
         claims = {"oracle"}
-    if set(actual) - _ACTUAL_KEYS - {"computed_in"} or not (
+    if set(actual) - _ACTUAL_KEYS - set(_QUALIFIERS) or not (
             len(claims) == 1 or claims in ({"oracle", "within"}, {"oracle", "absolute"})):
         raise RegistryError(f"{where}: actual must have exactly one of {sorted(_ACTUAL_KEYS)} "
                             "(or oracle with within or absolute)")
@@ -191,9 +197,11 @@ def _entry(path: Path, number: int, raw: dict, seen: set) -> Deviation:
 def _actual_holds(actual: dict, binding, case, observation, verdict, check: str) -> bool:
     from conformance.compare import judge
 
-    if "computed_in" in actual:
-        case, observation = _computed_in(actual["computed_in"], case, observation)
-        actual = {k: v for k, v in actual.items() if k != "computed_in"}
+    for name, restate in _QUALIFIERS.items():
+        if name not in actual:
+            continue
+        case, observation = restate(actual[name], case, observation)
+        actual = {k: v for k, v in actual.items() if k != name}
         if not actual.keys() & {*_SPECIAL_OR_ORACLE, "raises", "value"}:
             actual.setdefault("oracle", {})  # judged afresh on the restated case
     if "oracle" in actual:  # the convention: alone, it holds within the bound
@@ -248,6 +256,16 @@ def _computed_in(dtype: str, case, observation):
     fed = {name: predicates.in_dtype(case, value) if np.asarray(value).dtype.kind == "f"
            else value for name, value in observation.fed.items()}
     return case, dataclasses.replace(observation, fed=fed, dtype=dtype)
+
+
+def _accurate_to(dtype: str, case, observation):
+    """The case and observation judged with ``dtype``'s rounding unit, inputs as given."""
+    return (dataclasses.replace(case, dtype=dtype),
+            dataclasses.replace(observation, dtype=dtype))
+
+
+#: the qualifiers of a claim, each restating the case and observation it is judged on
+_QUALIFIERS = {"computed_in": _computed_in, "accurate_to": _accurate_to}
 
 
 def _numbers(values):

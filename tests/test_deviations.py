@@ -175,6 +175,34 @@ def test_computed_in_judges_on_inputs_rounded_to_that_dtype(tmp_path):
     assert not explains(tmp_path, '{ computed_in = "float32" }', observe(wrong, case=case), case)
 
 
+def test_accurate_to_judges_the_given_inputs_with_that_dtypes_unit(tmp_path):
+    # float64 element losses clipped in float64, their mean (and its cotangent) in float32:
+    # p = 0.99999999e-7 is clipped (gradient 0) in float64 but rounds to 1.0000000117e-7, inside
+    # the clip, in float32, so only judging the inputs as given explains the zero
+    p = np.array([[0.99999999e-7, 0.3]])
+    y = np.array([[1.0, 1.0]])
+    case = Case("binary_cross_entropy", {"input": p, "target": y},
+                {"reduction": "none", "average_last_axis": True})
+    bce = Binding(api="lib.bce[logits]", library="lib", loss="binary_cross_entropy",
+                  expression="lib.bce(input, target)", reductions={"none": ""})
+    exact = np.asarray(reference.grad("binary_cross_entropy", wrt="input", input=p, target=y,
+                                      reduction="sum", average_last_axis=True,
+                                      clip_epsilon=1e-7))
+    observation = observe(case=case, gradient=exact.astype(np.float32).astype(np.float64),
+                          wrt="input")
+    verdict = judge(bce, case, observation, "gradient")
+    assert verdict.outcome == "deviates"
+
+    def explained(claim: str) -> bool:
+        reg = registry(tmp_path, entry(claim))
+        return reg.explain(bce, case, "a-case", "gradients", "gradient", observation,
+                           verdict) is not None
+
+    assert explained('{ oracle = { clip_epsilon = 1e-7 }, accurate_to = "float32" }')
+    assert not explained('{ oracle = { clip_epsilon = 1e-7 }, computed_in = "float32" }')
+    assert not explained('{ oracle = { clip_epsilon = 1e-7 } }')
+
+
 def test_match_keys_narrow_the_cases(tmp_path):
     finding = observe(PARTLY_NAN)
     assert not explains(tmp_path, "{ nan_or_oracle = {} }", finding, match='{ dtype = "float16" }')
@@ -224,6 +252,8 @@ def test_env_overlay_adds_its_entries(tmp_path):
      "actual must have exactly one of"),
     (lambda s: s.replace("{ value = 1.0 }", "{ computed_in = 'float8' }"),
      "computed_in must be one of"),
+    (lambda s: s.replace("{ value = 1.0 }", "{ accurate_to = 'float32', computed_in = 'float32' }"),
+     "exclude each other"),
     (lambda s: s + s, "duplicate id"),
     (lambda s: s.replace("[[deviation]]", "[[deviation]"), "not valid TOML"),
 ])
