@@ -71,7 +71,7 @@ _ACTUAL_KEYS = {"oracle", "value", "raises", "within", "absolute", "nan_or_oracl
                 "inf_or_oracle"}
 #: the claims "special values in some elements, the oracle elsewhere", by their special value
 _SPECIAL_OR_ORACLE = {"nan_or_oracle": np.nan, "inf_or_oracle": np.inf}
-_COMPUTED_IN = ("float16", "bfloat16", "float32")
+_QUALIFIER_DTYPES = ("float16", "bfloat16", "float32")
 
 
 class RegistryError(ValueError):
@@ -176,8 +176,8 @@ def _entry(path: Path, number: int, raw: dict, seen: set) -> Deviation:
     actual = raw["actual"]
     qualifiers = set(actual) & set(_QUALIFIERS)
     for name in qualifiers:
-        if actual[name] not in _COMPUTED_IN:
-            raise RegistryError(f"{where}: {name} must be one of {', '.join(_COMPUTED_IN)}")
+        if actual[name] not in _QUALIFIER_DTYPES:
+            raise RegistryError(f"{where}: {name} must be one of {', '.join(_QUALIFIER_DTYPES)}")
     if len(qualifiers) > 1:
         raise RegistryError(f"{where}: computed_in and accurate_to exclude each other")
     claims = set(actual) & _ACTUAL_KEYS
