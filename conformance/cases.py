@@ -38,9 +38,8 @@ def regular_cases(draw, binding: Binding, dtype: str, reductions=None, with_opti
     scale = _LOGIT_RANGE[dtype]
     floats = st.floats(-scale, scale, allow_nan=False, allow_infinity=False, width=64)
     if loss in CLASS_LOSSES:
-        classes_second = loss in ("cross_entropy", "nll_loss")
         shape = {1: (c,), 2: (n, c),
-                 3: (n, c, spatial) if classes_second else (n, spatial, c)}[rank]
+                 3: (n, c, spatial) if class_axis(loss, 3) == 1 else (n, spatial, c)}[rank]
     else:
         shape = {0: (), 1: (n,), 2: (n, c), 3: (n, c, spatial or 2)}[rank]
     axis = class_axis(loss, len(shape))

@@ -59,16 +59,23 @@ def explains(tmp_path, actual: str, observation: Observation, case: Case = CASE,
 
 # the textbook formula's IEEE 0 * inf: NaN exactly where a term is 0 * log sigmoid(-inf)
 PARTLY_NAN = np.where([[True, True, False, False]], np.nan, EXACT)
+# a sigmoid rounded to 1 before log(1 - p): +inf where the exact loss is finite
+PARTLY_INF = np.where([[True, False, False, False]], np.inf, EXACT)
+SPECIAL_OR_ORACLE = pytest.mark.parametrize(
+    ("claim", "partly"), [("nan_or_oracle", PARTLY_NAN), ("inf_or_oracle", PARTLY_INF)])
 
 
-def test_nan_or_oracle_explains_nan_in_some_elements_only(tmp_path):
-    assert explains(tmp_path, "{ nan_or_oracle = {} }", observe(PARTLY_NAN))
+@SPECIAL_OR_ORACLE
+def test_special_or_oracle_explains_the_special_value_in_some_elements_only(tmp_path, claim,
+                                                                           partly):
+    assert explains(tmp_path, f"{{ {claim} = {{}} }}", observe(partly))
 
 
-def test_nan_or_oracle_needs_the_other_elements_right(tmp_path):
-    wrong = PARTLY_NAN.copy()
+@SPECIAL_OR_ORACLE
+def test_special_or_oracle_needs_the_other_elements_right(tmp_path, claim, partly):
+    wrong = partly.copy()
     wrong[0, 3] *= 1.01
-    assert not explains(tmp_path, "{ nan_or_oracle = {} }", observe(wrong))
+    assert not explains(tmp_path, f"{{ {claim} = {{}} }}", observe(wrong))
 
 
 def test_nan_or_oracle_needs_some_nan(tmp_path):
@@ -77,18 +84,7 @@ def test_nan_or_oracle_needs_some_nan(tmp_path):
     assert not explains(tmp_path, "{ nan_or_oracle = {} }", observe(off))
 
 
-# a sigmoid rounded to 1 before log(1 - p): +inf where the exact loss is finite
-PARTLY_INF = np.where([[True, False, False, False]], np.inf, EXACT)
-
-
-def test_inf_or_oracle_explains_inf_in_some_elements_only(tmp_path):
-    assert explains(tmp_path, "{ inf_or_oracle = {} }", observe(PARTLY_INF))
-
-
-def test_inf_or_oracle_needs_the_other_elements_right_and_no_nan(tmp_path):
-    wrong = PARTLY_INF.copy()
-    wrong[0, 3] *= 1.01
-    assert not explains(tmp_path, "{ inf_or_oracle = {} }", observe(wrong))
+def test_nan_and_inf_are_not_each_other(tmp_path):
     assert not explains(tmp_path, "{ inf_or_oracle = {} }", observe(PARTLY_NAN))
     assert not explains(tmp_path, "{ nan_or_oracle = {} }", observe(PARTLY_INF))
 
