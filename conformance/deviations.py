@@ -61,7 +61,7 @@ from pathlib import Path
 import numpy as np
 
 from conformance import predicates
-from conformance.tolerance import UNIT_ROUNDOFF
+from reference.specs import dtype_spec
 
 DIRECTORY = Path(__file__).with_name("deviations")
 KINDS = ("documented-semantics", "precision", "bug", "out-of-contract", "unsupported")
@@ -230,7 +230,7 @@ def _is_value(wanted, observation, check: str, dtype: str) -> bool:
     if isinstance(wanted, list):
         literal = np.array(_numbers(wanted), dtype=np.float64)
         return literal.shape == observed.shape and bool(np.allclose(
-            observed, literal, rtol=8 * UNIT_ROUNDOFF[dtype], atol=0, equal_nan=True))
+            observed, literal, rtol=8 * dtype_spec(dtype).unit_roundoff, atol=0, equal_nan=True))
     if wanted == "nan":
         return bool(np.all(np.isnan(observed)))
     wanted = float(wanted)
@@ -312,4 +312,4 @@ def _absolutely_within(k: float, case, observation, verdict) -> bool:
         return False
     with np.errstate(invalid="ignore"):
         err = np.where(np.isfinite(exp), np.abs(obs - exp), 0.0)
-    return bool(np.all(err <= k * UNIT_ROUNDOFF[case.dtype] * scale * terms))
+    return bool(np.all(err <= k * dtype_spec(case.dtype).unit_roundoff * scale * terms))
