@@ -253,7 +253,7 @@ def _precise_enough(actual: dict, case, observation, verdict) -> bool:
 def _computed_in(dtype: str, case, observation):
     """The case and observation as if the library had been given ``dtype``: inputs rounded."""
     case = dataclasses.replace(case, dtype=dtype)
-    fed = {name: predicates.in_dtype(case, value) if np.asarray(value).dtype.kind == "f"
+    fed = {name: dtype_spec(dtype).round(value) if np.asarray(value).dtype.kind == "f"
            else value for name, value in observation.fed.items()}
     return case, dataclasses.replace(observation, fed=fed, dtype=dtype)
 
