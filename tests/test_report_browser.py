@@ -22,8 +22,8 @@ import time
 from pathlib import Path
 
 import pytest
+import synthetic_results
 
-from reports import fixtures
 from reports.build import build, write
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "reports" / "artifacts"
@@ -207,7 +207,7 @@ def browser(tmp_path_factory):
 def page(browser, tmp_path_factory):
     """The fixture report, opened from disk (file://), with its findings unpacked."""
     root = tmp_path_factory.mktemp("browser-report")
-    fixtures.write(root / "results")
+    synthetic_results.write(root / "results")
     out = root / "index.html"
     write(build(root / "results"), out)
     browser.call("Page.navigate", {"url": out.as_uri()})
