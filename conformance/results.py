@@ -4,6 +4,9 @@ Writing is crash-safe. Every finding and every summary update is appended, as on
 to a journal of the process that made it (pytest-xdist workers each have their own), flushed
 at once; the results file itself is only ever replaced whole (write, fsync, rename). A run that
 dies leaves its journals, and ``merge`` turns whatever they hold into a valid results file.
+
+A finding is a ``Finding``, which writes and reads its record (``to_json``, ``from_json``);
+the report reads results files through this module alone.
 """
 
 from __future__ import annotations
@@ -69,8 +72,8 @@ class Finding:
     #: stable id of (api, category, check, wrt, dtype, case, inputs): the same in every run
     #: with the same seed (``conformance.recorder.finding_id``)
     id: str
-    #: the case's name: a registry or named case ("edge_cases/log-of-zero"), or "draw:..." for
-    #: a hypothesis draw; None (not written) in files that do not name their cases
+    #: the case's name: a named case ("log-of-zero", "reduction-mean"), or "draw:..." for a
+    #: hypothesis draw; None (not written) in files that do not name their cases
     case: str | None = None
     #: the library the API belongs to ("torch", "keras") and its version
     backend: str

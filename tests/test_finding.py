@@ -23,7 +23,7 @@ ORDER = ["id", "case", "backend", "backend_version", "api", "loss", "category", 
 def recorded(**changes) -> Finding:
     """A finding as the recorder builds it: arrays, numpy scalars, non-finite floats."""
     values = dict(
-        id="0123456789abcdef", case="edge_cases/log-of-zero", backend="torch",
+        id="0123456789abcdef", case="log-of-zero", backend="torch",
         backend_version="2.13.0", api="torch.nn.functional.binary_cross_entropy",
         loss="binary_cross_entropy", category="edge_cases", check="value", wrt=None,
         dtype="float32", options={"reduction": "none"},
