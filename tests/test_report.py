@@ -102,7 +102,7 @@ def page(report) -> Page:
 
 # --- synthetic results and loading --------------------------------------------------------------
 
-def test_fixture_documents_are_valid_results():
+def test_synthetic_documents_are_valid_results():
     documents = synthetic_results.documents()
     validate(documents["jax"])  # the pure-Python validator, on one small document
     for env, document in documents.items():
@@ -121,7 +121,7 @@ def test_fixture_documents_are_valid_results():
     assert any("magnitude" in f for f in findings)
 
 
-def test_fixture_documents_scale_to_a_requested_size():
+def test_synthetic_documents_scale_to_a_requested_size():
     documents = synthetic_results.documents(["jax"], findings=3000)
     assert 2700 <= len(documents["jax"]["findings"]) <= 3300
 

@@ -205,7 +205,7 @@ def browser(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def page(browser, tmp_path_factory):
-    """The fixture report, opened from disk (file://), with its findings unpacked."""
+    """The report of synthetic results, opened from disk (file://), its findings unpacked."""
     root = tmp_path_factory.mktemp("browser-report")
     synthetic_results.write(root / "results")
     out = root / "index.html"
