@@ -16,6 +16,9 @@ Modules, in the order the data flows:
   error);
 - ``build``: renders ``templates/index.html.j2`` with ``static/report.css`` and
   ``static/report.js`` inlined and each results file embedded gzip-compressed for the page's
-  findings list;
-- ``fixtures``: synthetic results documents for the tests and the benchmark.
+  findings list.
+
+The report reads nothing but results files and their format, ``conformance.results`` (the
+schema, ``Finding``, the number encoding): not the adapters, the oracle or the registries, so
+it renders results from any checkout, version or machine.
 """

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from conformance.results import Finding
 from reports.load import Results, number
 from reports.model import is_finding
 
@@ -22,12 +23,12 @@ ERROR_TOLERANCE = 1e-6
 @dataclass
 class Change:
     env: str
-    before: dict | None
-    after: dict | None
+    before: Finding | None
+    after: Finding | None
     what: list[str] = field(default_factory=list)
 
     @property
-    def finding(self) -> dict:
+    def finding(self) -> Finding:
         return self.after or self.before
 
 
@@ -43,27 +44,27 @@ class Diff:
 
     def status(self) -> dict[tuple[str, str], str]:
         """(env, id) -> "new" or "changed", for the findings list of the current run."""
-        marks = {(c.env, c.after["id"]): "new" for c in self.new}
-        marks.update({(c.env, c.after["id"]): "changed" for c in self.changed})
+        marks = {(c.env, c.after.id): "new" for c in self.new}
+        marks.update({(c.env, c.after.id): "changed" for c in self.changed})
         return marks
 
 
-def _error_ulp(f: dict) -> float:
-    return number(f["error"]["ulp"]) if f.get("error") else math.nan
+def _error_ulp(f: Finding) -> float:
+    return number(f.error["ulp"]) if f.error else math.nan
 
 
-def _observed_error(f: dict) -> str | None:
-    observed = f["observed"]
-    return observed["error"] if isinstance(observed, dict) else None
+def _observed_error(f: Finding) -> str | None:
+    """The exception type the library raised (observed is {"error": type, "message": text})."""
+    return f.observed["error"] if isinstance(f.observed, dict) else None
 
 
-def changes(before: dict, after: dict) -> list[str]:
+def changes(before: Finding, after: Finding) -> list[str]:
     """What differs between two records of one finding, as short phrases."""
     what = []
-    if before["outcome"] != after["outcome"]:
-        what.append(f"outcome {before['outcome']} -> {after['outcome']}")
-    if before["deviation"] != after["deviation"]:
-        what.append(f"registry {before['deviation'] or 'none'} -> {after['deviation'] or 'none'}")
+    if before.outcome != after.outcome:
+        what.append(f"outcome {before.outcome} -> {after.outcome}")
+    if before.deviation != after.deviation:
+        what.append(f"registry {before.deviation or 'none'} -> {after.deviation or 'none'}")
     if _observed_error(before) != _observed_error(after):
         what.append(f"raises {_observed_error(before) or 'nothing'} -> "
                     f"{_observed_error(after) or 'nothing'}")
@@ -78,8 +79,8 @@ def diff(current: Results, baseline: Results) -> Diff:
     common = [env for env in current.runs if env in baseline.runs]
     new, fixed, changed = [], [], []
     for env in common:
-        before = {f["id"]: f for f in baseline.runs[env].findings if is_finding(f)}
-        after = {f["id"]: f for f in current.runs[env].findings if is_finding(f)}
+        before = {f.id: f for f in baseline.runs[env].findings if is_finding(f)}
+        after = {f.id: f for f in current.runs[env].findings if is_finding(f)}
         for ident, f in after.items():
             if ident not in before:
                 new.append(Change(env, None, f))

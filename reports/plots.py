@@ -78,16 +78,13 @@ def stability_points(runs: dict[str, Run], facts: dict) -> dict:
     points: dict = defaultdict(lambda: defaultdict(lambda: defaultdict(dict)))
     for env, run in runs.items():
         for f in run.findings:
-            if "magnitude" not in f or f["category"] != "stability":
+            if f.magnitude is None or f.category != "stability":
                 continue
-            m = number(f["magnitude"])
-            ulp = number(f["error"]["ulp"]) if f["error"] else math.inf
-            if math.isnan(ulp) or f["outcome"] == "nonfinite":
+            m = number(f.magnitude)
+            ulp = number(f.error["ulp"]) if f.error else math.inf
+            if math.isnan(ulp) or f.outcome == "nonfinite":
                 ulp = math.inf
-            loss = facts[f["api"]][1]
-            if f.get("sweep"):  # a proposed field: which sweep (|logit|, p towards 0 or 1)
-                loss = f"{loss}: {f['sweep']}"
-            by_m = points[loss][f["dtype"]][f"{f['backend']} ({env})"]
+            by_m = points[facts[f.api][1]][f.dtype][f"{f.backend} ({env})"]
             by_m[m] = max(by_m.get(m, -1.0), ulp)
     return points
 

@@ -1,4 +1,4 @@
-"""The HTML report, rendered from fixture results (``reports.fixtures``): its structure, its
+"""The HTML report, rendered from synthetic results (``synthetic_results``): its structure, its
 counts and links, escaping, self-containment, bad input, missing envs, the "only this library
 differs" view and the diff of two runs. The browser behaviour is in test_report_browser.py."""
 
@@ -7,16 +7,22 @@ from __future__ import annotations
 import base64
 import copy
 import gzip
+import importlib.util
 import json
+import os
 import re
+import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+import synthetic_results
 
+import reports
 from conformance.results import validate
 from reports import __main__ as cli
-from reports import fixtures, plots
+from reports import plots
 from reports.build import build, fmt, safe_url
 from reports.diff import diff
 from reports.load import ResultsError, load_results, read_run, schema_problems
@@ -80,7 +86,7 @@ def no_figures(monkeypatch, request):
 @pytest.fixture(scope="module")
 def results_dir(tmp_path_factory) -> Path:
     directory = tmp_path_factory.mktemp("results")
-    fixtures.write(directory, ENVS)
+    synthetic_results.write(directory, ENVS)
     return directory
 
 
@@ -94,10 +100,10 @@ def page(report) -> Page:
     return Page(report.html)
 
 
-# --- fixtures and loading -----------------------------------------------------------------------
+# --- synthetic results and loading --------------------------------------------------------------
 
-def test_fixture_documents_are_valid_results():
-    documents = fixtures.documents()
+def test_synthetic_documents_are_valid_results():
+    documents = synthetic_results.documents()
     validate(documents["jax"])  # the pure-Python validator, on one small document
     for env, document in documents.items():
         assert schema_problems(document) == [], env
@@ -111,12 +117,12 @@ def test_fixture_documents_are_valid_results():
     assert kinds == {"documented-semantics", "precision", "bug", "out-of-contract", "unsupported"}
     assert any(d["stale_deviations"] for d in documents.values())
     assert any(d["unavailable"] for d in documents.values())
-    assert any(fixtures.XSS in json.dumps(f["observed"]) for f in findings)
+    assert any(synthetic_results.XSS in json.dumps(f["observed"]) for f in findings)
     assert any("magnitude" in f for f in findings)
 
 
-def test_fixture_documents_scale_to_a_requested_size():
-    documents = fixtures.documents(["jax"], findings=3000)
+def test_synthetic_documents_scale_to_a_requested_size():
+    documents = synthetic_results.documents(["jax"], findings=3000)
     assert 2700 <= len(documents["jax"]["findings"]) <= 3300
 
 
@@ -136,15 +142,57 @@ def test_unreadable_files_say_what_is_wrong(tmp_path, content, problem):
 
 
 def test_schema_problems_name_the_place():
-    document = fixtures.document("jax")
+    document = synthetic_results.document("jax")
     document["findings"][3]["outcome"] = "exploded"
     del document["environment"]["seed"]
     problems = schema_problems(document)
     assert any(p.startswith("at findings[3].outcome:") and "exploded" in p for p in problems)
     assert any("seed" in p for p in problems)
-    document = fixtures.document("jax")
+    document = synthetic_results.document("jax")
     document["schema_version"] = 2
     assert schema_problems(document) == ["schema_version is 2; this report reads version 1"]
+
+
+# --- the report reads results, nothing else ------------------------------------------------------
+
+#: builds the report of argv[1] in a fresh interpreter; prints the modules it imported and the
+#: files it opened (the "open" audit event: every open, imports included)
+PROBE = """
+import json, os, sys
+opened = []
+sys.addaudithook(lambda event, args: opened.append(os.fsdecode(args[0]))
+                 if event == "open" and isinstance(args[0], (str, bytes, os.PathLike)) else None)
+from reports.build import build
+report = build(sys.argv[1])
+print(json.dumps({"modules": sorted(sys.modules), "opened": opened, "facts": report.model.facts}))
+"""
+
+
+def test_the_report_reads_nothing_but_results_and_their_format(tmp_path):
+    document = synthetic_results.document("jax")
+    alone = "optax.safe_softmax_cross_entropy"  # an API that no kept case names
+    document["findings"] = [f for f in document["findings"] if f["api"] != alone]
+    (tmp_path / "jax.json").write_text(json.dumps(document))
+    site = Path(reports.__file__).resolve().parent.parent  # where this run imports it from
+    run = subprocess.run([sys.executable, "-c", PROBE, str(tmp_path)], capture_output=True,
+                         text=True, check=True, env={**os.environ, "PYTHONPATH": str(site)},
+                         cwd=tmp_path, timeout=300)
+    probe = json.loads(run.stdout.splitlines()[-1])
+
+    modules = [m for m in probe["modules"] if m.split(".")[0] in ("adapters", "reference")
+               or (m.startswith("conformance.") and m != "conformance.results")]
+    assert modules == []
+    opened = [Path(p).resolve() for p in probe["opened"]]
+    assert tmp_path.resolve() / "jax.json" in opened  # the probe sees what the report opens
+    homes = {name: Path(importlib.util.find_spec(name).origin).resolve().parent
+             for name in ("adapters", "reference", "conformance")}
+    for path in opened:
+        assert not path.is_relative_to(homes["adapters"]), path
+        assert not path.is_relative_to(homes["reference"]), path
+        if path.is_relative_to(homes["conformance"]):  # registries are conformance/deviations/
+            assert path.name.split(".")[0] in ("__init__", "results"), path
+    # what the results do not say, the report does not look up elsewhere
+    assert probe["facts"][alone] == ["?", "(loss not recorded)"]
 
 
 # --- structure ----------------------------------------------------------------------------------
@@ -199,7 +247,7 @@ def test_every_finding_is_embedded_with_its_file(page, results_dir):
 
 
 def test_library_strings_are_escaped(tmp_path):
-    document = fixtures.document("jax")
+    document = synthetic_results.document("jax")
     evil = "optax.evil<script>alert(1)</script>&co"
     for f in document["findings"][:5]:
         f["api"] = evil
@@ -264,7 +312,7 @@ def test_stale_deviations_and_unavailable_adapters_are_listed(report):
 
 def test_bad_files_are_named_and_the_others_still_render(tmp_path, capsys):
     results = tmp_path / "results"
-    fixtures.write(results, ["torch", "jax"])
+    synthetic_results.write(results, ["torch", "jax"])
     good = (results / "jax.json").read_text()
     (results / "corrupt.json").write_bytes(b"\x00\x01{{{ not json")
     (results / "truncated.json").write_text(good[: len(good) // 2])
@@ -308,7 +356,7 @@ def test_no_readable_file_exits_non_zero_and_still_writes_the_report(tmp_path, c
 
 def test_expected_envs_come_from_the_environment(tmp_path, monkeypatch, capsys):
     results = tmp_path / "results"
-    fixtures.write(results, ["jax"])
+    synthetic_results.write(results, ["jax"])
     journal = results / ".journal-torch"
     journal.mkdir()
     (journal / "gw0.jsonl").write_text('{"kind": "finding"}\n{"kind": "finding"}\n')
@@ -358,9 +406,9 @@ def test_diff_finds_new_fixed_and_changed(tmp_path, results_dir):
         (current / f"{env}.json").write_text(json.dumps(document))
     baseline = load_results(results_dir)
     changes = diff(load_results(current), baseline)
-    assert [c.after["id"] for c in changes.new] == ["0123456789abcdef"]
-    assert [c.before["id"] for c in changes.fixed] == [fixed["id"]]
-    assert [c.after["id"] for c in changes.changed] == [changed["id"]]
+    assert [c.after.id for c in changes.new] == ["0123456789abcdef"]
+    assert [c.before.id for c in changes.fixed] == [fixed["id"]]
+    assert [c.after.id for c in changes.changed] == [changed["id"]]
     assert changes.changed[0].what[0].endswith("-> nonfinite")
     assert ("torch", "torch", "2.13.0", "2.14.0") in changes.versions
     assert set(changes.only_baseline) == set(ENVS) - {"torch", "jax"}

@@ -22,8 +22,8 @@ import time
 from pathlib import Path
 
 import pytest
+import synthetic_results
 
-from reports import fixtures
 from reports.build import build, write
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "reports" / "artifacts"
@@ -205,9 +205,9 @@ def browser(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def page(browser, tmp_path_factory):
-    """The fixture report, opened from disk (file://), with its findings unpacked."""
+    """The report of synthetic results, opened from disk (file://), its findings unpacked."""
     root = tmp_path_factory.mktemp("browser-report")
-    fixtures.write(root / "results")
+    synthetic_results.write(root / "results")
     out = root / "index.html"
     write(build(root / "results"), out)
     browser.call("Page.navigate", {"url": out.as_uri()})

@@ -1,5 +1,6 @@
 """Synthetic results documents, valid per ``conformance/results.schema.json``, for the report's
-tests and benchmark (the conformance suite writes the real ones).
+tests and benchmark (the conformance suite writes the real ones). Test data, so it lives in
+``tests/`` (not in the wheel); ``benchmarks/report_build.py`` imports it from here too.
 
 They are made to exercise every part of the report, not to be true about any library:
 
@@ -26,6 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from conformance.results import Finding, encode
 
 CATEGORIES = ("values", "gradients", "reductions", "stability", "edge_cases", "equivalence")
 ALL_DTYPES = ("float16", "bfloat16", "float32", "float64")
@@ -259,16 +262,6 @@ def _softmax(row: list[float], dtype: str) -> list[float]:
     return [_round(e / sum(exps), dtype) for e in exps]
 
 
-def _enc(x):
-    if isinstance(x, dict):
-        return {k: _enc(v) for k, v in x.items()}
-    if isinstance(x, list):
-        return [_enc(v) for v in x]
-    if isinstance(x, float) and not math.isfinite(x):
-        return "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")
-    return x
-
-
 def _reproducer(api: Api, inputs: dict, dtype: str, check: str, env: str) -> str:
     module = api.name.split(".")[0]
     lines = []
@@ -276,7 +269,7 @@ def _reproducer(api: Api, inputs: dict, dtype: str, check: str, env: str) -> str
         lines += ["import os", f"os.environ['KERAS_BACKEND'] = {env.removeprefix('keras-')!r}"]
     lines.append(f"import {module}")
     for name, value in inputs.items():
-        lines.append(f"{name} = {module}.asarray({json.dumps(_enc(value))}, dtype={dtype!r})")
+        lines.append(f"{name} = {module}.asarray({json.dumps(encode(value))}, dtype={dtype!r})")
     call = f"{api.name}(input, target)"
     if check == "gradient":
         lines += [f"result = {module}.grad(lambda input: {call}.sum())(input)"]
@@ -291,7 +284,7 @@ class _Builder:
 
     def __init__(self, env: str, spec: dict, rng: random.Random, draws: int):
         self.env, self.spec, self.rng, self.draws = env, spec, rng, draws
-        self.findings: list[dict] = []
+        self.findings: list[Finding] = []
         self.summary: list[dict] = []
         self.matched: dict[str, int] = {}
 
@@ -305,7 +298,7 @@ class _Builder:
 
     def finding(self, api: Api, category: str, dtype: str, case: str, outcome: str,
                 deviation: str | None, *, check: str = "value", magnitude: float | None = None,
-                ulp: float | None = None) -> dict:
+                ulp: float | None = None) -> Finding:
         rng = self.rng
         wrt = "input" if check == "gradient" else None
         n = rng.choice((1, 2, 3, 4))
@@ -356,19 +349,16 @@ class _Builder:
                 expected = [expected / n] * n
         if deviation:
             self.matched[deviation] = self.matched.get(deviation, 0) + 1
-        record = {
-            "id": finding_id(api.name, case, check, dtype, wrt), "case": case,
-            "backend": api.backend, "backend_version": self.version(api.backend),
-            "api": api.name, "loss": api.loss, "category": category, "check": check, "wrt": wrt,
-            "dtype": dtype, "options": {"reduction": "mean"}, "inputs": _enc(inputs),
-            "expected": _enc(expected), "observed": _enc(observed), "outcome": outcome,
-            "error": err, "deviation": deviation,
-            "reproducer": _reproducer(api, inputs, dtype, check, self.env),
-        }
-        if magnitude is not None:
-            record["magnitude"] = magnitude
+        reduction = "mean"
         if "(from_logits=True)" not in api.name and "reduction" in case:
-            record["options"]["reduction"] = case.rsplit("/", 1)[1]
+            reduction = case.rsplit("/", 1)[1]
+        record = Finding(
+            id=finding_id(api.name, case, check, dtype, wrt), case=case, backend=api.backend,
+            backend_version=self.version(api.backend), api=api.name, loss=api.loss,
+            category=category, check=check, wrt=wrt, dtype=dtype,
+            options={"reduction": reduction}, inputs=inputs, expected=expected,
+            observed=observed, outcome=outcome, error=err, deviation=deviation,
+            reproducer=_reproducer(api, inputs, dtype, check, self.env), magnitude=magnitude)
         self.findings.append(record)
         return record
 
@@ -431,9 +421,9 @@ class _Builder:
                     self.finding(api, category, dtype, f"{category}/draw-{draw}", "deviates",
                                  deviation, check=check)
         made = self.findings[start:]
-        differing = [f for f in made if f["outcome"] not in ("match", "unsupported")]
+        differing = [f for f in made if f.outcome not in ("match", "unsupported")]
         cases = max(cases, len(made))
-        ulps = [f["error"]["ulp"] for f in made if f["error"]]
+        ulps = [f.error["ulp"] for f in made if f.error]
         finite = [u for u in ulps if isinstance(u, float)]
         worst = "inf" if any(u == "inf" for u in ulps) else max(finite, default=0.5)
         elements = cases * 4
@@ -444,7 +434,7 @@ class _Builder:
         self.summary.append({
             "api": api.name, "category": category, "dtype": dtype, "cases": cases,
             "matches": cases - len(differing) - unsupported, "findings": len(differing),
-            "registered": sum(1 for f in differing if f["deviation"]),
+            "registered": sum(1 for f in differing if f.deviation),
             "unsupported": unsupported, "worst_ulp": worst,
             "worst_bound_ratio": worst if worst == "inf" else worst / 2.0,
             "ulp_histogram": histogram,
@@ -505,7 +495,7 @@ def document(env: str, *, seed: int = 20261122, draws: int = 2) -> dict:
         },
         "unavailable": dict(spec.get("unavailable", {})),
         "summary": builder.summary,
-        "findings": builder.findings,
+        "findings": [f.to_json() for f in builder.findings],
         "deviations": deviations,
         "stale_deviations": stale,
     }
@@ -536,7 +526,7 @@ def write(directory: Path, envs=None, **kwargs) -> list[Path]:
     return paths
 
 
-if __name__ == "__main__":  # python -m reports.fixtures DIR [N]: write fixture results
+if __name__ == "__main__":  # PYTHONPATH=. python tests/synthetic_results.py DIR [N]
     import sys
 
     target = Path(sys.argv[1] if len(sys.argv) > 1 else "reports/results")
