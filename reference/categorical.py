@@ -24,6 +24,7 @@ def cross_entropy(
     *,
     sample_weight=None,
     empty_mean=math.nan,
+    validate=True,
 ):
     """Softmax cross-entropy of logits ``input`` (z) against ``target``::
 
@@ -61,6 +62,7 @@ def nll_loss(
     *,
     sample_weight=None,
     empty_mean=math.nan,
+    validate=True,
 ):
     """Negative log-likelihood of log-probabilities ``input`` at class indices ``target``::
 
@@ -86,6 +88,7 @@ def categorical_cross_entropy(
     renormalize=False,
     sample_weight=None,
     empty_mean=math.nan,
+    validate=True,
 ):
     """Cross-entropy of probabilities ``input`` (p) against ``target``, classes on ``axis``::
 
