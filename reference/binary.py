@@ -1,9 +1,9 @@
 """Binary cross-entropy on probabilities and on logits (element-wise losses).
 
-Both take ``target`` of the same shape as ``input`` with values in [0, 1] (soft labels allowed)
-and smooth it as PyTorch and Keras do: ``y_s = (1 - e) * y + e / 2``. The complementary weight
-``1 - y_s = (1 - e) * (1 - y) + e / 2`` is computed from its own formula so it stays exact when
-``y_s`` is close to 1.
+Both take ``target`` of the same shape as ``input`` with values in [0, 1] (soft labels allowed;
+any values with ``validate=False``) and smooth it as PyTorch and Keras do:
+``y_s = (1 - e) * y + e / 2``. The complementary weight ``1 - y_s = (1 - e) * (1 - y) + e / 2``
+is computed from its own formula so it stays exact when ``y_s`` is close to 1.
 """
 
 from __future__ import annotations
@@ -59,6 +59,11 @@ def binary_cross_entropy(
     - ``average_last_axis``: Keras first averages over the last axis, one loss per sample.
     - ``sample_weight``, ``reduction``, ``empty_mean``: see ``reference._reduction``; "mean"
       divides by the number of losses.
+    - ``validate=False`` accepts ``input`` and ``target`` outside [0, 1] and any finite
+      ``label_smoothing``, and evaluates the formulas above as written: the clip acts first
+      (p = 1.5 with ``clip_epsilon=1e-7`` is 1 - 1e-7, gradient 0), and a log of a negative
+      number is NaN, as is the gradient with respect to ``input`` there (PyTorch's backward
+      formula, with ``gradient_floor``, is evaluated as it stands).
 
     Gradient (``grad``) with respect to ``input``: ``-(y_s / (p'+o) - (1 - y_s) / (1-p'+o))``
     times weights, zero where a clip or a clamp is active (inclusive bounds pass the gradient);
@@ -100,6 +105,8 @@ def binary_cross_entropy_with_logits(
       ``-(1 - e) (pw log p' - log(1 - p'))``. Default: no clipping.
     - ``average_last_axis``, ``sample_weight``, ``reduction``, ``empty_mean``: as for
       ``binary_cross_entropy``.
+    - ``validate=False`` accepts ``target`` outside [0, 1] and any finite ``label_smoothing``;
+      the formula stays finite wherever x is (no log of a negative number arises).
 
     Gradient with respect to ``input``: ``(1 - y_s) * sigmoid(x) - pos_weight * y_s *
     sigmoid(-x)``; with respect to ``target``: ``(1 - e) * (pos_weight * softplus(-x) -
