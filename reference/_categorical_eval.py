@@ -471,7 +471,10 @@ def _target_gradient(logs, E, C: int) -> np.ndarray:
     """dl/dq_j = -(1 - E) log(p_j + o) of a row, from its exact logs."""
     if (1 - E) == 0:
         return np.zeros(C, dtype=LD)
-    return np.array([_refine._ld(-(1 - E) * _as_mp(lg)) for lg in logs], dtype=LD)
+    mpmath = _refine.mpmath
+    with mpmath.workdps(60):  # the logs' precision, not the 53 bits of mpmath's default
+        keep = _refine._mpf_fraction(1 - E)
+        return np.array([_refine._ld(-keep * _as_mp(lg)) for lg in logs], dtype=LD)
 
 
 def _clipped_then_renormalized_row(P, q, E, offset, low, high, wrt):

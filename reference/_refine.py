@@ -52,7 +52,8 @@ def _mpf_fraction(x: Fraction):
 def _ld(v) -> LD:
     """Round an mpf or Fraction to longdouble (via a 30-digit decimal string, exact enough)."""
     if isinstance(v, Fraction):
-        v = mpmath.mpf(v.numerator) / v.denominator
+        with mpmath.workdps(40):  # not the 53 bits of mpmath's default precision
+            v = mpmath.mpf(v.numerator) / v.denominator
     if mpmath.isnan(v):
         return LD(np.nan)
     if mpmath.isinf(v):
