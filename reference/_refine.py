@@ -56,8 +56,11 @@ def _ld(v) -> LD:
             v = mpmath.mpf(v.numerator) / v.denominator
     if mpmath.isnan(v):
         return LD(np.nan)
-    if mpmath.isinf(v):
+    if mpmath.isinf(v) or abs(v) > mpmath.ldexp(1, 16000):
         return LD(np.inf) if v > 0 else LD(-np.inf)
+    if abs(v) < mpmath.ldexp(1, -16000):  # below longdouble's normal range, and float64's
+        return LD(0.0) if v >= 0 else LD(-0.0)
+    # (beyond those two bounds a decimal string does not convert to longdouble cleanly)
     return LD(mpmath.nstr(v, 30, min_fixed=1, max_fixed=0))
 
 
