@@ -12,7 +12,7 @@ every option of the function, and checks:
 The error of an oracle value is |oracle - exact| / ulp(exact), with ulp(v) = 2**(floor(log2|v|)
 - 52) for normal |v| and 2**-1074 below; NaN against NaN and equal infinities count as exact; an
 exact value beyond the float64 range must come back as the correctly signed infinity. Weights are
-drawn non-negative: the oracle's accuracy bounds assume so.
+drawn non-negative here, and with any sign by the validate=False tests at the end.
 
 The worst errors per function and check are printed at the end of the run (see conftest.py).
 """
