@@ -95,31 +95,37 @@ class Adapter:
 
     def tensor(self, array: np.ndarray, dtype: str, *, index: bool = False):
         """The library's tensor of ``dtype`` (an integer tensor for class indices)."""
-        return self.framework.tensor(array, dtype, index=index)
+        return self._framework().tensor(array, dtype, index=index)
 
     def to_numpy(self, value) -> np.ndarray:
         """A library result as a float64 (or integer) NumPy array, exactly."""
-        return self.framework.to_numpy(value)
+        return self._framework().to_numpy(value)
 
     def tensor_source(self, array: np.ndarray, dtype: str, *, index: bool = False) -> str:
         """Source code that builds the same tensor from literals."""
-        return self.framework.tensor_source(array, "int64" if index else dtype)
+        return self._framework().tensor_source(array, "int64" if index else dtype)
 
     def to_list_source(self, name: str) -> str:
         """Source code of the tensor called ``name`` as a float64 Python list."""
-        return self.framework.to_list_source(name)
+        return self._framework().to_list_source(name)
 
     def value_and_gradient(self, call, operands: dict, wrt: str | None):
         """Run ``call(operands)``; with ``wrt``, also the gradient of the sum of the result."""
-        return self.framework.value_and_gradient(call, operands, wrt)
+        return self._framework().value_and_gradient(call, operands, wrt)
 
     def gradient_source(self, call_source: str, wrt: str) -> list[str]:
         """Reproducer lines computing ``result``, the gradient of the sum of the call."""
-        return self.framework.gradient_source(call_source, wrt, self.to_list_source)
+        return self._framework().gradient_source(call_source, wrt, self.to_list_source)
 
     def value_source(self, call_source: str) -> list[str]:
         """Reproducer lines computing ``result``, the call's value as a float64 list."""
         return [f"loss = {call_source}", f"result = {self.to_list_source('loss')}"]
+
+    def _framework(self) -> Framework:
+        if self.framework is None:
+            raise NotImplementedError(f"{type(self).__name__} names no framework, so it must "
+                                      "say how to make, read and differentiate its tensors")
+        return self.framework
 
     # --- the shared procedure ----------------------------------------------------------------
 

@@ -200,7 +200,6 @@ KERAS_BACKENDS = {
                "binary logits": _TF_SIGMOID, "sparse": _TF_SPARSE}),
 }
 BACKENDS = tuple(KERAS_BACKENDS)
-KERAS3_BACKENDS = tuple(name for name, b in KERAS_BACKENDS.items() if b.library == "keras")
 
 
 def keras_backend(name: str) -> KerasBackend:

@@ -9,6 +9,7 @@ with its "unavailable: ..." reason where it is not installed; NumPy's run everyw
 
 from __future__ import annotations
 
+import importlib
 import subprocess
 import sys
 
@@ -98,7 +99,9 @@ def test_jax_runs_on_the_cpu_in_64_bits_at_the_highest_matmul_precision():
 
 def test_tensorflow_is_deterministic_without_tf32():
     tf = _namespace("tensorflow")["tf"]
-    assert tf.config.experimental.is_op_determinism_enabled()
+    # (TensorFlow exports the setter only; its getter lives in the module defining both)
+    config = importlib.import_module("tensorflow.python.framework.config")
+    assert config.is_op_determinism_enabled()
     assert not tf.config.experimental.tensor_float_32_execution_enabled()
 
 
