@@ -5,9 +5,11 @@ differs" view and the diff of two runs. The browser behaviour is in test_report_
 from __future__ import annotations
 
 import base64
+import contextlib
 import copy
 import gzip
 import importlib.util
+import io
 import json
 import os
 import re
@@ -22,7 +24,7 @@ import synthetic_results
 import reports
 from conformance.results import validate
 from reports import __main__ as cli
-from reports import payload, plots
+from reports import payload, plots, registry, summary
 from reports.build import build, fmt, safe_url
 from reports.diff import diff
 from reports.load import ResultsError, load_results, read_run, schema_problems
@@ -523,3 +525,87 @@ def test_model_of_no_results_is_empty(tmp_path):
     assert model.envs == []
     assert model.losses == []
     assert model.lone == []
+
+
+# --- the first screen: per library, by kind ------------------------------------------------------
+
+def test_summary_counts_each_library_by_kind(report, results_dir):
+    libraries = {lib.backend: lib for lib in summary.libraries(report.results, report.model)}
+    assert set(libraries) >= {"torch", "keras", "optax", "tensorflow", "numpy", "scipy"}
+    # recount keras from the files: the kind of the registry entry, equivalence apart
+    expected = dict.fromkeys(summary.GROUPS, 0)
+    for env in ENVS:
+        document = json.loads((results_dir / f"{env}.json").read_text())
+        for f in document["findings"]:
+            if f["backend"] != "keras" or f["outcome"] == "match":
+                continue
+            if f["category"] == "equivalence":
+                group = "inconsistent-paths"
+            elif f["deviation"]:
+                group = document["deviations"][f["deviation"]]["kind"]
+            else:
+                group = "unsupported" if f["outcome"] == "unsupported" else "unexplained"
+            expected[group] += 1
+    assert libraries["keras"].counts == expected
+    assert libraries["keras"].envs == ["keras-jax", "tensorflow"]
+    assert libraries["optax"].counts["bug"] > 0
+    # torch alone crashes on all-infinite logits: counted as "only this library"
+    assert libraries["torch"].alone == sum(len(c) for (e, b), c in report.model.lone
+                                           if b == "torch")
+    # the page: a row per library, each count a link to those findings
+    row = re.search(r'<tr data-library="optax">.*?</tr>', report.html, re.S).group(0)
+    n = libraries["optax"].counts["bug"]
+    assert f'<a href="#findings?backend=optax&amp;group=bug">{n}</a>' in row
+
+
+def test_issues_rank_unexplained_and_bugs_first_then_the_largest_error(report):
+    for lib in summary.libraries(report.results, report.model):
+        ranks = [issue.rank() for issue in lib.issues]
+        assert ranks == sorted(ranks)
+        groups = [list(summary.GROUPS).index(issue.group) for issue in lib.issues]
+        assert groups == sorted(groups)
+    torch = next(lib for lib in summary.libraries(report.results, report.model)
+                 if lib.backend == "torch")
+    first = torch.top[0]
+    assert first.group == "unexplained"  # torch's unregistered findings fail the run
+    env, worst = first.worst
+    assert summary.severity(worst) == max(summary.severity(f) for _, f in first.findings)
+    assert f'href="#finding={env}/{worst.id}"' in report.html  # its reproducer, one click
+
+
+def test_registry_lists_each_entry_once_by_library(report):
+    by_library = {lib.library: lib for lib in registry.by_library(report.results,
+                                                                   report.model.facts)}
+    keras = {e.ident: e for e in by_library["keras"].entries}
+    assert keras["keras-clip-epsilon"].envs == ["keras-jax", "tensorflow"]
+    assert "torch-bce-log-clamp" in {e.ident for e in by_library["torch"].entries}
+    assert any(e.stale for lib in by_library.values() for e in lib.entries)
+    # collapsed: a closed <details> per library
+    details = Page(report.html).find("details", class_="registry-library")
+    assert [d["data-library"] for d in details] == sorted(by_library)
+    assert not any("open" in d for d in details)
+
+
+def test_diff_as_text(tmp_path, results_dir):
+    current = tmp_path / "current"
+    current.mkdir()
+    document = json.loads((results_dir / "jax.json").read_text())
+    gone = next(f for f in document["findings"] if f["outcome"] != "match")
+    document["findings"].remove(gone)
+    (current / "jax.json").write_text(json.dumps(document))
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert cli.main(["--results", str(current), "--baseline", str(results_dir),
+                         "--out", str(tmp_path / "index.html")]) == 0
+    printed = out.getvalue()
+    assert f"changes from {results_dir} to {current}: 0 appeared, 1 disappeared, 0 changed" \
+        in printed
+    assert "optax: 0 appeared, 1 disappeared, 0 changed" in printed
+    assert re.search(rf"Disappeared \(1\):\n  jax +{re.escape(gone['api'])} .*\[{gone['id']}\]",
+                     printed)
+    assert "only in the baseline (not compared): " in printed
+
+
+def test_a_reproducer_of_unexpected_form_keeps_its_literal():
+    source = "import torch\nx = torch.tensor(load())\nprint(x)\n"
+    assert payload.reproducer(source, ["x"], Path("torch.json"), "0" * 16) == source
