@@ -282,7 +282,7 @@ def test_big_arrays_travel_as_summaries_and_reproducers_read_them(page, results_
         loading = shown["reproducer"].split("\nimport torch")[0]
         assert f"RESULTS = {str(path)!r}" in loading
         namespace: dict = {}
-        exec(loading, namespace)  # noqa: S102 - our own generated source, no library call
+        exec(loading, namespace)
         assert namespace["numbers"](namespace["recorded"]["input"]) == logits
         assert "input = torch.asarray(numbers(recorded['input']), dtype='float32')" in \
             shown["reproducer"]

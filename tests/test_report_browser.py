@@ -235,7 +235,8 @@ def test_the_first_screen_holds_the_per_library_summary(page):
     screen = page.evaluate("window.innerHeight")
     table = page.evaluate("(() => { const r = document.querySelector('table.summary')"
                           ".getBoundingClientRect(); return {top: r.top, bottom: r.bottom}; })()")
-    assert 0 < table["top"] and table["bottom"] <= screen
+    assert 0 < table["top"]
+    assert table["bottom"] <= screen
     libraries = page.evaluate("[...document.querySelectorAll('table.summary tbody tr')]"
                               ".map(r => r.dataset.library)")
     backends = {f["backend"] for d in synthetic_results.documents().values()
@@ -298,7 +299,8 @@ def test_the_stability_plot_ticks_are_the_swept_values(page):
 def test_the_registry_is_collapsed_and_its_search_filters_it(page):
     closed = page.evaluate("[...document.querySelectorAll('details.registry-library')]"
                            ".map(d => d.open)")
-    assert closed and not any(closed)
+    assert closed
+    assert not any(closed)
     # collapsed: no entry is visible, each library is one line tall
     assert page.evaluate("[...document.querySelectorAll('tr.registry-entry')]"
                          ".filter(r => r.checkVisibility()).length") == 0
