@@ -3,7 +3,8 @@
 Data (seeded): synthetic results of every env (``tests/synthetic_results.py``, the same
 generator as the report's tests) padded to about 50 000 findings in all (5 000 with --small),
 written to a temporary folder; about 1.3 KB of JSON per finding (inputs, expected, observed,
-reproducer).
+reproducer), plus the ``classes-32000`` findings that keep their 2 x 32 000 logits (about
+11 MiB in all), which the page summarises (``reports/payload.py``) as it does for a real run.
 
 Subject:  ``python -m reports --results DIR --out FILE`` in a fresh interpreter, as tox runs it:
           start-up, imports, reading and validating every file, the matrix, the figures, the

@@ -1,6 +1,9 @@
-"""The difference between two runs, by finding id (stable for the same seed): which findings are
-new, which were fixed, and which changed (outcome, registry entry, observed exception, or the
-error by more than a rounding of the printout).
+"""The difference between two runs, by finding id (stable for the same seed): which findings
+appeared (new), which disappeared (fixed, or no longer differ), and which changed (outcome,
+registry entry, observed exception, or the error by more than a rounding of the printout).
+The page shows it as a section; ``text`` writes it for a terminal:
+
+    python -m reports --results NEW_DIR --baseline OLD_DIR     (the page, and the text on stdout)
 
 Only envs present in both runs are compared: a finding of an env that the current run lacks is
 not "fixed", it was not looked for. Records that match the oracle (stability sweeps record every
@@ -10,6 +13,7 @@ point) count as absent.
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from conformance.results import Finding
@@ -41,6 +45,21 @@ class Diff:
     only_current: list[str]  # envs the baseline does not have
     only_baseline: list[str]  # envs the current run does not have
     versions: list[tuple[str, str, str, str]]  # (env, library, before, after)
+
+    @property
+    def kinds(self) -> tuple[tuple[str, str, list[Change]], ...]:
+        """(kind, heading, changes), in the order the page and the text list them."""
+        return (("new", "Appeared", self.new), ("fixed", "Disappeared", self.fixed),
+                ("changed", "Changed", self.changed))
+
+    def by_backend(self) -> dict[str, dict[str, int]]:
+        """backend -> {"new": n, "fixed": n, "changed": n}, the backends in name order."""
+        counts: dict[str, dict[str, int]] = defaultdict(lambda: {"new": 0, "fixed": 0,
+                                                                 "changed": 0})
+        for kind, _, changes in self.kinds:
+            for c in changes:
+                counts[c.finding.backend][kind] += 1
+        return dict(sorted(counts.items()))
 
     def status(self) -> dict[tuple[str, str], str]:
         """(env, id) -> "new" or "changed", for the findings list of the current run."""
@@ -99,3 +118,30 @@ def diff(current: Results, baseline: Results) -> Diff:
     return Diff(baseline, new, fixed, changed,
                 [e for e in current.runs if e not in baseline.runs],
                 [e for e in baseline.runs if e not in current.runs], versions)
+
+
+def _line(c: Change) -> str:
+    f = c.finding
+    what = "; ".join(c.what) if c.what else f.outcome
+    return f"  {c.env:<12} {f.api}  {f.case or f.id}  {f.category} {f.dtype}  {what}  [{f.id}]"
+
+
+def text(d: Diff, current_dir) -> str:
+    """The diff for a terminal: the envs compared, versions, counts per backend, then every
+    finding that appeared, disappeared or changed, one line each."""
+    lines = [f"changes from {d.baseline.directory} to {current_dir}: {len(d.new)} appeared, "
+             f"{len(d.fixed)} disappeared, {len(d.changed)} changed (by finding id)"]
+    if d.only_current:
+        lines.append(f"not in the baseline (not compared): {', '.join(d.only_current)}")
+    if d.only_baseline:
+        lines.append(f"only in the baseline (not compared): {', '.join(d.only_baseline)}")
+    lines += [f"version {env}: {library} {old} -> {new}"
+              for env, library, old, new in d.versions]
+    for backend, counts in d.by_backend().items():
+        lines.append(f"{backend}: " + ", ".join(f"{counts[kind]} {heading.lower()}"
+                                                for kind, heading, _ in d.kinds))
+    for _, heading, changes in d.kinds:
+        if changes:
+            lines.append(f"{heading} ({len(changes)}):")
+            lines += [_line(c) for c in changes]
+    return "\n".join(lines) + "\n"

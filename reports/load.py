@@ -132,7 +132,9 @@ def read_run(path: Path) -> Run:
     try:
         document = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
-        if exc.pos >= len(text.rstrip()):
+        # the end of the text, or a string that runs to it (a JSON string holds no newline)
+        if exc.pos >= len(text.rstrip()) or (exc.msg.startswith("Unterminated string")
+                                             and "\n" not in text[exc.pos:].rstrip()):
             raise ResultsError(f"ends early, at line {exc.lineno} column {exc.colno}: the file "
                                f"is truncated ({exc.msg})") from exc
         raise ResultsError(f"is not valid JSON: {exc.msg} at line {exc.lineno} column "
