@@ -20,6 +20,8 @@ The worst errors per function and check are printed at the end of the run (see c
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import mpmath
 import numpy as np
@@ -265,39 +267,61 @@ def draw_class_target(data, shape, class_axis, ignore=False):
 BINARY_SHAPES = hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=4)
 
 
-@given(data=st.data())
-def test_binary_cross_entropy(data, ulp_record):
+@dataclass(frozen=True)
+class Domain:
+    """Where a binary loss's arrays are drawn from: inside the oracle's domain, or outside it
+    (evaluated with ``validate=False``)."""
+
+    probabilities: st.SearchStrategy
+    targets: st.SearchStrategy
+    smoothing: st.SearchStrategy
+    weights_for: Callable[[tuple], st.SearchStrategy]
+    draw_reduction: Callable[..., dict]
+
+
+def draw_binary_cross_entropy(data, domain: Domain) -> dict:
     shape = data.draw(BINARY_SHAPES, label="shape")
     average = len(shape) > 0 and data.draw(st.booleans(), label="average_last_axis")
-    args = {
-        "input": data.draw(arrays(shape, PROBABILITIES_OR_NAN), label="input"),
-        "target": data.draw(arrays(shape, BINARY_TARGETS), label="target"),
-        "weight": data.draw(st.none() | weights_for(shape), label="weight"),
-        "label_smoothing": data.draw(SMOOTHING, label="label_smoothing"),
+    return {
+        "input": data.draw(arrays(shape, domain.probabilities), label="input"),
+        "target": data.draw(arrays(shape, domain.targets), label="target"),
+        "weight": data.draw(st.none() | domain.weights_for(shape), label="weight"),
+        "label_smoothing": data.draw(domain.smoothing, label="label_smoothing"),
         "clip_epsilon": data.draw(CLIP_EPSILONS, label="clip_epsilon"),
         "log_offset": data.draw(LOG_OFFSETS, label="log_offset"),
         "log_clamp": data.draw(LOG_CLAMPS, label="log_clamp"),
         "gradient_floor": data.draw(GRADIENT_FLOORS, label="gradient_floor"),
         "average_last_axis": average,
-        **draw_reduction(data, shape[:-1] if average else shape),
+        **domain.draw_reduction(data, shape[:-1] if average else shape),
     }
-    run_checks(ulp_record, "binary_cross_entropy", args)
+
+
+def draw_binary_cross_entropy_with_logits(data, domain: Domain) -> dict:
+    shape = data.draw(BINARY_SHAPES, label="shape")
+    average = len(shape) > 0 and data.draw(st.booleans(), label="average_last_axis")
+    return {
+        "input": data.draw(arrays(shape, LOGITS), label="input"),
+        "target": data.draw(arrays(shape, domain.targets), label="target"),
+        "weight": data.draw(st.none() | domain.weights_for(shape), label="weight"),
+        "pos_weight": data.draw(st.none() | domain.weights_for(shape), label="pos_weight"),
+        "label_smoothing": data.draw(domain.smoothing, label="label_smoothing"),
+        "average_last_axis": average,
+        **domain.draw_reduction(data, shape[:-1] if average else shape),
+    }
+
+
+IN_DOMAIN = Domain(PROBABILITIES_OR_NAN, BINARY_TARGETS, SMOOTHING, weights_for, draw_reduction)
+
+
+@given(data=st.data())
+def test_binary_cross_entropy(data, ulp_record):
+    run_checks(ulp_record, "binary_cross_entropy", draw_binary_cross_entropy(data, IN_DOMAIN))
 
 
 @given(data=st.data())
 def test_binary_cross_entropy_with_logits(data, ulp_record):
-    shape = data.draw(BINARY_SHAPES, label="shape")
-    average = len(shape) > 0 and data.draw(st.booleans(), label="average_last_axis")
-    args = {
-        "input": data.draw(arrays(shape, LOGITS), label="input"),
-        "target": data.draw(arrays(shape, BINARY_TARGETS), label="target"),
-        "weight": data.draw(st.none() | weights_for(shape), label="weight"),
-        "pos_weight": data.draw(st.none() | weights_for(shape), label="pos_weight"),
-        "label_smoothing": data.draw(SMOOTHING, label="label_smoothing"),
-        "average_last_axis": average,
-        **draw_reduction(data, shape[:-1] if average else shape),
-    }
-    run_checks(ulp_record, "binary_cross_entropy_with_logits", args)
+    run_checks(ulp_record, "binary_cross_entropy_with_logits",
+               draw_binary_cross_entropy_with_logits(data, IN_DOMAIN))
 
 
 @given(data=st.data())
@@ -538,41 +562,22 @@ def draw_outside_class_target(data, shape, class_axis, kind):
     return data.draw(arrays(sample_shape, labels, np.int64), label="target")
 
 
+OUTSIDE_DOMAIN = Domain(OUTSIDE_PROBABILITIES, OUTSIDE_TARGETS, OUTSIDE_SMOOTHING,
+                        signed_weights_for, draw_signed_reduction)
+
+
 @OUTSIDE
 @given(data=st.data())
 def test_binary_cross_entropy_outside_the_domain(data, ulp_record):
-    shape = data.draw(BINARY_SHAPES, label="shape")
-    average = len(shape) > 0 and data.draw(st.booleans(), label="average_last_axis")
-    args = {
-        "input": data.draw(arrays(shape, OUTSIDE_PROBABILITIES), label="input"),
-        "target": data.draw(arrays(shape, OUTSIDE_TARGETS), label="target"),
-        "weight": data.draw(st.none() | signed_weights_for(shape), label="weight"),
-        "label_smoothing": data.draw(OUTSIDE_SMOOTHING, label="label_smoothing"),
-        "clip_epsilon": data.draw(CLIP_EPSILONS, label="clip_epsilon"),
-        "log_offset": data.draw(LOG_OFFSETS, label="log_offset"),
-        "log_clamp": data.draw(LOG_CLAMPS, label="log_clamp"),
-        "gradient_floor": data.draw(GRADIENT_FLOORS, label="gradient_floor"),
-        "average_last_axis": average,
-        **draw_signed_reduction(data, shape[:-1] if average else shape),
-    }
-    run_checks(ulp_record, "binary_cross_entropy", args)
+    run_checks(ulp_record, "binary_cross_entropy",
+               draw_binary_cross_entropy(data, OUTSIDE_DOMAIN))
 
 
 @OUTSIDE
 @given(data=st.data())
 def test_binary_cross_entropy_with_logits_outside_the_domain(data, ulp_record):
-    shape = data.draw(BINARY_SHAPES, label="shape")
-    average = len(shape) > 0 and data.draw(st.booleans(), label="average_last_axis")
-    args = {
-        "input": data.draw(arrays(shape, LOGITS), label="input"),
-        "target": data.draw(arrays(shape, OUTSIDE_TARGETS), label="target"),
-        "weight": data.draw(st.none() | signed_weights_for(shape), label="weight"),
-        "pos_weight": data.draw(st.none() | signed_weights_for(shape), label="pos_weight"),
-        "label_smoothing": data.draw(OUTSIDE_SMOOTHING, label="label_smoothing"),
-        "probability_clip": data.draw(KERAS_CLIPS, label="probability_clip"),
-        "average_last_axis": average,
-        **draw_signed_reduction(data, shape[:-1] if average else shape),
-    }
+    args = draw_binary_cross_entropy_with_logits(data, OUTSIDE_DOMAIN)
+    args["probability_clip"] = data.draw(KERAS_CLIPS, label="probability_clip")
     run_checks(ulp_record, "binary_cross_entropy_with_logits", args)
 
 
