@@ -43,11 +43,75 @@ ENV_VARIABLES = {
 }
 
 
+class AdapterSpecError(ValueError):
+    """An adapter path that names no usable adapter: says which path and what is wrong."""
+
+
+def adapter_class(path: str) -> type:
+    """The ``Adapter`` subclass a "module.path:ClassName" path names, checked.
+
+    Importing the module must not import the library (the declarations are plain data), so
+    a failed import is the adapter module's own fault and is reported as such.
+    """
+    from adapters.base import Adapter
+
+    module_name, colon, class_name = path.partition(":")
+    if not colon or not module_name or not class_name or ":" in class_name:
+        raise AdapterSpecError(f"adapter {path!r}: expected module.path:ClassName, "
+                               "e.g. mypkg.xent:Adapter")
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:  # ModuleNotFoundError, or the module's own error
+        raise AdapterSpecError(f"adapter {path!r}: cannot import module {module_name!r}: "
+                               f"{type(exc).__name__}: {exc}") from exc
+    cls = getattr(module, class_name, None)
+    if cls is None:
+        raise AdapterSpecError(f"adapter {path!r}: module {module_name!r} "
+                               f"({module.__file__}) has no {class_name!r}")
+    if not (isinstance(cls, type) and issubclass(cls, Adapter)):
+        raise AdapterSpecError(f"adapter {path!r}: {class_name} is not a subclass of "
+                               "adapters.base.Adapter")
+    return cls
+
+
+def declaration_problem(adapter) -> str | None:
+    """What makes an adapter's declarations unusable by the suite, or None (an instance is
+    checked: Keras's adapter names its library and bindings when made, per flavour).
+
+    The suite finds a binding's registry by ``Binding.library`` and its oracle by
+    ``Binding.loss``, and names findings by ``Binding.api``: a mismatch would be silently
+    judged against the wrong registry or loss.
+    """
+    from reference.specs import LOSS_SPECS
+
+    name = type(adapter).__name__
+    if not adapter.library:
+        return f"{name} names no library (class attribute library = \"...\")"
+    if not adapter.bindings:
+        return f"{name} declares no bindings"
+    apis = set()
+    for binding in adapter.bindings:
+        if binding.library != adapter.library:
+            return (f"binding {binding.api!r} says library={binding.library!r}, "
+                    f"the adapter's library is {adapter.library!r}")
+        if binding.loss not in LOSS_SPECS:
+            return (f"binding {binding.api!r} computes {binding.loss!r}, which is none of "
+                    f"the oracle's losses ({', '.join(LOSS_SPECS)})")
+        if binding.api in apis:
+            return f"two bindings are named {binding.api!r}"
+        apis.add(binding.api)
+    return None
+
+
 def load_adapter(name_or_path: str):
-    """A fresh adapter instance, by name ("torch") or by "module:Class" path."""
+    """A fresh adapter instance, by name ("torch") or by "module:Class" path; a path that
+    names no usable adapter raises ``AdapterSpecError``."""
     path = ADAPTERS.get(name_or_path, name_or_path)
-    module, _, cls = path.partition(":")
-    return getattr(importlib.import_module(module), cls)()
+    adapter = adapter_class(path)()
+    problem = declaration_problem(adapter)
+    if problem:
+        raise AdapterSpecError(f"adapter {path!r}: {problem}")
+    return adapter
 
 
 def all_bindings():

@@ -38,6 +38,10 @@ class Adapter:
     #: the array framework computing the calls: configured after import, and the default
     #: for making, reading and writing tensors and for gradients (None: the subclass says)
     framework: Framework | None = None
+    #: where an adapter run with XENT_ADAPTER keeps its deviation registry
+    #: (``<library>.toml`` and its overlays): a folder, relative to the adapter's module;
+    #: None: the module's own folder (``conformance.selection``)
+    registry_directory: ClassVar[str | None] = None
 
     def __init__(self):
         self._namespace: dict | None = None

@@ -4,11 +4,13 @@ The named cases are parameters of their own, with the case's name in the test id
 ``pytest conformance -k log-of-zero`` selects that case on every API.
 """
 
-from adapters import ADAPTERS, load_adapter
+from adapters import load_adapter
+from conformance import selection
 from conformance.cases import edge_cases, reduction_cases, stability_cases
 from reference.specs import DTYPES
 
-BINDINGS = [(name, b) for name in ADAPTERS for b in load_adapter(name).bindings]
+_PATHS = selection.current().paths  # every adapter, or exactly the one XENT_ADAPTER names
+BINDINGS = [(name, b) for name, path in _PATHS.items() for b in load_adapter(path).bindings]
 IDS = [f"{name}:{b.api}" for name, b in BINDINGS]
 BINDING_DTYPES = [(name, b, dtype) for name, b in BINDINGS for dtype in DTYPES]
 BINDING_DTYPE_IDS = [f"{name}:{b.api}:{dtype}" for name, b, dtype in BINDING_DTYPES]

@@ -1,9 +1,12 @@
-"""pytest plumbing of the conformance suite: profiles, the session's Suite, the results file.
+"""pytest plumbing of the conformance suite: adapter selection, profiles, the session's
+Suite, the results file.
 
-Run it per backend env (``tox -e torch`` runs ``pytest conformance -n auto``). The env name
-(``XENT_ENV``, else tox's ``TOX_ENV_NAME``) names the results file
-``reports/results/<env>.json``, which the controller process writes at the end from the
-journals of every worker, whatever happened to them.
+Run it per backend env (``tox -e torch`` runs ``pytest conformance -n auto``), or on your own
+adapter in any environment (``XENT_ADAPTER=mypkg.xent:Adapter python -m conformance``, or
+``--xent-adapter mypkg.xent:Adapter``; ``conformance.selection`` says what each chooses). The
+run's name names the results file ``reports/results/<env>.json`` (``XENT_RESULTS_DIR`` moves
+the folder), which the controller process writes at the end from the journals of every worker,
+whatever happened to them.
 """
 
 from __future__ import annotations
@@ -16,16 +19,11 @@ import sys
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 
-from adapters import ADAPTERS, load_adapter
-from conformance import results
-from conformance.deviations import DeviationRegistry
+from adapters import AdapterSpecError, load_adapter
+from conformance import results, selection
 from conformance.recorder import Recorder, merge
 from conformance.runner import Suite
 
-ENV = os.environ.get("XENT_ENV") or os.environ.get("TOX_ENV_NAME") or "local"
-REQUIRED = {a for a in os.environ.get("XENT_REQUIRE_ADAPTERS", "").split(",") if a}
-#: the adapters this env checks (its backend); others are skipped even where importable
-SELECTED = REQUIRED or set(ADAPTERS)
 SEED = 20261122
 
 _COMMON = dict(deadline=None, database=None, print_blob=True,
@@ -44,10 +42,24 @@ def _is_controller(config) -> bool:
     return not hasattr(config, "workerinput")
 
 
+def pytest_addoption(parser):
+    parser.addoption("--xent-adapter", metavar="MODULE:CLASS", default=None,
+                     help="run the suite on exactly this adapter (as $XENT_ADAPTER does), e.g. "
+                          "mypkg.xent:Adapter")
+
+
 def pytest_configure(config):
+    path = config.getoption("xent_adapter")
+    if path:
+        # exported, so that every process of the run (xdist workers) makes the same choice
+        os.environ[selection.VARIABLE] = path
+    try:
+        chosen = selection.current()
+    except AdapterSpecError as exc:
+        raise pytest.UsageError(str(exc)) from None
     if _is_controller(config):
-        shutil.rmtree(results.RESULTS_DIR / f".journal-{ENV}", ignore_errors=True)
-        recorder = Recorder(ENV, "controller")
+        shutil.rmtree(results.RESULTS_DIR / f".journal-{chosen.env}", ignore_errors=True)
+        recorder = Recorder(chosen.env, "controller")
         recorder.environment({
             "started": results.now(), "libraries": _library_versions(),
             "python": sys.version.split()[0], "platform": platform.platform(),
@@ -59,8 +71,9 @@ def pytest_configure(config):
 
 def _library_versions() -> dict:
     versions = {}
-    for name in sorted(SELECTED):
-        adapter = load_adapter(name)
+    chosen = selection.current()
+    for name in sorted(chosen.checked):
+        adapter = load_adapter(chosen.paths[name])
         if adapter.unavailable() is None:
             versions[adapter.library] = adapter.version()
     import numpy
@@ -71,7 +84,7 @@ def _library_versions() -> dict:
 @pytest.fixture(scope="session")
 def suite():
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    session = Suite(Recorder(ENV, worker))
+    session = Suite(Recorder(selection.current().env, worker))
     yield session
     session.close()
 
@@ -79,12 +92,13 @@ def suite():
 def pytest_sessionfinish(session, exitstatus):
     if not _is_controller(session.config):
         return
+    chosen = selection.current()
     registries = {}
-    for name in sorted(SELECTED):
-        adapter = load_adapter(name)
+    for name in sorted(chosen.checked):
+        adapter = load_adapter(chosen.paths[name])
         if adapter.unavailable() is None:
-            registries[adapter.library] = DeviationRegistry.load(adapter.library, ENV)
-    document = merge(ENV, registries)
+            registries[adapter.library] = chosen.registry(adapter.library)
+    document = merge(chosen.env, registries)
     session.config._xent_results = document
 
 
@@ -96,7 +110,8 @@ def pytest_terminal_summary(terminalreporter, config):
     differences = [f for f in findings if f["outcome"] != "match"]
     registered = sum(1 for f in differences if f["deviation"])
     cases = sum(row["cases"] for row in document["summary"])
-    terminalreporter.write_sep("-", f"conformance results: {results.RESULTS_DIR / ENV}.json")
+    env = document["env"]
+    terminalreporter.write_sep("-", f"conformance results: {results.RESULTS_DIR / env}.json")
     terminalreporter.write_line(
         f"{cases} cases judged, {cases - len(differences)} match, {len(differences)} differ "
         f"({registered} registered, {len(differences) - registered} unregistered)")
@@ -108,12 +123,13 @@ def pytest_terminal_summary(terminalreporter, config):
 
 
 def available(suite, name: str):
-    """The adapter pair, or skip (fail where the env requires it) with its reason."""
-    if name not in SELECTED:
-        pytest.skip(f"{name} is not a backend of env {ENV}")
+    """The adapter pair, or skip (fail where the run requires it) with its reason."""
+    chosen = selection.current()
+    if name not in chosen.checked:
+        pytest.skip(f"{name} is not a backend of env {chosen.env}")
     entry = suite.adapter(name)
     if isinstance(entry, str):
-        if name in REQUIRED:
-            pytest.fail(f"{name} is required in env {ENV} but {entry}")
+        if name in chosen.required:
+            pytest.fail(f"{name} is required in env {chosen.env} but {entry}")
         pytest.skip(f"{name} {entry}")
     return entry

@@ -12,13 +12,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from adapters import ADAPTERS, load_adapter
+from adapters import load_adapter
 from adapters.core import Binding, Case
 from adapters.guard import IsolatedAdapter
-from conformance import fitting
+from conformance import fitting, selection
 from conformance.compare import Verdict, judge
 from conformance.deviations import DeviationRegistry
 from conformance.recorder import Recorder
+from conformance.selection import Selection
 
 
 class UnexplainedDifference(AssertionError):
@@ -60,23 +61,27 @@ class Suite:
     adapters: dict = field(default_factory=dict)  # name -> (declarations, guarded adapter)
     registries: dict = field(default_factory=dict)  # library -> DeviationRegistry
     unexplained: list = field(default_factory=list)
+    #: which adapters, by which "module:Class" paths, and their registries' folders
+    chosen: Selection = field(default_factory=selection.current)
 
     def adapter(self, name: str):
         """(declaring adapter, guarded adapter), or the reason the library is unavailable."""
         if name not in self.adapters:
-            declaring = load_adapter(name)
+            path = self.chosen.paths[name]
+            declaring = load_adapter(path)
             reason = declaring.unavailable()
             if reason:
                 self.recorder.unavailable(name, reason)
                 self.adapters[name] = reason
             else:
-                guarded = IsolatedAdapter(ADAPTERS[name])
+                guarded = IsolatedAdapter(path)
                 self.adapters[name] = (declaring, guarded)
         return self.adapters[name]
 
     def registry(self, library: str) -> DeviationRegistry:
         if library not in self.registries:
-            self.registries[library] = DeviationRegistry.load(library, self.recorder.env)
+            self.registries[library] = DeviationRegistry.load(
+                library, self.recorder.env, self.chosen.registry_directory(library))
         return self.registries[library]
 
     def check(self, adapter_name: str, binding: Binding, case: Case, case_name: str,

@@ -1,0 +1,87 @@
+"""Which adapters a conformance run checks, what the run is called, where their registries are.
+
+Two ways to choose, both read from the environment (``pytest --xent-adapter`` sets the first):
+
+- **Your own adapter**: ``XENT_ADAPTER=module.path:ClassName`` runs exactly that adapter, in
+  whatever environment can import it, and fails its tests when its library is unavailable. The
+  run, and its results file, is named after the adapter's library unless ``XENT_ENV`` names it.
+  Its registry is ``<library>.toml`` (with overlays ``<library>@<env>.toml``) in the folder the
+  adapter declares (``Adapter.registry_directory``, relative to its module), else in its
+  module's own folder; none there means an empty registry, so every difference fails. A built-in
+  adapter chosen this way (``adapters.pytorch:TorchAdapter``) keeps the project's registry, so
+  a maintainer can check a nightly build against the behaviour registered for the pinned one.
+- **The project's envs** (tox): every adapter of ``adapters.ADAPTERS`` is collected, and
+  ``XENT_REQUIRE_ADAPTERS`` names those the env checks, which must then be available (none
+  named: every adapter, each skipped where its library is missing). The registries are the
+  project's, and the run is named by ``XENT_ENV``, else tox's ``TOX_ENV_NAME``, else "local".
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from adapters import ADAPTERS, load_adapter
+from conformance.deviations import DIRECTORY, DeviationRegistry
+
+#: the variable naming your own adapter, as "module.path:ClassName"
+VARIABLE = "XENT_ADAPTER"
+
+
+@dataclass(frozen=True)
+class Selection:
+    env: str
+    #: adapter name -> "module:Class": the adapters whose bindings the suite collects
+    paths: Mapping[str, str]
+    #: the adapters this run checks; the other collected ones are skipped
+    checked: frozenset[str]
+    #: the checked adapters whose tests fail, rather than skip, when they are unavailable
+    required: frozenset[str]
+    #: library -> the folder of its registry files, where it is not the project's
+    registry_directories: Mapping[str, Path] = field(default_factory=dict)
+
+    def registry_directory(self, library: str) -> Path:
+        return self.registry_directories.get(library, DIRECTORY)
+
+    def registry(self, library: str) -> DeviationRegistry:
+        """The library's deviation registry for this run (its env's overlays included)."""
+        return DeviationRegistry.load(library, self.env, self.registry_directory(library))
+
+
+def from_environment(environ: Mapping[str, str] = os.environ) -> Selection:
+    """The selection the variables describe (see the module docstring); a bad
+    ``XENT_ADAPTER`` raises ``adapters.AdapterSpecError`` naming the problem."""
+    path = environ.get(VARIABLE, "").strip()
+    if path:
+        return _own_adapter(path, environ)
+    required = frozenset(a for a in environ.get("XENT_REQUIRE_ADAPTERS", "").split(",") if a)
+    env = environ.get("XENT_ENV") or environ.get("TOX_ENV_NAME") or "local"
+    return Selection(env, dict(ADAPTERS), required or frozenset(ADAPTERS), required)
+
+
+def _own_adapter(path: str, environ: Mapping[str, str]) -> Selection:
+    adapter = load_adapter(path)
+    name = adapter.library
+    directories = {}
+    if path not in ADAPTERS.values():
+        directories[name] = registry_directory(type(adapter))
+    return Selection(environ.get("XENT_ENV") or name, {name: path}, frozenset({name}),
+                     frozenset({name}), directories)
+
+
+def registry_directory(cls: type) -> Path:
+    """The folder of an adapter's own registry: the one it declares, relative to its module's
+    folder, else that folder."""
+    here = Path(sys.modules[cls.__module__].__file__).resolve().parent
+    return here / cls.registry_directory if cls.registry_directory else here
+
+
+@cache
+def current() -> Selection:
+    """This process's selection, read once (pytest_configure exports ``--xent-adapter`` as
+    ``XENT_ADAPTER`` before anything asks)."""
+    return from_environment()

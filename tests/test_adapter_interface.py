@@ -1,0 +1,284 @@
+"""The adapter interface: the suite run on an adapter it does not ship, chosen by its path.
+
+- ``XENT_ADAPTER`` selects exactly one adapter, names the run after its library and finds its
+  registry beside it; bad paths and unusable declarations fail with what is wrong.
+- The guarded worker loads a user's adapter from wherever the user's process imports it.
+- A library version other than the registry's: a new unexplained difference fails the run,
+  naming the finding, and an entry the new version no longer triggers is reported stale
+  (tests/_fake_versioned_library.py, whose version a variable switches).
+- The example adapter (adapters/example/) runs the suite in a plain virtual environment: the
+  project installed by pip with whatever versions the index has, no tox, no pins.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from adapters import ADAPTERS, AdapterSpecError, load_adapter
+from adapters.core import Case
+from adapters.guard import IsolatedAdapter
+from conformance import selection
+from conformance.deviations import DIRECTORY
+from conformance.results import validate
+from reports.build import build, write
+
+ROOT = Path(__file__).resolve().parent.parent
+TESTS = Path(__file__).resolve().parent
+EXAMPLE = "adapters.example.adapter:TinylossAdapter"
+#: variables of the caller's run that would change what a nested suite run selects or pins
+_NESTED_RUN_CLEARS = ("XENT_ADAPTER", "XENT_ENV", "XENT_REQUIRE_ADAPTERS", "TOX_ENV_NAME",
+                      "XENT_RESULTS_DIR", "PIP_CONSTRAINT", "PYTHONPATH", "VIRTUAL_ENV",
+                      "HYPOTHESIS_PROFILE")
+
+
+def _user_module(folder: Path, name: str, body: str) -> None:
+    (folder / f"{name}.py").write_text(textwrap.dedent(body))
+
+
+_USER_ADAPTER = """
+    from adapters.core import Binding
+    from adapters.frameworks import NUMPY
+    from adapters.base import Adapter
+
+    BINDING = Binding(api="mine.bce", library="mine", loss="binary_cross_entropy_with_logits",
+                      expression="np.logaddexp(0, input) - target * input",
+                      reductions={"none": ""}, dtypes=("float64",), gradients=())
+
+    class Adapter(Adapter):
+        library = "mine"
+        modules = {"np": "numpy"}
+        framework = NUMPY
+        bindings = (BINDING,)
+    """
+
+
+# --- selection -------------------------------------------------------------------------------
+
+
+def test_without_xent_adapter_the_project_envs_are_unchanged():
+    chosen = selection.from_environment({"XENT_REQUIRE_ADAPTERS": "torch", "TOX_ENV_NAME": "t"})
+    assert dict(chosen.paths) == ADAPTERS
+    assert chosen.checked == chosen.required == {"torch"}
+    assert chosen.env == "t"
+    assert chosen.registry_directory("torch") == DIRECTORY
+    everything = selection.from_environment({"XENT_ENV": "e", "TOX_ENV_NAME": "t"})
+    assert (everything.env, everything.checked, everything.required) == ("e", set(ADAPTERS),
+                                                                         set())
+
+
+def test_xent_adapter_runs_exactly_that_adapter_named_after_its_library():
+    chosen = selection.from_environment({"XENT_ADAPTER": EXAMPLE, "TOX_ENV_NAME": "py311",
+                                         "XENT_REQUIRE_ADAPTERS": "torch"})
+    assert dict(chosen.paths) == {"tinyloss": EXAMPLE}
+    assert chosen.checked == chosen.required == {"tinyloss"}
+    assert chosen.env == "tinyloss"  # not tox's env name: the results file is tinyloss.json
+    assert chosen.registry_directory("tinyloss") == ROOT / "adapters" / "example"
+    assert [e.id for e in chosen.registry("tinyloss").entries][:1] == [
+        "tinyloss-softmax-exp-overflows"]
+    renamed = selection.from_environment({"XENT_ADAPTER": EXAMPLE, "XENT_ENV": "nightly"})
+    assert renamed.env == "nightly"
+
+
+def test_a_declared_registry_folder_is_relative_to_the_adapter_module(tmp_path, monkeypatch):
+    _user_module(tmp_path, "declares_registry", _USER_ADAPTER + """
+    class Elsewhere(Adapter):
+        registry_directory = "registries"
+    """)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    chosen = selection.from_environment({"XENT_ADAPTER": "declares_registry:Elsewhere"})
+    assert chosen.registry_directory("mine") == tmp_path / "registries"
+    beside = selection.from_environment({"XENT_ADAPTER": "declares_registry:Adapter"})
+    assert beside.registry_directory("mine") == tmp_path
+    assert beside.registry("mine").entries == []  # no mine.toml: every difference fails
+
+
+def test_a_built_in_adapter_chosen_by_path_keeps_the_project_registry():
+    chosen = selection.from_environment({"XENT_ADAPTER": ADAPTERS["torch"]})
+    assert dict(chosen.paths) == {"torch": ADAPTERS["torch"]}
+    assert chosen.registry_directory("torch") == DIRECTORY
+
+
+@pytest.mark.parametrize(("path", "problem"), [
+    ("tinyloss", "expected module.path:ClassName"),
+    ("adapters.example.adapter:", "expected module.path:ClassName"),
+    ("no_such_module_xent:Adapter", "cannot import module 'no_such_module_xent': "
+                                    "ModuleNotFoundError"),
+    ("adapters.example.adapter:Missing", "has no 'Missing'"),
+    ("adapters.example.adapter:BINDINGS", "BINDINGS is not a subclass of adapters.base.Adapter"),
+    ("adapters.base:Adapter", "names no library"),
+])
+def test_a_bad_adapter_path_says_what_is_wrong(path, problem):
+    with pytest.raises(AdapterSpecError, match=r"^adapter '.*': ") as raised:
+        selection.from_environment({"XENT_ADAPTER": path})
+    assert problem in str(raised.value)
+
+
+#: the user adapter's binding with one declaration changed: (its text there, the change)
+_MISDECLARED = {
+    "another library": ('library="mine", loss', 'library="other", loss'),
+    "an unknown loss": ('loss="binary_cross_entropy_with_logits"', 'loss="focal"'),
+}
+
+
+@pytest.mark.parametrize(("change", "problem"), [
+    ("another library", "binding 'mine.bce' says library='other', the adapter's library is "
+                        "'mine'"),
+    ("an unknown loss", "computes 'focal', which is none of the oracle's losses"),
+])
+def test_declarations_the_suite_would_misjudge_are_refused(tmp_path, monkeypatch, change,
+                                                           problem):
+    name = "misdeclared_" + change.replace(" ", "_")
+    _user_module(tmp_path, name, _USER_ADAPTER.replace(*_MISDECLARED[change], 1))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(AdapterSpecError, match=problem):
+        load_adapter(f"{name}:Adapter")
+
+
+def test_two_bindings_with_one_name_are_refused(tmp_path, monkeypatch):
+    _user_module(tmp_path, "twice", _USER_ADAPTER + """
+    class Twice(Adapter):
+        bindings = (BINDING, BINDING)
+    """)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(AdapterSpecError, match=r"two bindings are named 'mine\.bce'"):
+        load_adapter("twice:Twice")
+
+
+# --- the guarded worker ------------------------------------------------------------------------
+
+
+def test_the_guarded_worker_loads_a_user_adapter_by_its_path(tmp_path, monkeypatch):
+    _user_module(tmp_path, "user_xent", _USER_ADAPTER)
+    monkeypatch.syspath_prepend(str(tmp_path))  # a spawned worker starts with this sys.path
+    case = Case("binary_cross_entropy_with_logits",
+                {"input": np.array([0.0, 2.0]), "target": np.array([1.0, 0.0])},
+                {"reduction": "none"})
+    with IsolatedAdapter("user_xent:Adapter", timeout=30) as guarded:
+        observation = guarded.evaluate("mine.bce", case)
+    assert observation.error is None
+    # softplus(0) - 0 = log 2; softplus(2) = 2.1269280110429727
+    np.testing.assert_allclose(observation.value, [np.log(2.0), 2.1269280110429727], rtol=1e-15)
+    assert "np.logaddexp(0, input) - target * input" in observation.reproducer
+
+
+# --- whole runs in a separate process ----------------------------------------------------------
+
+
+def _suite(adapter: str, results: Path, *, python: str = sys.executable, cwd: Path = ROOT,
+           extra_path: Path | None = None, **variables: str) -> tuple[int, str, dict | None]:
+    """``python -m conformance`` on ``adapter`` with results in ``results``: (exit status,
+    output, results document or None)."""
+    env = {k: v for k, v in os.environ.items() if k not in _NESTED_RUN_CLEARS}
+    env.update(XENT_ADAPTER=adapter, XENT_RESULTS_DIR=str(results), **variables)
+    if extra_path is not None:
+        env["PYTHONPATH"] = str(extra_path)
+    run = subprocess.run([python, "-m", "conformance", "-q", "-p", "no:xdist"], cwd=cwd,
+                         env=env, capture_output=True, text=True, timeout=600)
+    output = run.stdout + run.stderr
+    files = list(results.glob("*.json"))
+    document = json.loads(files[0].read_text()) if len(files) == 1 else None
+    return run.returncode, output, document
+
+
+def test_a_new_library_version_fails_on_new_differences_and_reports_stale_entries(tmp_path):
+    # 1.0, the version tests/fakelib.toml was written against: its one difference is registered
+    code, output, v1 = _suite("_fake_versioned_adapter:VersionedAdapter", tmp_path / "v1",
+                              extra_path=TESTS, XENT_FAKE_VERSION="1.0")
+    assert code == 0, output[-3000:]
+    validate(v1)
+    assert v1["env"] == "fakelib"
+    assert v1["environment"]["libraries"]["fakelib"] == "1.0"
+    (explained,) = [f for f in v1["findings"] if f["outcome"] != "match"]
+    assert (explained["case"], explained["deviation"]) == ("empty-batch-mean",
+                                                          "fakelib-empty-mean-is-zero")
+    assert v1["stale_deviations"] == []
+
+    # 2.0 fixed that and clamps its logits: the new differences fail, the old entry is stale
+    code, output, v2 = _suite("_fake_versioned_adapter:VersionedAdapter", tmp_path / "v2",
+                              extra_path=TESTS, XENT_FAKE_VERSION="2.0")
+    assert code == 1, output[-3000:]
+    validate(v2)
+    assert v2["environment"]["libraries"]["fakelib"] == "2.0"
+    unexplained = {f["case"] for f in v2["findings"]
+                   if f["outcome"] != "match" and not f["deviation"]}
+    assert "logit-magnitude-1e+03" in unexplained
+    assert ("FAILED conformance/test_stability.py::test_stability"
+            "[fakelib:fakelib.bce_with_logits:float64:logit-magnitude-1e+03]") in output
+    assert "unregistered difference(s); the first: fakelib.bce_with_logits [stability, " \
+           "case logit-magnitude-1e+03" in output
+    assert v2["stale_deviations"] == ["fakelib-empty-mean-is-zero"]
+    assert "stale registry entries (matched nothing): fakelib-empty-mean-is-zero" in output
+
+
+def test_an_unavailable_library_fails_the_run_with_its_reason(tmp_path):
+    _user_module(tmp_path, "absent_xent", _USER_ADAPTER.replace(
+        'modules = {"np": "numpy"}', 'modules = {"np": "numpy", "lib": "no_such_library_xent"}'))
+    code, output, document = _suite("absent_xent:Adapter", tmp_path / "results",
+                                    extra_path=tmp_path)
+    assert code == 1
+    assert ("mine is required in env mine but unavailable: ModuleNotFoundError: No module "
+            "named 'no_such_library_xent'") in output
+    assert document["unavailable"] == {
+        "mine": "unavailable: ModuleNotFoundError: No module named 'no_such_library_xent'"}
+
+
+def _install_in_a_plain_venv(folder: Path) -> Path:
+    """A fresh virtual environment (no system site packages) holding this project, installed by
+    pip from a copy of its source with the ``suite`` extra and no constraints; its python."""
+    # a copy, so that the build writes its build/ and egg-info there, not into the checkout
+    source = folder / "source"
+    source.mkdir()
+    for part in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / part, source / part)
+    for part in ("reference", "adapters", "conformance", "reports"):
+        shutil.copytree(ROOT / part, source / part,
+                        ignore=shutil.ignore_patterns("__pycache__", "results", "index.html"))
+    venv = folder / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    python = venv / "bin" / "python"
+    env = {k: v for k, v in os.environ.items() if k not in _NESTED_RUN_CLEARS}
+    pip = subprocess.run([str(python), "-m", "pip", "install", "--quiet", f"{source}[suite]"],
+                         env=env, capture_output=True, text=True, timeout=900)
+    if pip.returncode != 0:
+        if "NewConnectionError" in pip.stderr or "No matching distribution" in pip.stderr:
+            pytest.skip(f"no package index reachable to install into a fresh venv: "
+                        f"{pip.stderr.strip().splitlines()[-1]}")
+        pytest.fail(f"pip install failed:\n{pip.stderr[-3000:]}")
+    return python
+
+
+def test_the_example_adapter_runs_the_suite_in_a_plain_venv(tmp_path):
+    python = _install_in_a_plain_venv(tmp_path)
+    elsewhere = tmp_path / "run"  # not the checkout: the installed package is what runs
+    elsewhere.mkdir()
+    where = subprocess.run([str(python), "-c", "import conformance; print(conformance.__file__)"],
+                           cwd=elsewhere, capture_output=True, text=True, check=True)
+    assert where.stdout.startswith(str(tmp_path / "venv"))
+
+    code, output, document = _suite(EXAMPLE, tmp_path / "results", python=str(python),
+                                    cwd=elsewhere)
+    assert code == 0, output[-3000:]
+    validate(document)
+    assert document["env"] == "tinyloss"
+    assert document["environment"]["libraries"]["tinyloss"] == "1.0"
+    differences = [f for f in document["findings"] if f["outcome"] != "match"]
+    assert differences
+    assert all(f["deviation"] for f in differences)
+    assert {f["deviation"] for f in differences} >= {"tinyloss-softmax-exp-overflows",
+                                                     "tinyloss-bce-softplus-overflows"}
+    assert "tinyloss.softmax_cross_entropy(" in differences[0]["reproducer"]
+
+    report = build(tmp_path / "results", expected=("tinyloss",))
+    write(report, tmp_path / "index.html")
+    html = (tmp_path / "index.html").read_text()
+    assert "tinyloss.binary_cross_entropy_with_logits" in html
+    assert "tinyloss-softmax-exp-overflows" in html
