@@ -62,6 +62,9 @@ rounded to it and with its rounding unit (Keras 3 computes float64 in float32 on
 PyTorch and NumPy backends). ``accurate_to = "float32"`` is the milder fact: the library
 computed on the inputs as given but rounded some step to that dtype (a float32 mean of
 float64 element losses), so the claim is judged on the inputs as given, with that dtype's unit.
+Either restates only a case whose dtype is finer than the qualifier's: a float32 or
+half-precision case is judged as it is, so one entry holds for every dtype (and, the float32
+rounding being harmless there, on a backend that computes float64 in float64).
 
 Entries that explain no finding in a run are reported as stale.
 """
@@ -288,12 +291,17 @@ def _entry(path: Path, number: int, raw: dict, seen: set, header: Header) -> Dev
 def _actual_holds(actual: dict, binding, case, observation, verdict, check: str) -> bool:
     from conformance.compare import judge
 
+    # a qualifier restates only a case finer than its dtype: float32 and half-precision cases
+    # are judged as they are, so one entry serves every dtype
+    coarser = {name: actual[name] for name in _QUALIFIERS
+               if name in actual and UNIT_ROUNDOFF[actual[name]] > UNIT_ROUNDOFF[case.dtype]}
     if actual.get("round_constants"):
-        actual = _constants_rounded(actual, actual.get("computed_in", case.dtype), case)
+        actual = _constants_rounded(actual, coarser.get("computed_in", case.dtype), case)
     for name, restate in _QUALIFIERS.items():
         if name not in actual:
             continue
-        case, observation = restate(actual[name], case, observation)
+        if name in coarser:
+            case, observation = restate(actual[name], case, observation)
         actual = {k: v for k, v in actual.items() if k != name}
         if not actual.keys() & {*_SPECIAL_OR_ORACLE, "raises", "value"}:
             actual.setdefault("oracle", {})  # judged afresh on the restated case

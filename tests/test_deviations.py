@@ -4,6 +4,7 @@ Each claim is tried on an observation it describes and on one it does not: an en
 is false must leave the finding unexplained.
 """
 
+import dataclasses
 import math
 import textwrap
 
@@ -329,3 +330,17 @@ def test_round_constants_rounds_the_oracle_keywords_to_the_dtype(tmp_path):
 
     assert explained("{ oracle = { clip_epsilon = [1e-7, 0.9999999] }, round_constants = true }")
     assert not explained("{ oracle = { clip_epsilon = [1e-7, 0.9999999] } }")
+
+
+@pytest.mark.parametrize("qualifier", ["computed_in", "accurate_to"])
+def test_a_qualifier_leaves_a_coarser_case_as_it_is(tmp_path, qualifier):
+    # float32 is finer than float16: the float16 mean, rounded to float16, is judged with
+    # float16's unit (with float32's it would be far outside the bound)
+    case = dataclasses.replace(FINITE, dtype="float16")
+    mean = float(reference.binary_cross_entropy_with_logits(
+        FINITE.inputs["input"], FINITE.inputs["target"], reduction="mean"))
+    in_float16 = observe(np.float64(np.float16(mean + 2.0**-12)), case=case)
+    claim = f'{{ oracle = {{ reduction = "mean" }}, {qualifier} = "float32" }}'
+    assert explains(tmp_path, claim, in_float16, case)
+    assert not explains(tmp_path, '{ oracle = { reduction = "mean" }, computed_in = "float32" }',
+                        observe(np.float64(np.float16(mean + 2.0**-12)), case=FINITE), FINITE)
