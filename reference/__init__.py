@@ -7,6 +7,16 @@ exact mathematical value of the loss on the inputs as given, rounded once to flo
 Keyword names follow PyTorch, and so does their meaning. Library conventions that change a value
 (Keras clipping and renormalisation, Keras sample weights and "sum over batch size", torch's log
 clamp at -100, the value of an empty mean) are extra keyword-only options, off by default.
+
+Every loss takes ``validate`` (default True). ``validate=False`` lifts the checks of the value
+domain, and only those: probabilities (BCE and categorical input) and targets (binary, soft)
+outside [0, 1], label smoothing outside [0, 1] (it must still be finite), positive
+log-probabilities in ``nll_loss``. The formula is then evaluated as written, with the library
+conventions applied in their order (renormalise, clip, offset, log, clamp); the log of a negative
+number is NaN, and so is the gradient of a term that holds one. Structural checks stay: shapes and
+broadcasting, class indices in range, dtypes, reduction names, ``ignore_index``, and settings
+such as ``clip_epsilon``, ``log_offset`` and ``gradient_floor``. Weights are never checked: any
+sign is evaluated as given. See README "The oracle".
 """
 
 from reference.binary import binary_cross_entropy, binary_cross_entropy_with_logits

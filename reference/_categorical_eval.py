@@ -63,10 +63,11 @@ def _class_targets(target, layout, ignore_index, weight):
     return y, active, w, w_y
 
 
-def _probability_targets(target, x, layout, ignore_index, weight):
+def _probability_targets(target, x, layout, ignore_index, weight, validate):
     q = check.float_array("target", target)
     check.same_shape("target", q, "input", x)
-    check.in_unit_interval("target", q, what="target probability")
+    if validate:
+        check.in_unit_interval("target", q, what="target probability")
     if ignore_index is not None:
         raise OracleInputError(
             f"ignore_index: {ignore_index!r} given, but ignoring needs class-index targets"
@@ -85,11 +86,12 @@ def _sample_weight(sample_weight, layout):
 
 
 def cross_entropy(wrt, input, target, weight, ignore_index, reduction, label_smoothing, *,
-                  sample_weight, empty_mean):
+                  sample_weight, empty_mean, validate):
     x = check.float_array("input", input)
     layout = _ClassLayout(x, axis=1 if x.ndim > 1 else 0)
     C = layout.n_classes
-    e = check.smoothing(label_smoothing)
+    validate = check.validate_flag(validate)
+    e = check.smoothing(label_smoothing, validate)
     indices = check.is_class_index_target(target)
     wrt = _wrt(wrt, indices)
     sw = _sample_weight(sample_weight, layout)
@@ -101,7 +103,7 @@ def cross_entropy(wrt, input, target, weight, ignore_index, reduction, label_smo
                                active=active, mean_weights=w_y)
         y_rows = y.reshape(-1)
     else:
-        q, w = _probability_targets(target, x, layout, ignore_index, weight)
+        q, w = _probability_targets(target, x, layout, ignore_index, weight, validate)
         active = np.ones(layout.sample_shape, dtype=bool)
         plan = _reduction.plan(layout.sample_shape, reduction, sw, empty_mean)
         q_rows = layout.rows(q)
@@ -122,10 +124,10 @@ def cross_entropy(wrt, input, target, weight, ignore_index, reduction, label_smo
                                            else g_rows[rows])
         else:
             if indices:
-                a, exact = _smoothed_index_coefficients(y_rows[rows], W, e, C, w)
+                a, size, exact = _smoothed_index_coefficients(y_rows[rows], W, e, C, w)
             else:
-                a, exact = _probability_coefficients(q_rows[rows], W, e, C, w)
-            loss[rows], g = _distribution_block(stats, a, exact, coeff[rows], wrt, e, W)
+                a, size, exact = _probability_coefficients(q_rows[rows], W, e, C, w)
+            loss[rows], g = _distribution_block(stats, a, size, exact, coeff[rows], wrt, e, W)
         undefined = stats.undefined & active_rows[rows]
         loss[rows][undefined] = np.nan
         if g is not None:
@@ -170,12 +172,17 @@ def _indices_block(stats, y, w_y, coeff, wrt, out):
 
 
 def _smoothed_index_coefficients(y, W, e, C, w):
-    """a_ij = weight_j * ((1 - e) [j = y_i] + e / C) as longdouble, and its exact twin."""
+    """a_ij = weight_j * ((1 - e) [j = y_i] + e / C) as longdouble, the size of its terms (see
+    ``_coefficient_size``) and its exact twin."""
     R = len(y)
     Wr = np.ones(C, dtype=LD) if W is None else W
     a = np.broadcast_to(Wr * (LD(e) / C), (R, C)).copy()
     rows = np.arange(R)
     a[rows, y] += (1 - LD(e)) * Wr[y]
+    size = a
+    if _signs_mixed(e, W):
+        size = np.broadcast_to(np.abs(Wr * (LD(e) / C)), (R, C)).copy()
+        size[rows, y] += np.abs((1 - LD(e)) * Wr[y])
 
     def exact(r):
         def coefficients():
@@ -184,13 +191,30 @@ def _smoothed_index_coefficients(y, W, e, C, w):
                     for j in range(C)]
         return coefficients
 
-    return a, exact
+    return a, size, exact
+
+
+def _signs_mixed(e: float, W, q=None) -> bool:
+    """Whether a coefficient a_ij can have terms of opposite signs: only outside the domain
+    (validate=False), with smoothing outside [0, 1], a negative weight or target."""
+    return (not 0 <= e <= 1 or (W is not None and bool(np.any(W < 0)))
+            or (q is not None and bool(np.any(q < 0))))
 
 
 def _probability_coefficients(q, W, e, C, w):
-    """a_ij = weight_j * ((1 - e) q_ij + e / C) as longdouble, and its exact twin."""
+    """a_ij = weight_j * ((1 - e) q_ij + e / C) as longdouble, the size of its terms and its
+    exact twin.
+
+    The size is the same sum with every term made non-negative: where signs are mixed
+    (validate=False) a coefficient or a sum of coefficients can cancel, and the size is what
+    their rounding errors are relative to. Inside the domain it is ``a`` itself.
+    """
     Q = ld(q) if e == 0 else (1 - LD(e)) * ld(q) + LD(e) / C
     a = Q if W is None else mul0(W, Q)
+    size = a
+    if _signs_mixed(e, W, q):
+        Q_size = np.abs(ld(q)) if e == 0 else np.abs(1 - LD(e)) * np.abs(ld(q)) + abs(LD(e) / C)
+        size = Q_size if W is None else mul0(np.abs(W), Q_size)
 
     def exact(r):
         def coefficients():
@@ -199,14 +223,26 @@ def _probability_coefficients(q, W, e, C, w):
                     * ((1 - eps) * _refine._mpf(q[r, j]) + eps / C) for j in range(C)]
         return coefficients
 
-    return a, exact
+    return a, size, exact
 
 
-def _distribution_block(stats, a, exact, coeff, wrt, e, W):
-    """General target distribution: l = sum_j a_j (m - z_j + log s)."""
+def _distribution_block(stats, a, size, exact, coeff, wrt, e, W):
+    """General target distribution: l = sum_j a_j (m - z_j + log s).
+
+    ``size`` bounds the terms each a_j was computed from (``a`` itself inside the domain);
+    where the coefficients have mixed signs the loss and the gradient can cancel, and the
+    rows that did are recomputed from the exact coefficients.
+    """
+    mixed = size is not a
     with np.errstate(invalid="ignore"):
         nlp = (ld(stats.m)[:, None] - ld(stats.z)) + stats.log_s[:, None]  # -log p, >= 0
     loss = np.sum(mul0(a, nlp), axis=1, dtype=LD)
+    if mixed:
+        with np.errstate(invalid="ignore"):
+            terms = np.sum(mul0(size, nlp), axis=1, dtype=LD)
+            cancelled = (np.abs(loss) < _CANCELLATION * terms) & ~stats.undefined
+        for r in np.flatnonzero(cancelled):
+            loss[r] = _refine.softmax_cross_entropy_value(stats.z[r], exact(r))
     if wrt is None:
         return loss, None
     c = ld(coeff)[:, None]
@@ -217,12 +253,14 @@ def _distribution_block(stats, a, exact, coeff, wrt, e, W):
     # 2**-59) where it loses under 2**5; the row again in longdouble (2**-63) under 2**9;
     # beyond, mpmath for rows of up to _EXACT_ROW_LIMIT classes.
     A = np.sum(a, axis=1, dtype=LD)[:, None]
-    g, lost = _softmax_grad(stats.e() / stats.s[:, None], A, a, 2.0**-5)
+    sizes = (np.sum(size, axis=1, dtype=LD)[:, None], size) if mixed else None
+    g, lost = _softmax_grad(stats.e() / stats.s[:, None], A, a, 2.0**-5, sizes)
     rows = np.flatnonzero(lost.any(axis=1) & ~stats.undefined)
     if rows.size:
         e_x = extended_exps(stats.z[rows], stats.m[rows])
         g_x, lost_x = _softmax_grad(e_x / np.sum(e_x, axis=1)[:, None], A[rows], a[rows],
-                                    2.0**-9)
+                                    2.0**-9, None if sizes is None
+                                    else (sizes[0][rows], sizes[1][rows]))
         g[rows] = np.where(lost[rows], g_x, g[rows])
         if a.shape[1] <= _EXACT_ROW_LIMIT:
             for r, row in zip(rows, lost_x & lost[rows], strict=True):
@@ -235,12 +273,16 @@ def _distribution_block(stats, a, exact, coeff, wrt, e, W):
 _EXACT_ROW_LIMIT = 2048  # mpmath costs ~10 us per class; beyond this the longdouble tier stands
 
 
-def _softmax_grad(p, A, a, tolerance):
-    """g = p A - a, and where it lost more than 1/tolerance to cancellation."""
+def _softmax_grad(p, A, a, tolerance, sizes=None):
+    """g = p A - a, and where it lost more than 1/tolerance to cancellation: relative to its
+    terms, or with mixed signs to the sizes (sum of sizes, sizes) of A and a."""
     p_total = p * A
     g = p_total - a
     with np.errstate(invalid="ignore"):
-        lost = np.abs(g) < LD(tolerance) * np.maximum(p_total, np.abs(a))
+        if sizes is None:
+            lost = np.abs(g) < LD(tolerance) * np.maximum(p_total, np.abs(a))
+        else:
+            lost = np.abs(g) < LD(tolerance) * np.maximum(p * sizes[0], sizes[1])
     return g, lost
 
 
@@ -248,11 +290,11 @@ def _softmax_grad(p, A, a, tolerance):
 
 
 def nll_loss(wrt, input, target, weight, ignore_index, reduction, *, sample_weight,
-             empty_mean):
+             empty_mean, validate):
     x = check.float_array("input", input)
     layout = _ClassLayout(x, axis=1 if x.ndim > 1 else 0)
     positive = x > 0
-    if positive.any():
+    if check.validate_flag(validate) and positive.any():
         raise OracleInputError(
             f"input: log-probability {check._first(positive, x)} is above 0 "
             "(a probability above 1)"
@@ -285,14 +327,17 @@ def nll_loss(wrt, input, target, weight, ignore_index, reduction, *, sample_weig
 
 
 def categorical_cross_entropy(wrt, input, target, reduction, label_smoothing, *, axis,
-                              clip_epsilon, log_offset, renormalize, sample_weight, empty_mean):
+                              clip_epsilon, log_offset, renormalize, sample_weight, empty_mean,
+                              validate):
     p = check.float_array("input", input)
-    check.in_unit_interval("input", p)
+    validate = check.validate_flag(validate)
+    if validate:
+        check.in_unit_interval("input", p)
     if not isinstance(axis, (int, np.integer)) or not -max(p.ndim, 1) <= axis < max(p.ndim, 1):
         raise OracleInputError(f"axis: {axis!r} is not an axis of input with shape {p.shape}")
     layout = _ClassLayout(p, axis=int(axis))
     C = layout.n_classes
-    e = check.smoothing(label_smoothing)
+    e = check.smoothing(label_smoothing, validate)
     indices = check.is_class_index_target(target)
     wrt = _wrt(wrt, indices)
     off = LD(check.nonnegative_scalar("log_offset", log_offset))
@@ -308,7 +353,8 @@ def categorical_cross_entropy(wrt, input, target, reduction, label_smoothing, *,
     else:
         t = check.float_array("target", target)
         check.same_shape("target", t, "input", p)
-        check.in_unit_interval("target", t, what="target probability")
+        if validate:
+            check.in_unit_interval("target", t, what="target probability")
         t_rows = layout.rows(t)
     p_rows = layout.rows(p)
     q = ld(t_rows) if e == 0 else (1 - LD(e)) * ld(t_rows) + LD(e) / C
@@ -324,10 +370,13 @@ def categorical_cross_entropy(wrt, input, target, reduction, label_smoothing, *,
         P, Q, inside = complement_pair(ld(p_rows), bounds)
         log_p, _ = log_pair(P, Q, off)
         loss = -np.sum(mul0(q, log_p), axis=1, dtype=LD)
+        _refine_outside_rows(loss, P, Q, log_p, t_rows, e, off)
         g_row = None
         with np.errstate(divide="ignore", invalid="ignore"):
             if wrt == "input":
                 g_row = np.where(inside, -mul0(q, 1 / (P + off)), 0)  # zero where clipped
+                # log of a negative number (validate=False): NaN, and so is its derivative
+                g_row = np.where(P + off < 0, LD(np.nan), g_row)
             elif wrt == "target":
                 g_row = mul0(-(1 - LD(e)), log_p)
     loss = loss + 0  # a zero loss is +0.0
@@ -336,6 +385,31 @@ def categorical_cross_entropy(wrt, input, target, reduction, label_smoothing, *,
         return value, None
     g = to_float64(mul0(plan.coefficients.reshape(-1)[:, None], g_row))
     return value, layout.unrows(g) if layout.moved else g.reshape(p.shape)
+
+
+def _refine_outside_rows(loss, P, Q, log_p, t_rows, e, off):
+    """Recompute, in place, the losses of rows outside the domain (validate=False) that cancel.
+
+    A negative target weight q_j, smoothing outside [0, 1], or p' outside [0, 1] give terms
+    q_j log(p'_j + o) of both signs; such a row whose loss is below 2**-8 of the size of its
+    terms (each q_j at the size of its own terms, |1 - e| |t_j| + |e| / C) is evaluated
+    again exactly. Inside the domain no row qualifies.
+    """
+    C = P.shape[1]
+    outside = np.any((P < 0) | (P > 1) | (t_rows < 0), axis=1) & np.all(np.isfinite(P), axis=1)
+    if 0 <= e <= 1 and not outside.any():
+        return  # inside the domain: nothing to do
+    T = np.abs(ld(t_rows))
+    q_size = T if e == 0 else np.abs(1 - LD(e)) * T + abs(LD(e) / C)
+    with np.errstate(invalid="ignore"):
+        size = np.sum(mul0(q_size, np.abs(log_p)), axis=1, dtype=LD)
+        cancelled = np.abs(loss) < _CANCELLATION * size
+    cancelled &= outside if 0 <= e <= 1 else np.all(np.isfinite(P), axis=1)
+    E, offset = Fraction(e), _refine._fraction(off)
+    for r in np.flatnonzero(cancelled):
+        exact_p, _ = _refine.exact_pair(P[r], Q[r])
+        q = [(1 - E) * Fraction(v) + E / C for v in t_rows[r]]
+        loss[r] = _settled_loss(q, [v + offset for v in exact_p])
 
 
 def _renormalization(renormalize) -> bool:
@@ -376,9 +450,11 @@ def _renormalized_row(p, t, e, off, bounds, wrt, after_clip=False):
     clipped = [v if low is None else min(max(v, low), high) for v in p1]
     inside = [low is None or low <= v <= high for v in p1]
     logs = [_log_rational(v + offset) for v in clipped]
-    loss = _refine._ld(_mp_sum(q, logs))
+    loss = _row_loss(q, clipped, offset, logs)
     if wrt != "input":
         return loss, _target_gradient(logs, E, C) if wrt == "target" else np.zeros(C, dtype=LD)
+    if any(_isnan(lg) for lg in logs):  # every p''_j depends on every p_k through the sum
+        return loss, np.full(C, LD(np.nan))
     G = []
     for qj, v, ok in zip(q, clipped, inside, strict=True):
         if not ok or qj == 0:
@@ -395,7 +471,10 @@ def _target_gradient(logs, E, C: int) -> np.ndarray:
     """dl/dq_j = -(1 - E) log(p_j + o) of a row, from its exact logs."""
     if (1 - E) == 0:
         return np.zeros(C, dtype=LD)
-    return np.array([_refine._ld(-(1 - E) * _as_mp(lg)) for lg in logs], dtype=LD)
+    mpmath = _refine.mpmath
+    with mpmath.workdps(60):  # the logs' precision, not the 53 bits of mpmath's default
+        keep = _refine._mpf_fraction(1 - E)
+        return np.array([_refine._ld(-keep * _as_mp(lg)) for lg in logs], dtype=LD)
 
 
 def _clipped_then_renormalized_row(P, q, E, offset, low, high, wrt):
@@ -413,9 +492,11 @@ def _clipped_then_renormalized_row(P, q, E, offset, low, high, wrt):
         return LD(np.nan), np.full(C, LD(np.nan))
     p2 = [v / S for v in c]
     logs = [_log_rational(v + offset) for v in p2]
-    loss = _refine._ld(_mp_sum(q, logs))
+    loss = _row_loss(q, p2, offset, logs)
     if wrt != "input":
         return loss, _target_gradient(logs, E, C) if wrt == "target" else np.zeros(C, dtype=LD)
+    if any(_isnan(lg) for lg in logs):
+        return loss, np.full(C, LD(np.nan))
     # H_j = None stands for -inf: c_j = 0 = o with q_j > 0, whose term H_j c_j / S has the
     # limit -q_j
     H, inner = [], Fraction(0)
@@ -433,12 +514,34 @@ def _clipped_then_renormalized_row(P, q, E, offset, low, high, wrt):
                            for h, ok in zip(H, inside, strict=True)], dtype=LD)
 
 
+def _row_loss(q, p, offset, logs) -> LD:
+    """-sum_j q_j log(p_j + o) from the 60-digit ``logs``; recomputed at rising precision where
+    q or p is outside the domain (validate=False) and the terms cancel."""
+    total = _mp_sum(q, logs)
+    outside = any(qj < 0 for qj in q) or any(not 0 <= v <= 1 for v in p)
+    if outside and _refine.mpmath.isfinite(total):
+        if abs(total) < _refine.mpmath.ldexp(_mp_size(q, logs), -8):
+            return _settled_loss(q, [v + offset for v in p])
+    return _refine._ld(total)
+
+
+def _settled_loss(q, x) -> LD:
+    """-sum_j q_j log(x_j) of exact rationals whose sum is finite, settled at rising precision."""
+    def compute():
+        logs = [_log_rational(v) for v in x]
+        return _mp_sum(q, logs), _mp_size(q, logs)
+    return _refine._settled(compute)
+
+
 def _log_rational(x: Fraction):
-    """log(x) of an exact rational as an mpf (None for log 0 = -inf)."""
+    """log(x) of an exact rational as an mpf, at 60 digits or the current precision if more
+    (None for log 0 = -inf; NaN for a negative x, as IEEE arithmetic has it)."""
     if x == 0:
         return None
     mpmath = _refine.mpmath
-    with mpmath.workdps(60):
+    if x < 0:
+        return mpmath.mpf("nan")
+    with mpmath.workdps(max(60, mpmath.mp.dps)):
         if x > Fraction(1, 2):
             return mpmath.log1p(_refine._mpf_fraction(x - 1))
         return mpmath.log(_refine._mpf_fraction(x))
@@ -448,11 +551,24 @@ def _as_mp(value):
     return _refine.mpmath.mpf("-inf") if value is None else value
 
 
+def _isnan(log) -> bool:
+    return log is not None and _refine.mpmath.isnan(log)
+
+
 def _mp_sum(q, logs):
+    """-sum_j q_j log_j with 0 log 0 = 0; a NaN log (of a negative number) makes it NaN."""
     mpmath = _refine.mpmath
-    with mpmath.workdps(60):
+    with mpmath.workdps(max(60, mpmath.mp.dps)):
         total = mpmath.mpf(0)
         for qj, lg in zip(q, logs, strict=True):
-            if qj != 0:
+            if qj != 0 or _isnan(lg):
                 total += -_refine._mpf_fraction(qj) * _as_mp(lg)
         return total
+
+
+def _mp_size(q, logs):
+    """sum_j |q_j log_j|: the size of the terms of ``_mp_sum``."""
+    mpmath = _refine.mpmath
+    with mpmath.workdps(max(60, mpmath.mp.dps)):
+        return mpmath.fsum(abs(_refine._mpf_fraction(qj) * _as_mp(lg))
+                           for qj, lg in zip(q, logs, strict=True) if qj != 0)

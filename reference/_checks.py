@@ -43,11 +43,22 @@ def in_unit_interval(name: str, a: np.ndarray, what: str = "probability") -> Non
         raise OracleInputError(f"{name}: {what} {_first(bad, a)} is outside [0, 1]")
 
 
-def smoothing(label_smoothing) -> float:
+def smoothing(label_smoothing, validate: bool = True) -> float:
+    """The smoothing e: in [0, 1], or with ``validate=False`` any finite number (the formula
+    ``(1 - e) y + e / C`` is linear in e; NaN or an infinity is a broken setting, not a value)."""
     e = _scalar("label_smoothing", label_smoothing)
-    if not 0.0 <= e <= 1.0:
+    if validate and not 0.0 <= e <= 1.0:
         raise OracleInputError(f"label_smoothing: {e!r} is outside [0, 1]")
+    if not math.isfinite(e):
+        raise OracleInputError(f"label_smoothing: {e!r} is not a finite number")
     return e
+
+
+def validate_flag(value) -> bool:
+    """``validate`` is True or False: whether the value-domain checks apply (see README)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise OracleInputError(f"validate: expected True or False, got {value!r}")
+    return bool(value)
 
 
 def reduction(value) -> str:

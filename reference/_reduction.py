@@ -21,9 +21,11 @@ is ``0 * empty_mean`` everywhere.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 
+from reference import _refine
 from reference._extended import LD, ld, mul0, to_float64
 
 
@@ -43,6 +45,13 @@ class Reduction:
         if self.empty_value is not None:
             return np.float64(self.empty_value)
         return to_float64(np.sum(weighted, dtype=LD))
+
+
+def _exact_sum_of_products(a: np.ndarray, b: np.ndarray) -> LD:
+    """sum_i a_i b_i of finite longdoubles, exactly, rounded once to longdouble."""
+    total = sum((Fraction(*x.as_integer_ratio()) * Fraction(*y.as_integer_ratio())
+                 for x, y in zip(a.ravel(), b.ravel(), strict=True)), Fraction(0))
+    return _refine._ld(total)
 
 
 def plan(
@@ -65,7 +74,11 @@ def plan(
     if active is None:
         active = np.ones(shape, dtype=bool)
     if reduction == "mean" and mean_weights is not None:
-        divisor = np.sum(mul0(ones, ld(mean_weights))[active], dtype=LD)
+        products = mul0(ones, ld(mean_weights))[active]
+        divisor = np.sum(products, dtype=LD)
+        if np.any(products < 0) and np.all(np.isfinite(products)):
+            # negative weights (validate=False): the sum can cancel, so it is formed exactly
+            divisor = _exact_sum_of_products(ones[active], ld(mean_weights)[active])
     else:
         divisor = LD(np.count_nonzero(active))
     if divisor == 0:

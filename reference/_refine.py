@@ -35,6 +35,8 @@ def _fraction(x) -> Fraction:
 
 
 def _mpf(x) -> mpmath.mpf:
+    if isinstance(x, Fraction):
+        return _mpf_fraction(x)
     x = np.asarray(x, dtype=LD)[()]
     if not np.isfinite(x):
         return mpmath.mpf(float(x))
@@ -50,16 +52,34 @@ def _mpf_fraction(x: Fraction):
 def _ld(v) -> LD:
     """Round an mpf or Fraction to longdouble (via a 30-digit decimal string, exact enough)."""
     if isinstance(v, Fraction):
-        v = mpmath.mpf(v.numerator) / v.denominator
+        with mpmath.workdps(40):  # not the 53 bits of mpmath's default precision
+            v = mpmath.mpf(v.numerator) / v.denominator
     if mpmath.isnan(v):
         return LD(np.nan)
-    if mpmath.isinf(v):
+    if mpmath.isinf(v) or abs(v) > mpmath.ldexp(1, 16000):
         return LD(np.inf) if v > 0 else LD(-np.inf)
+    if abs(v) < mpmath.ldexp(1, -16000):  # below longdouble's normal range, and float64's
+        return LD(0.0) if v >= 0 else LD(-0.0)
+    # (beyond those two bounds a decimal string does not convert to longdouble cleanly)
     return LD(mpmath.nstr(v, 30, min_fixed=1, max_fixed=0))
 
 
 def _smoothed(y, e):
     return (1 - e) * y + e / 2, (1 - e) * (1 - y) + e / 2
+
+
+def exact_smoothed(y, e: float) -> tuple[list, list]:
+    """The smoothed binary targets (y_s, 1 - y_s) of each finite ``y``, as exact rationals."""
+    pairs = [_smoothed(_fraction(yi), Fraction(e)) for yi in np.ravel(y)]
+    return [ys for ys, _ in pairs], [yc for _, yc in pairs]
+
+
+def exact_pair(P, Q) -> tuple[list, list]:
+    """(p, 1 - p) as exact rationals from the longdouble pair of ``_probability``: below 1/2
+    p is the exact one, from 1/2 on 1 - p (see ``_probability.complement_pair``)."""
+    ps = [_fraction(pi) if pi < 0.5 else 1 - _fraction(qi)
+          for pi, qi in zip(np.ravel(P), np.ravel(Q), strict=True)]
+    return ps, [1 - pi for pi in ps]
 
 
 def bce_numerator(p, y, e: float, off: float) -> np.ndarray:
@@ -72,15 +92,19 @@ def bce_numerator(p, y, e: float, off: float) -> np.ndarray:
     return np.array(out, dtype=LD)
 
 
-def bce_log_terms(P, Q, ys, yc, off: float) -> np.ndarray:
-    """``-(y_s log(p' + o) + (1 - y_s) log(1 - p' + o))`` from the exact p', 1 - p' and
-    smoothed targets: with o > 0 the second log is positive and the two terms can cancel."""
+def bce_log_terms(P, Q, ys, yc, off: float, clamp: float | None = None) -> np.ndarray:
+    """``-(y_s log(p' + o) + (1 - y_s) log(1 - p' + o))`` from p', 1 - p' and the smoothed
+    targets (longdoubles or exact rationals), each log raised to at least ``clamp``: with o > 0
+    the second log is positive, and outside the domain a target weight can be negative, so
+    the two terms can cancel."""
     out = []
     for pi, qi, yi, ci in zip(np.ravel(P), np.ravel(Q), np.ravel(ys), np.ravel(yc), strict=True):
         def compute(pi=pi, qi=qi, yi=yi, ci=ci):
             o = _mpf(off)
-            first = _mpf(yi) * mpmath.log(_mpf(pi) + o)
-            second = _mpf(ci) * mpmath.log(_mpf(qi) + o)
+            log_p, log_q = mpmath.log(_mpf(pi) + o), mpmath.log(_mpf(qi) + o)
+            if clamp is not None:
+                log_p, log_q = max(log_p, _mpf(clamp)), max(log_q, _mpf(clamp))
+            first, second = _mpf(yi) * log_p, _mpf(ci) * log_q
             return -(first + second), abs(first) + abs(second)
         out.append(_settled(compute))
     return np.array(out, dtype=LD)
@@ -120,6 +144,19 @@ def _settled(compute) -> LD:
     return LD(0) if previous is None else _ld(value)
 
 
+def bce_logits_terms(x, y, e: float, pw) -> np.ndarray:
+    """``pw y_s softplus(-x) + (1 - y_s) softplus(x)``: a negative target weight or pos_weight
+    (outside the domain) makes the terms cancel."""
+    out = []
+    for xi, yi, wi in zip(np.ravel(x), np.ravel(y), np.ravel(pw), strict=True):
+        def compute(xi=xi, yi=yi, wi=wi):
+            x_, (ys, yc) = _mpf(xi), _smoothed(_mpf(yi), _mpf(e))
+            first, second = _mpf(wi) * ys * _softplus(-x_), yc * _softplus(x_)
+            return first + second, abs(first) + abs(second)
+        out.append(_settled(compute))
+    return np.array(out, dtype=LD)
+
+
 def bce_logits_grad_input(x, y, e: float, pw) -> np.ndarray:
     """``(1 - y_s) sigmoid(x) - pw y_s sigmoid(-x)``."""
     out = []
@@ -142,6 +179,18 @@ def bce_logits_softplus_difference(x, pw) -> np.ndarray:
             return first - second, abs(first) + abs(second)
         out.append(_settled(compute))
     return np.array(out, dtype=LD)
+
+
+def softmax_cross_entropy_value(z_row, coefficients) -> LD:
+    """``sum_j a_j (logsumexp(z) - z_j)`` of one row; ``coefficients`` as below. Terms with
+    a_j = 0 are 0, also at a -inf logit."""
+    def compute():
+        z = [_mpf(v) for v in z_row]
+        m = max(z)
+        lse = m + mpmath.log(mpmath.fsum(mpmath.exp(v - m) for v in z))
+        terms = [aj * (lse - zj) for aj, zj in zip(coefficients(), z, strict=True) if aj != 0]
+        return mpmath.fsum(terms), mpmath.fsum(abs(t) for t in terms)
+    return _settled(compute)
 
 
 def softmax_cross_entropy_grad(z_row, coefficients, columns) -> np.ndarray:

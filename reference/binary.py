@@ -1,9 +1,9 @@
 """Binary cross-entropy on probabilities and on logits (element-wise losses).
 
-Both take ``target`` of the same shape as ``input`` with values in [0, 1] (soft labels allowed)
-and smooth it as PyTorch and Keras do: ``y_s = (1 - e) * y + e / 2``. The complementary weight
-``1 - y_s = (1 - e) * (1 - y) + e / 2`` is computed from its own formula so it stays exact when
-``y_s`` is close to 1.
+Both take ``target`` of the same shape as ``input`` with values in [0, 1] (soft labels allowed;
+any values with ``validate=False``) and smooth it as PyTorch and Keras do:
+``y_s = (1 - e) * y + e / 2``. The complementary weight ``1 - y_s = (1 - e) * (1 - y) + e / 2``
+is computed from its own formula so it stays exact when ``y_s`` is close to 1.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ def binary_cross_entropy(
     gradient_floor=None,
     average_last_axis=False,
     empty_mean=math.nan,
+    validate=True,
 ):
     """Binary cross-entropy of probabilities ``input`` (p) against ``target`` (y)::
 
@@ -58,6 +59,11 @@ def binary_cross_entropy(
     - ``average_last_axis``: Keras first averages over the last axis, one loss per sample.
     - ``sample_weight``, ``reduction``, ``empty_mean``: see ``reference._reduction``; "mean"
       divides by the number of losses.
+    - ``validate=False`` accepts ``input`` and ``target`` outside [0, 1] and any finite
+      ``label_smoothing``, and evaluates the formulas above as written: the clip acts first
+      (p = 1.5 with ``clip_epsilon=1e-7`` is 1 - 1e-7, gradient 0), and a log of a negative
+      number is NaN, as is the gradient with respect to ``input`` there (PyTorch's backward
+      formula, with ``gradient_floor``, is evaluated as it stands).
 
     Gradient (``grad``) with respect to ``input``: ``-(y_s / (p'+o) - (1 - y_s) / (1-p'+o))``
     times weights, zero where a clip or a clamp is active (inclusive bounds pass the gradient);
@@ -78,6 +84,7 @@ def binary_cross_entropy_with_logits(
     probability_clip=None,
     average_last_axis=False,
     empty_mean=math.nan,
+    validate=True,
 ):
     """Binary cross-entropy of logits ``input`` (x) against ``target`` (y)::
 
@@ -98,6 +105,8 @@ def binary_cross_entropy_with_logits(
       ``-(1 - e) (pw log p' - log(1 - p'))``. Default: no clipping.
     - ``average_last_axis``, ``sample_weight``, ``reduction``, ``empty_mean``: as for
       ``binary_cross_entropy``.
+    - ``validate=False`` accepts ``target`` outside [0, 1] and any finite ``label_smoothing``;
+      the formula stays finite wherever x is (no log of a negative number arises).
 
     Gradient with respect to ``input``: ``(1 - y_s) * sigmoid(x) - pos_weight * y_s *
     sigmoid(-x)``; with respect to ``target``: ``(1 - e) * (pos_weight * softplus(-x) -
@@ -109,12 +118,13 @@ def binary_cross_entropy_with_logits(
 # --- evaluation -------------------------------------------------------------------------------
 
 
-def _targets(p: np.ndarray, target, label_smoothing):
+def _targets(p: np.ndarray, target, label_smoothing, validate: bool):
     """Validated target, smoothing, and the smoothed pair (y_s, 1 - y_s) in longdouble."""
     y = check.float_array("target", target)
     check.same_shape("target", y, "input", p)
-    check.in_unit_interval("target", y, what="target")
-    e = check.smoothing(label_smoothing)
+    if validate:
+        check.in_unit_interval("target", y, what="target")
+    e = check.smoothing(label_smoothing, validate)
     Y, E = ld(y), LD(e)
     if e == 0:
         return y, e, Y, 1 - Y
@@ -170,10 +180,11 @@ def _scalars_as_vectors(evaluate):
 @_scalars_as_vectors
 def _binary_cross_entropy(wrt, input, target, weight, reduction, label_smoothing, *,
                           sample_weight, clip_epsilon, log_offset, log_clamp, gradient_floor,
-                          average_last_axis, empty_mean):
+                          average_last_axis, empty_mean, validate):
     p = check.float_array("input", input)
-    check.in_unit_interval("input", p)
-    y, e, ys, yc = _targets(p, target, label_smoothing)
+    if check.validate_flag(validate):
+        check.in_unit_interval("input", p)
+    y, e, ys, yc = _targets(p, target, label_smoothing, validate)
     off = LD(check.nonnegative_scalar("log_offset", log_offset))
     clamp = check.optional_scalar("log_clamp", log_clamp)
     floor = None if gradient_floor is None else check.nonnegative_scalar("gradient_floor",
@@ -190,12 +201,20 @@ def _binary_cross_entropy(wrt, input, target, weight, reduction, label_smoothing
         log_p, log_q = np.maximum(log_p, LD(clamp)), np.maximum(log_q, LD(clamp))
     pass_p, pass_q = inside & ~clamped_p, inside & ~clamped_q
     loss = 0 - (mul0(ys, log_p) + mul0(yc, log_q))  # 0 - x: a zero loss is +0.0, not -0.0
+    # Outside the domain (validate=False) a weight or a log can be negative: the terms may
+    # cancel whatever the offset. Such elements are refined from their exact inputs.
+    outside = (ys < 0) | (yc < 0) | (P < 0) | (P > 1)
+    with np.errstate(invalid="ignore"):
+        terms = np.abs(mul0(ys, log_p)) + np.abs(mul0(yc, log_q))
+        cancelled = np.abs(loss) < _CANCELLATION * terms
     if off > 0:  # log(1 - p' + o) > 0 is possible: the two terms may cancel
-        with np.errstate(invalid="ignore"):
-            terms = np.abs(mul0(ys, log_p)) + np.abs(mul0(yc, log_q))
-            bad = ((np.abs(loss) < _CANCELLATION * terms) & (log_q > 0) & ~clamped_p
-                   & ~clamped_q)
+        bad = cancelled & (log_q > 0) & ~clamped_p & ~clamped_q & ~outside
         loss[bad] = _refine.bce_log_terms(P[bad], Q[bad], ys[bad], yc[bad], float(off))
+    bad = cancelled & outside
+    if np.any(bad):
+        first, second = _refine.exact_smoothed(y[bad], e)
+        exact_p, exact_q = _refine.exact_pair(P[bad], Q[bad])
+        loss[bad] = _refine.bce_log_terms(exact_p, exact_q, first, second, float(off), clamp)
 
     d = None
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -211,6 +230,9 @@ def _binary_cross_entropy(wrt, input, target, weight, reduction, label_smoothing
                                                    y[bad], e, float(off))
             if floor is None:
                 d = np.where(fused, numer / (a * b), d)
+                # the log of a negative number is NaN (validate=False), and so is its
+                # derivative; PyTorch's backward formula (a floor) is evaluated as it stands
+                d = np.where((a < 0) | (b < 0), LD(np.nan), d)
             else:  # a clamped log still passes the gradient here: PyTorch's backward
                 d = np.where(inside, numer / np.maximum(a * b, LD(floor)), 0)
         elif wrt == "target":
@@ -230,9 +252,9 @@ def _binary_cross_entropy(wrt, input, target, weight, reduction, label_smoothing
 @_scalars_as_vectors
 def _binary_cross_entropy_with_logits(wrt, input, target, weight, pos_weight, reduction,
                                       label_smoothing, *, sample_weight, probability_clip,
-                                      average_last_axis, empty_mean):
+                                      average_last_axis, empty_mean, validate):
     x = check.float_array("input", input)
-    y, e, ys, yc = _targets(x, target, label_smoothing)
+    y, e, ys, yc = _targets(x, target, label_smoothing, check.validate_flag(validate))
     pw = check.broadcast("pos_weight", check.optional_float_array("pos_weight", pos_weight),
                          x.shape)
     PW = np.ones(x.shape, dtype=LD) if pw is None else ld(pw)
@@ -241,7 +263,13 @@ def _binary_cross_entropy_with_logits(wrt, input, target, weight, pos_weight, re
 
     X = ld(x)
     sp_neg, sp_pos = softplus(-X), softplus(X)
-    loss = mul0(mul0(PW, ys), sp_neg) + mul0(yc, sp_pos)
+    t_neg, t_pos = mul0(mul0(PW, ys), sp_neg), mul0(yc, sp_pos)
+    loss = t_neg + t_pos
+    # Terms of opposite signs need a negative target, smoothing outside [0, 1] or a negative
+    # pos_weight (validate=False); where they cancel, the element is refined exactly.
+    bad = _cancelled(loss, t_neg, t_pos)
+    if np.any(bad):
+        loss[bad] = _refine.bce_logits_terms(x[bad], y[bad], e, _pw_or_one(pw, bad))
     clipped = np.zeros(x.shape, dtype=bool)
     if bounds is not None:
         # sigmoid(x) against the bounds, comparing whichever of sigmoid(x) and
@@ -253,13 +281,21 @@ def _binary_cross_entropy_with_logits(wrt, input, target, weight, pos_weight, re
         Q_c = np.where(below, 1 - bounds.low, bounds.low_complement).astype(LD)
         with np.errstate(divide="ignore"):
             log_p_c, log_q_c = log_pair(P_c, Q_c, LD(0))
-        loss = np.where(clipped, 0 - (mul0(mul0(PW, ys), log_p_c) + mul0(yc, log_q_c)), loss)
+        c_first, c_second = mul0(mul0(PW, ys), log_p_c), mul0(yc, log_q_c)
+        loss = np.where(clipped, 0 - (c_first + c_second), loss)
+        bad = clipped & _cancelled(loss, c_first, c_second)
+        if np.any(bad):
+            first, second = _refine.exact_smoothed(y[bad], e)
+            first = [_refine._fraction(w) * f for w, f in zip(_pw_or_one(pw, bad), first,
+                                                              strict=True)]
+            exact_p, exact_q = _refine.exact_pair(P_c[bad], Q_c[bad])
+            loss[bad] = _refine.bce_log_terms(exact_p, exact_q, first, second, 0.0)
 
     d = None
     if wrt == "input":
         t_pos, t_neg = mul0(yc, sigmoid(X)), mul0(mul0(PW, ys), sigmoid(-X))
         d = t_pos - t_neg
-        bad = np.abs(d) < _CANCELLATION * np.maximum(t_pos, t_neg)
+        bad = _cancelled(d, t_pos, t_neg)
         if np.any(bad):
             d[bad] = _refine.bce_logits_grad_input(x[bad], y[bad], e, _pw_or_one(pw, bad))
         d = np.where(clipped, LD(0), d)
@@ -280,6 +316,12 @@ def _binary_cross_entropy_with_logits(wrt, input, target, weight, pos_weight, re
         raise check.OracleInputError(f"wrt: {wrt!r} is not 'input' or 'target'")
     return _finish(loss, d, x.shape, weight, sample_weight, reduction, empty_mean,
                    average_last_axis)
+
+
+def _cancelled(result, first, second):
+    """Where ``result``, computed from the two terms, is below 2**-8 of the larger one."""
+    with np.errstate(invalid="ignore"):
+        return np.abs(result) < _CANCELLATION * np.maximum(np.abs(first), np.abs(second))
 
 
 def _pw_or_one(pw: np.ndarray | None, mask: np.ndarray) -> np.ndarray:

@@ -24,6 +24,7 @@ def cross_entropy(
     *,
     sample_weight=None,
     empty_mean=math.nan,
+    validate=True,
 ):
     """Softmax cross-entropy of logits ``input`` (z) against ``target``::
 
@@ -40,6 +41,9 @@ def cross_entropy(
     - ``reduction="mean"``: class indices divide by the summed ``weight[y_i]`` (times sample
       weights) of the non-ignored samples; probability targets by the number of samples
       (PyTorch). See ``reference._reduction`` for the others, ``sample_weight``, ``empty_mean``.
+    - ``validate=False`` accepts probability targets outside [0, 1] (their rows need not sum
+      to 1) and any finite ``label_smoothing``. Class indices must still be classes. Terms of
+      opposite signs at infinite logits give ``inf - inf = NaN``.
 
     Limits are exact: a single ``+inf`` logit makes the softmax one-hot there (loss 0 at that
     class, ``+inf`` at the others); a ``-inf`` logit has probability 0. A row whose limit does
@@ -61,14 +65,15 @@ def nll_loss(
     *,
     sample_weight=None,
     empty_mean=math.nan,
+    validate=True,
 ):
     """Negative log-likelihood of log-probabilities ``input`` at class indices ``target``::
 
         l_i = -weight[y_i] * input[i, y_i]
 
-    ``input`` must hold log-probabilities: values in [-inf, 0] (NaN propagates). Shapes,
-    ``weight``, ``ignore_index``, reductions and the weighted mean are those of
-    ``cross_entropy`` with class indices. Gradient with respect to ``input``:
+    ``input`` must hold log-probabilities: values in [-inf, 0] (NaN propagates), any values
+    with ``validate=False``. Shapes, ``weight``, ``ignore_index``, reductions and the weighted
+    mean are those of ``cross_entropy`` with class indices. Gradient with respect to ``input``:
     ``-c_i * weight[y_i]`` at the target class, 0 elsewhere.
     """
     return _eval.nll_loss(wrt=None, **locals())[0]
@@ -86,6 +91,7 @@ def categorical_cross_entropy(
     renormalize=False,
     sample_weight=None,
     empty_mean=math.nan,
+    validate=True,
 ):
     """Cross-entropy of probabilities ``input`` (p) against ``target``, classes on ``axis``::
 
@@ -102,6 +108,11 @@ def categorical_cross_entropy(
       bounds directly. Default: no clipping.
     - ``log_offset``: the ``+ 1e-9`` of textbook NumPy code. Default 0.
     - ``reduction="mean"`` divides by the number of samples; see ``reference._reduction``.
+    - ``validate=False`` accepts ``input`` and probability ``target`` outside [0, 1] (rows need
+      not sum to 1) and any finite ``label_smoothing``, in the order above: renormalisation,
+      clip, log. A log of a negative number is NaN (also at a class of target 0: 0 * NaN), and
+      so is the gradient wherever that term depends on ``input``: at its own class, or with
+      renormalisation at every class of the row.
 
     Gradient with respect to ``input``: the chain rule through the renormalisation and the clip
     (zero outside the clip bounds, inclusive bounds pass), from ``-q_ij / (p''_ij + o)``; after

@@ -16,7 +16,10 @@ computed one scalar at a time in mpmath:
   terms it came from (the case where two roundings could agree on a wrong zero).
 
 Values are returned unrounded: an mpf for a reduced loss, a NumPy object array of mpf for
-``reduction="none"`` and for gradients; NaN is ``mpf("nan")``. Input is not validated.
+``reduction="none"`` and for gradients; NaN is ``mpf("nan")``. Input is not validated: every
+function takes the oracle's ``validate`` keyword and ignores it, and evaluates the formula as
+written also outside the domain (see the oracle's ``validate=False``): the log of a negative
+number is NaN, and so is the derivative of a term that holds one.
 
 Conventions (from the oracle's docstrings): ``0 * log 0 = 0``; ``0 * inf = 0`` for weights and
 coefficients; true limits at +-inf logits; NaN propagates to exactly the losses it touches; a
@@ -126,9 +129,18 @@ def _ratio(c, x) -> mpf:
     return c / x
 
 
+def _log(x) -> mpf:
+    """``log(x)``; NaN for a negative x, as IEEE arithmetic has it (mpmath would go complex)."""
+    return NAN if x < 0 else mpmath.log(x)
+
+
 def _log_ratio(num, den) -> mpf:
-    """``log(num / den)`` for exact ``num >= 0``, ``den > 0``; log1p of the exact difference
-    near 1."""
+    """``log(num / den)`` for exact ``num`` and ``den != 0``; log1p of the exact difference
+    near 1, NaN for a negative ratio."""
+    if den < 0:
+        num, den = _minus(num), _minus(den)
+    if num < 0:
+        return NAN
     if num == 0:
         return -INF
     if abs(num - den) * 2 <= den:
@@ -183,7 +195,7 @@ def _bce_element(p, y, e, bounds, o, clamp, floor=None):
         inside = lo <= p <= hi
         q = min(max(p, lo), hi)
     a, b = _exact_sum(q, o), _exact_sum(ONE, _minus(q), o)
-    log_a, log_b = mpmath.log(a), mpmath.log(b)
+    log_a, log_b = _log(a), _log(b)
     pass_a = pass_b = inside
     if clamp is not None:
         pass_a, pass_b = pass_a and log_a >= clamp, pass_b and log_b >= clamp
@@ -199,6 +211,8 @@ def _bce_element(p, y, e, bounds, o, clamp, floor=None):
             d_p = numerator / denominator
         else:
             d_p = NAN if numerator == 0 else mpmath.inf * mpmath.sign(numerator)
+    elif a < 0 or b < 0:  # the log of a negative number is NaN, and so is its derivative
+        d_p = NAN
     elif pass_a and pass_b and a > 0 and b > 0:
         d_p = numerator / _exact_prod(a, b)
     else:
@@ -246,7 +260,7 @@ def _bce_logits_element(x, y, e, pw, bounds=None):
     E = mpmath.exp(-abs(x))
     L = mpmath.log1p(E)  # softplus(-|x|)
     sp_pos, sp_neg = (abs(x) + L, L) if x >= 0 else (L, abs(x) + L)
-    loss = _times(P, sp_neg) + _times(yc, sp_pos)
+    loss = _sum([_times(P, sp_neg), _times(yc, sp_pos)])  # a negative weight can cancel
 
     big, small, sign = (yc, P, 1) if x >= 0 else (P, yc, -1)
     if abs(x) < 1:
@@ -371,7 +385,7 @@ def _cross_entropy_row(z, A, W, keep, want_target):
         d_z = [sum_A * E[k] / CZ if not A[k] else
                _sum([_exact_sum(sum_A, _minus(mpmath.fmul(C, A[k], exact=True))),
                      M[k] * sum_A, -(A[k] * sum_M)]) / CZ for k in range(C)]
-    loss = mpmath.fsum(_times(a, rj) for a, rj in zip(A, r)) / C
+    loss = _sum(_times(a, rj) for a, rj in zip(A, r)) / C  # negative A_j can cancel
     d_t = [_times(keep, _times(W[j], r[j])) for j in range(C)] if want_target else None
     return loss, d_z, d_t
 
@@ -400,10 +414,10 @@ def _categorical_row(p, Q, keep, bounds, o, renormalize):
         if _isnan(pj):
             inside.append(None)
             logs.append(NAN)
-        elif lo is not None and pj < _exact_prod(lo, S):
+        elif lo is not None and _below(pj, lo, S):
             inside.append(False)
             logs.append(_log_ratio(_exact_sum(lo, o), ONE))
-        elif hi is not None and pj > _exact_prod(hi, S):
+        elif hi is not None and _below(_minus(pj), _minus(hi), S):
             inside.append(False)
             logs.append(_log_ratio(_exact_sum(hi, o), ONE))
         else:
@@ -413,10 +427,12 @@ def _categorical_row(p, Q, keep, bounds, o, renormalize):
     d_t = [-_times(keep, lg) for lg in logs]
 
     if not renormalize:
-        d_p = [NAN if ok is None else
+        d_p = [NAN if ok is None or (ok and _isnan(lg)) else
                -_ratio(q, _exact_prod(mpf(C), _exact_sum(pj, o))) if ok else ZERO
-               for pj, q, ok in zip(p, Q, inside)]
+               for pj, q, ok, lg in zip(p, Q, inside, logs)]
         return loss, d_p, d_t
+    if _isnan(*logs):  # a log of a negative p''_j, which depends on every p_k through S
+        return loss, [NAN] * C, d_t
 
     passing = [j for j in range(C) if inside[j]]
     CS = _exact_prod(mpf(C), S)
@@ -473,6 +489,8 @@ def _categorical_row_clip_first(p, Q, keep, bounds, o):
     logs = [_log_ratio(_exact_sum(cj, oS), S) for cj in c]
     loss = -_sum(_times(q, lg) for q, lg in zip(Q, logs)) / C
     d_t = [-_times(keep, lg) for lg in logs]
+    if _isnan(*logs):  # a log of a negative p''_j, which depends on every p_k through S
+        return loss, [NAN] * C, d_t
     CS = _exact_prod(mpf(C), S)
     shares = []  # Q_j c_j / (c_j + o S)
     for cj, q in zip(c, Q):
@@ -495,6 +513,11 @@ def _categorical_row_clip_first(p, Q, keep, bounds, o):
             own = _exact_prod(Q[k], S) / _exact_sum(c[k], oS)
             d_p.append(_sum([common, -own]) / CS)
     return loss, d_p, d_t
+
+
+def _below(x, bound, S) -> bool:
+    """``x / S < bound`` for exact x, bound and S != 0, without rounding a quotient."""
+    return x < _exact_prod(bound, S) if S > 0 else x > _exact_prod(bound, S)
 
 
 def _smoothed_classes(n_classes, e, index=None, probabilities=None) -> list:
@@ -696,7 +719,8 @@ def _agree(a, b) -> bool:
 
 def binary_cross_entropy(input, target, weight=None, reduction="mean", label_smoothing=0.0, *,
                          sample_weight=None, clip_epsilon=None, log_offset=0.0, log_clamp=None,
-                         gradient_floor=None, average_last_axis=False, empty_mean=math.nan):
+                         gradient_floor=None, average_last_axis=False, empty_mean=math.nan,
+                         validate=True):
     """``-(y_s log(p' + o) + (1 - y_s) log(1 - p' + o)) * weight``, reduced; see
     ``_bce_element``."""
     return evaluate("binary_cross_entropy", **locals())["value"]
@@ -705,21 +729,22 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean", label_smo
 def binary_cross_entropy_with_logits(input, target, weight=None, pos_weight=None,
                                      reduction="mean", label_smoothing=0.0, *, sample_weight=None,
                                      probability_clip=None, average_last_axis=False,
-                                     empty_mean=math.nan):
+                                     empty_mean=math.nan, validate=True):
     """``(pw y_s softplus(-x) + (1 - y_s) softplus(x)) * weight``, reduced; see
     ``_bce_logits_element``."""
     return evaluate("binary_cross_entropy_with_logits", **locals())["value"]
 
 
 def cross_entropy(input, target, weight=None, ignore_index=None, reduction="mean",
-                  label_smoothing=0.0, *, sample_weight=None, empty_mean=math.nan):
+                  label_smoothing=0.0, *, sample_weight=None, empty_mean=math.nan,
+                  validate=True):
     """``sum_j weight_j q_ij (logsumexp(z_i) - z_ij)`` per sample, reduced; see
     ``_cross_entropy_row``."""
     return evaluate("cross_entropy", **locals())["value"]
 
 
 def nll_loss(input, target, weight=None, ignore_index=None, reduction="mean", *,
-             sample_weight=None, empty_mean=math.nan):
+             sample_weight=None, empty_mean=math.nan, validate=True):
     """``-weight[y_i] * input[i, y_i]`` per sample, reduced; gradient ``-c_i weight[y_i]`` at the
     target class."""
     return evaluate("nll_loss", **locals())["value"]
@@ -727,7 +752,7 @@ def nll_loss(input, target, weight=None, ignore_index=None, reduction="mean", *,
 
 def categorical_cross_entropy(input, target, reduction="mean", label_smoothing=0.0, *, axis=-1,
                               clip_epsilon=None, log_offset=0.0, renormalize=False,
-                              sample_weight=None, empty_mean=math.nan):
+                              sample_weight=None, empty_mean=math.nan, validate=True):
     """``-sum_j q_ij log(p''_ij + o)`` per sample, reduced; see ``_categorical_row``."""
     return evaluate("categorical_cross_entropy", **locals())["value"]
 
@@ -755,6 +780,7 @@ def evaluate(name, *args, **kwargs) -> dict:
     """
     bound = inspect.signature(LOSSES[name]).bind(*args, **kwargs)
     bound.apply_defaults()
+    del bound.arguments["validate"]  # the twin evaluates the formula as written, always
     evaluator = _EVALUATORS[name]
     return _converged(lambda: evaluator(**bound.arguments))
 

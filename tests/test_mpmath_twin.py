@@ -87,6 +87,42 @@ def test_conventions():
     assert mp_list(twin.grad("binary_cross_entropy", [0.3], [0.3])) == [0]
 
 
+def test_outside_the_domain():
+    # The twin takes validate and ignores it: it always evaluates the formula as written.
+    none = {"reduction": "none", "validate": False}
+    with mpmath.workdps(70):
+        log2 = mpmath.log(2)
+        # y = 1.5, p = 0.5: -(1.5 log 0.5 - 0.5 log 0.5) = log 2; d/dp = (p - y) / (p (1 - p))
+        # = -1 / 0.25 = -4.
+        value, g = twin.value_and_grad("binary_cross_entropy", [0.5], [1.5], **none)
+        assert_digits(value[0], log2)
+        assert mp_list(g) == [-4]
+        # Soft target [1.5, -0.5] on logits [0, 0]: (1.5 - 0.5) log 2 = log 2; gradient
+        # softmax * sum(q) - q = [0.5 - 1.5, 0.5 + 0.5] = [-1, 1].
+        value, g = twin.value_and_grad("cross_entropy", [0.0, 0.0], [1.5, -0.5], **none)
+        assert_digits(mp_list(value)[0], log2)
+        assert mp_list(g) == [-1, 1]
+        # Class weights [-1, 2], uniform logits, targets [0, 1]: (-log 2 + 2 log 2) / (-1 + 2).
+        assert_digits(twin.cross_entropy(np.zeros((2, 2)), np.array([0, 1]),
+                                         weight=[-1.0, 2.0]), log2)
+        # Smoothing e = 1.5 of y = 1: y_s = -0.5 + 0.75 = 0.25 at x = 0: log 2 again
+        # (y_s + (1 - y_s) = 1).
+        assert_digits(twin.binary_cross_entropy_with_logits(0.0, 1.0, label_smoothing=1.5),
+                      log2)
+    # The log of a negative number is NaN, not complex: p = 1.5 has log(1 - p) = log(-0.5).
+    value, g = twin.value_and_grad("binary_cross_entropy", [1.5], [1.0], **none)
+    assert mpmath.isnan(value[0])
+    assert mpmath.isnan(g[0])
+    # Renormalised, p = [-0.5, 1.5] has p' = p: NaN at class 0, which every p_k enters.
+    value, g = twin.value_and_grad("categorical_cross_entropy", [[-0.5, 1.5]], [[0.0, 1.0]],
+                                   renormalize=True, **none)
+    assert mpmath.isnan(value[0])
+    assert all(mpmath.isnan(v) for v in mp_list(g))
+    # A negative sum renormalises with its sign: [-1, -3] is [1/4, 3/4]; class 0: log 4.
+    assert_digits(twin.categorical_cross_entropy([[-1.0, -3.0]], [[1.0, 0.0]],
+                                                 renormalize=True), mpmath.log(4), digits=15)
+
+
 # --- analytic gradients against mpmath.diff ------------------------------------------------------
 
 rng = np.random.default_rng(20240601)
@@ -118,6 +154,24 @@ GRADIENT_CASES = [
                                    "log_offset": 1e-2, "axis": 0, "reduction": "none"}),
     ("categorical_cross_entropy", {"input": P23, "target": np.array([1, 0]),
                                    "log_offset": 1e-9, "reduction": "sum"}),
+    # outside the domain (validate=False): targets in [-1, 2], signed weights, smoothing
+    # outside [0, 1], probabilities above 1 (clipped, or renormalised back below 1)
+    ("binary_cross_entropy", {"input": P23, "target": 3 * T23 - 1, "label_smoothing": -0.3,
+                              "weight": [2.0, -0.5, 1.0], "log_offset": 1e-7,
+                              "validate": False}),
+    ("binary_cross_entropy_with_logits", {"input": Z23, "target": 3 * T23 - 1,
+                                          "pos_weight": [-2.0, 0.5, 1.0],
+                                          "label_smoothing": 1.4, "validate": False}),
+    ("cross_entropy", {"input": Z23, "target": 3 * T23 - 1, "weight": [1.0, -2.0, 0.5],
+                       "label_smoothing": -0.2, "validate": False}),
+    ("nll_loss", {"input": P23, "target": np.array([1, 2]), "weight": [1.0, -2.0, 0.5],
+                  "sample_weight": [1.0, -0.5], "validate": False}),
+    ("categorical_cross_entropy", {"input": P23 + 0.5, "target": 3 * T23 - 1,
+                                   "renormalize": True, "label_smoothing": 1.2,
+                                   "validate": False}),
+    ("categorical_cross_entropy", {"input": P23 + 0.5, "target": 3 * T23 - 1,
+                                   "clip_epsilon": 1e-3, "log_offset": 1e-2,
+                                   "validate": False}),
 ]
 
 
@@ -227,8 +281,18 @@ def test_cancellations_are_resolved(name, args, wrt, exact):
         ("categorical_cross_entropy", {"input": [[5e-324, 1.0, 0.25], [1e-300, 1e-300, 1e-300]],
                                        "target": [[0.5, 0.5, 1e-300], [1.0, 0.0, 0.5]],
                                        "renormalize": True, "log_offset": 1e-9}),
+        # Outside the domain: terms of opposite signs that cancel to a tiny or a zero result
+        # (y = 1/2 + d with e = 2: y_s = -d; targets [1, -1] on equal logits: exactly 0).
+        ("binary_cross_entropy", {"input": [0.5, 1e-300, 0.75], "target": [0.5 + 1e-17, 3.0,
+                                                                          -2.0],
+                                  "label_smoothing": 2.0, "reduction": "none",
+                                  "validate": False}),
+        ("cross_entropy", {"input": [[1e-300, 0.0], [0.0, -1e-300]],
+                           "target": [[1.0, -1.0], [1.0, -1.0 + 2**-52]],
+                           "weight": [1e300, 1e300], "reduction": "none", "validate": False}),
     ],
-    ids=["bce", "bce_logits", "ce_probabilities", "ce_indices", "categorical"],
+    ids=["bce", "bce_logits", "ce_probabilities", "ce_indices", "categorical",
+         "bce_outside", "ce_outside"],
 )
 def test_fifty_digits_agree_with_two_hundred_fifty(name, args, monkeypatch):
     # Extreme inputs, where a careless formula loses far more than 33 of its 50 digits.

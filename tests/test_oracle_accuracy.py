@@ -24,7 +24,7 @@ import math
 import mpmath
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from mpmath import mpf
@@ -134,16 +134,18 @@ def compare(ulp_record, name: str, check: str, call: str, observed, exact, mask=
 
 
 def run_checks(ulp_record, name: str, args: dict, input_gradient_mask=None) -> None:
-    """The four checks of one drawn example; ``args`` holds every argument, reduction included."""
+    """The four checks of one drawn example; ``args`` holds every argument, reduction included.
+    Examples drawn with ``validate=False`` are recorded apart, as "name (validate=False)"."""
     loss = getattr(oracle, name)
     exact = twin.evaluate(name, **args)  # value, per-sample losses and gradients in one go
     none_args = {**args, "reduction": "none"}
     call = describe(name, none_args)
-    compare(ulp_record, name, "value-none", call, _call(call, loss, **none_args),
+    record = name if args.get("validate", True) else f"{name} (validate=False)"
+    compare(ulp_record, record, "value-none", call, _call(call, loss, **none_args),
             exact["losses"])
     if args["reduction"] != "none":
         call = describe(name, args)
-        compare(ulp_record, name, "value-reduced", call, _call(call, loss, **args),
+        compare(ulp_record, record, "value-reduced", call, _call(call, loss, **args),
                 exact["value"])
 
     rest = {k: v for k, v in args.items() if k not in ("input", "target")}
@@ -152,7 +154,7 @@ def run_checks(ulp_record, name: str, args: dict, input_gradient_mask=None) -> N
             continue
         call = describe(name, args, wrt)
         observed = _call(call, oracle.grad, name, args["input"], args["target"], wrt=wrt, **rest)
-        compare(ulp_record, name, f"gradient-{wrt}", call, observed, exact[wrt],
+        compare(ulp_record, record, f"gradient-{wrt}", call, observed, exact[wrt],
                 input_gradient_mask if wrt == "input" else None)
 
 
@@ -360,8 +362,9 @@ def _defined_renormalised_gradient(args, class_axis):
     t = np.asarray(args["target"])
     if t.dtype.kind in "iu":
         t = np.moveaxis(np.eye(p.shape[class_axis])[t], -1, class_axis) if p.size else p
-    positive_mass = (e > 0) | ((t > 0) & (e < 1))
-    open_sample = np.any((p == 0) & positive_mass, axis=class_axis, keepdims=True)
+    # (1 - e) t + e / C is not 0 (with validate=False, t and e may have any sign)
+    mass = (e != 0) | ((t != 0) & (e != 1))
+    open_sample = np.any((p == 0) & mass, axis=class_axis, keepdims=True)
     return np.broadcast_to(~open_sample, p.shape)
 
 
@@ -430,3 +433,170 @@ def test_ulp_of_huge_values_does_not_overflow():
     # 10**400 has exponent 1328; the ulp is taken at the top of the float64 range, 2**(1023-52).
     assert ulp(mpf(10) ** 400) == mpmath.ldexp(1, 971)
     assert ulp(mpf(3)) == mpmath.ldexp(1, -51)  # 3 = 1.5 * 2**1
+
+
+# --- outside the domain (validate=False) --------------------------------------------------------
+#
+# The same checks on inputs that only validate=False accepts: binary and soft targets in [-2, 3],
+# label smoothing in [-0.5, 1.5], probabilities in [-0.5, 1.5] (clipped or not), positive
+# log-probabilities, and negative weights of every kind. The terms of a loss then have both
+# signs and can cancel. Fewer examples than above: the twin settles such cancellations at
+# rising precision, and these tests add no more than a few seconds to the suite.
+#
+# The oracle recomputes exactly an element or a row whose terms cancel, so per-sample values and
+# gradients keep their bounds. A *sum* of per-sample losses of both signs (a reduction, or Keras's
+# mean over the last axis) is not recomputed: it is the longdouble sum of per-sample values that
+# are each within about 2**-64 of their size, so its error is bounded by (n + 1) 2**-64 sum|L_i|
+# plus the final rounding, which is 2 ulp of the result unless the sum cancels by more than about
+# 2**9. Signed weights drawn from a continuous range do not come near that;
+# test_a_cancelling_sum_keeps_an_absolute_bound builds such a sum.
+
+OUTSIDE = settings(max_examples=max(10, settings.default.max_examples // 4))
+OUTSIDE_PROBABILITIES = st.one_of(
+    st.floats(-0.5, 1.5), st.sampled_from([-0.5, -5e-324, 0.0, 0.5, 1.0, 1 + 2**-52, 1.5, NAN]))
+OUTSIDE_TARGETS = st.one_of(st.floats(-2, 3),
+                            st.sampled_from([-2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0, 3.0]))
+OUTSIDE_SMOOTHING = st.one_of(st.floats(-0.5, 1.5), st.sampled_from([-0.5, 0.0, 1.0, 1.5]))
+# Keras's NumPy backend clips sigmoid(x) to these bounds (in float64 and float32)
+KERAS_CLIPS = st.sampled_from([None, 1e-7, (1e-7, float(np.float32(1 - 1e-7)))])
+SIGNED_WEIGHTS = st.one_of(st.floats(-10, 10), st.sampled_from([-2.0, -1.0, 0.0, 1.0, 2.0]))
+SIGNED_LOG_PROBABILITIES = st.one_of(st.floats(-50, 50),
+                                     st.sampled_from([0.0, 5e-324, 1.0, 100.0, -100.0, NAN]))
+
+
+def signed_weights_for(shape):
+    return broadcasts_to(shape).flatmap(lambda s: arrays(s, SIGNED_WEIGHTS))
+
+
+def draw_signed_reduction(data, sample_shape) -> dict:
+    return {
+        "reduction": data.draw(st.sampled_from(REDUCTIONS), label="reduction"),
+        "sample_weight": data.draw(st.none() | signed_weights_for(sample_shape),
+                                   label="sample_weight"),
+        "empty_mean": data.draw(EMPTY_MEANS, label="empty_mean"),
+        "validate": False,
+    }
+
+
+def draw_outside_class_target(data, shape, class_axis, kind):
+    """Class indices, or soft targets in [-2, 3] whose rows need not sum to 1."""
+    if kind == "probabilities":
+        return data.draw(arrays(shape, OUTSIDE_TARGETS), label="target")
+    sample_shape = shape[:class_axis] + shape[class_axis + 1:]
+    labels = st.integers(0, shape[class_axis] - 1)
+    return data.draw(arrays(sample_shape, labels, np.int64), label="target")
+
+
+@OUTSIDE
+@given(data=st.data())
+def test_binary_cross_entropy_outside_the_domain(data, ulp_record):
+    shape = data.draw(BINARY_SHAPES, label="shape")
+    average = len(shape) > 0 and data.draw(st.booleans(), label="average_last_axis")
+    args = {
+        "input": data.draw(arrays(shape, OUTSIDE_PROBABILITIES), label="input"),
+        "target": data.draw(arrays(shape, OUTSIDE_TARGETS), label="target"),
+        "weight": data.draw(st.none() | signed_weights_for(shape), label="weight"),
+        "label_smoothing": data.draw(OUTSIDE_SMOOTHING, label="label_smoothing"),
+        "clip_epsilon": data.draw(CLIP_EPSILONS, label="clip_epsilon"),
+        "log_offset": data.draw(LOG_OFFSETS, label="log_offset"),
+        "log_clamp": data.draw(LOG_CLAMPS, label="log_clamp"),
+        "gradient_floor": data.draw(GRADIENT_FLOORS, label="gradient_floor"),
+        "average_last_axis": average,
+        **draw_signed_reduction(data, shape[:-1] if average else shape),
+    }
+    run_checks(ulp_record, "binary_cross_entropy", args)
+
+
+@OUTSIDE
+@given(data=st.data())
+def test_binary_cross_entropy_with_logits_outside_the_domain(data, ulp_record):
+    shape = data.draw(BINARY_SHAPES, label="shape")
+    average = len(shape) > 0 and data.draw(st.booleans(), label="average_last_axis")
+    args = {
+        "input": data.draw(arrays(shape, LOGITS), label="input"),
+        "target": data.draw(arrays(shape, OUTSIDE_TARGETS), label="target"),
+        "weight": data.draw(st.none() | signed_weights_for(shape), label="weight"),
+        "pos_weight": data.draw(st.none() | signed_weights_for(shape), label="pos_weight"),
+        "label_smoothing": data.draw(OUTSIDE_SMOOTHING, label="label_smoothing"),
+        "probability_clip": data.draw(KERAS_CLIPS, label="probability_clip"),
+        "average_last_axis": average,
+        **draw_signed_reduction(data, shape[:-1] if average else shape),
+    }
+    run_checks(ulp_record, "binary_cross_entropy_with_logits", args)
+
+
+# The target kind is a parameter, not a draw: with this few examples hypothesis's draws of it
+# come out far from even.
+TARGET_KINDS = pytest.mark.parametrize("kind", ["indices", "probabilities"])
+
+
+@TARGET_KINDS
+@OUTSIDE
+@given(data=st.data())
+def test_cross_entropy_outside_the_domain(kind, data, ulp_record):
+    shape = draw_class_shape(data, ["(C,)", "(N, C)", "(N, C, d1, d2)"])
+    class_axis = 0 if len(shape) == 1 else 1
+    target = draw_outside_class_target(data, shape, class_axis, kind)
+    args = {
+        "input": data.draw(arrays(shape, LOGITS), label="input"),
+        "target": target,
+        "weight": data.draw(st.none() | arrays((shape[class_axis],), SIGNED_WEIGHTS),
+                            label="weight"),
+        "label_smoothing": data.draw(OUTSIDE_SMOOTHING, label="label_smoothing"),
+        **draw_signed_reduction(data, shape[:class_axis] + shape[class_axis + 1:]),
+    }
+    run_checks(ulp_record, "cross_entropy", args)
+
+
+@OUTSIDE
+@given(data=st.data())
+def test_nll_loss_outside_the_domain(data, ulp_record):
+    shape = draw_class_shape(data, ["(C,)", "(N, C)", "(N, C, d1, d2)"])
+    class_axis = 0 if len(shape) == 1 else 1
+    sample_shape = shape[:class_axis] + shape[class_axis + 1:]
+    args = {
+        "input": data.draw(arrays(shape, SIGNED_LOG_PROBABILITIES), label="input"),
+        "target": data.draw(arrays(sample_shape, st.integers(0, shape[class_axis] - 1),
+                                   np.int64), label="target"),
+        "weight": data.draw(st.none() | arrays((shape[class_axis],), SIGNED_WEIGHTS),
+                            label="weight"),
+        **draw_signed_reduction(data, sample_shape),
+    }
+    run_checks(ulp_record, "nll_loss", args)
+
+
+@TARGET_KINDS
+@OUTSIDE
+@given(data=st.data())
+def test_categorical_cross_entropy_outside_the_domain(kind, data, ulp_record):
+    shape = draw_class_shape(data, ["(C,)", "(N, C)", "(N, d1, C)"])
+    class_axis = len(shape) - 1
+    target = draw_outside_class_target(data, shape, class_axis, kind)
+    args = {
+        "input": data.draw(arrays(shape, OUTSIDE_PROBABILITIES), label="input"),
+        "target": target,
+        "label_smoothing": data.draw(OUTSIDE_SMOOTHING, label="label_smoothing"),
+        "clip_epsilon": data.draw(CLIP_EPSILONS, label="clip_epsilon"),
+        "log_offset": data.draw(LOG_OFFSETS, label="log_offset"),
+        "renormalize": data.draw(st.sampled_from([False, True, "after_clip"]),
+                                 label="renormalize"),
+        **draw_signed_reduction(data, shape[:-1]),
+    }
+    run_checks(ulp_record, "categorical_cross_entropy", args,
+               input_gradient_mask=_defined_renormalised_gradient(args, class_axis))
+
+
+def test_a_cancelling_sum_keeps_an_absolute_bound():
+    # y = 1.5 at p = 0.3 costs l_0 = -(1.5 log 0.3 - 0.5 log 0.7) = 1.6276; y = -1 at p = 0.6
+    # costs l_1 = -(-log 0.6 + 2 log 0.4) = 1.3218. Weighted by [1, -l_0 / l_1] (rounded), the
+    # sum is 7.2e-17, 2**-54 of its terms: the oracle is off by thousands of billions of ulp of
+    # that, but within (n + 1) 2**-64 = 3 * 2**-64 of the terms' size sum|L_i|.
+    p, y = np.array([0.3, 0.6]), np.array([1.5, -1.0])
+    losses = oracle.binary_cross_entropy(p, y, reduction="none", validate=False)
+    args = {"input": p, "target": y, "weight": [1.0, -losses[0] / losses[1]], "reduction": "sum",
+            "validate": False}
+    exact = twin.evaluate("binary_cross_entropy", **args)
+    size = mpmath.fsum(abs(v) for v in exact["losses"])
+    error = abs(mpf(float(oracle.binary_cross_entropy(**args))) - exact["value"])
+    assert ulp_error(oracle.binary_cross_entropy(**args), exact["value"]) > 1e6
+    assert error <= 3 * mpmath.ldexp(size, -64)

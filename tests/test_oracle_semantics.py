@@ -369,6 +369,122 @@ def test_spatial_layout_is_the_moved_axis_batch(target_kind):
     assert_values(np.moveaxis(g, 1, -1).reshape(8, 3), flat_g)
 
 
+# --- outside the domain: validate=False ---------------------------------------------------------
+
+
+def test_validate_false_changes_nothing_inside_the_domain():
+    # Every loss accepts validate=False; on valid input the values and gradients are the same,
+    # bit for bit (the same code path).
+    rng = np.random.default_rng(13)
+    p, y = rng.uniform(size=(3, 4)), rng.uniform(size=(3, 4))
+    z, t = rng.normal(size=(3, 4)), np.array([0, 3, 1])
+    cases = [
+        ("binary_cross_entropy", (p, y), {"label_smoothing": 0.1, "clip_epsilon": 1e-7,
+                                          "log_offset": 1e-3}, ("input", "target")),
+        ("binary_cross_entropy_with_logits", (z, y), {"pos_weight": [1.0, 2.0, 0.5, 3.0]},
+         ("input", "target")),
+        ("cross_entropy", (z, y / y.sum(axis=1, keepdims=True)), {"label_smoothing": 0.2},
+         ("input", "target")),
+        ("cross_entropy", (z, t), {"weight": [1.0, 2.0, 0.5, 3.0]}, ("input",)),
+        ("nll_loss", (-p, t), {}, ("input",)),
+        ("categorical_cross_entropy", (p, y), {"renormalize": True, "clip_epsilon": 1e-7},
+         ("input", "target")),
+    ]
+    for name, args, kwargs, wrts in cases:
+        loss = getattr(reference, name)
+        for reduction in ("none", "mean"):
+            assert np.array_equal(loss(*args, reduction=reduction, **kwargs),
+                                  loss(*args, reduction=reduction, validate=False, **kwargs))
+        for wrt in wrts:
+            assert np.array_equal(reference.grad(name, *args, wrt=wrt, **kwargs),
+                                  reference.grad(name, *args, wrt=wrt, validate=False, **kwargs))
+
+
+def test_validate_false_binary_targets_and_smoothing():
+    none = {"reduction": "none", "validate": False}
+    # y = 1.5, p = 0.5: -(1.5 log 0.5 + (-0.5) log 0.5) = -log 0.5 = log 2 = 0.6931.
+    # y = -1, p = 0.25: -(-1 log 0.25 + 2 log 0.75) = log(0.25 / 0.75**2) = log(4/9) = -0.8109.
+    assert_values(reference.binary_cross_entropy([0.5, 0.25], [1.5, -1.0], **none),
+                  [LOG2, math.log(4 / 9)])
+    # d/dp = (p - y) / (p (1 - p)): (0.5 - 1.5) / 0.25 = -4; (0.25 + 1) / 0.1875 = 20/3.
+    assert_values(reference.grad("binary_cross_entropy", [0.5, 0.25], [1.5, -1.0], **none),
+                  [-4.0, 20 / 3])
+    # d/dy = -(log p - log(1 - p)): 0 at p = 1/2; log 3 at p = 1/4.
+    assert_values(reference.grad("binary_cross_entropy", [0.5, 0.25], [1.5, -1.0],
+                                 wrt="target", **none), [0.0, LOG3])
+    # e = -0.5: y_s = 1.5 y - 0.25 = 1.25 at y = 1, 1 - y_s = -0.25; p = 0.25:
+    # -(1.25 log 0.25 - 0.25 log 0.75) = 1.6609.
+    assert_values(reference.binary_cross_entropy([0.25], [1.0], label_smoothing=-0.5, **none),
+                  [-1.25 * math.log(0.25) + 0.25 * math.log(0.75)])
+    # Logits x = log 3 (sigmoid 3/4), y = 2: 2 softplus(-x) - softplus(x)
+    # = 2 log(4/3) - log 4 = log(4/9); gradient sigmoid(x) - y = 0.75 - 2 = -1.25.
+    assert_values(reference.binary_cross_entropy_with_logits([LOG3], [2.0], **none),
+                  [math.log(4 / 9)])
+    assert_values(reference.grad("binary_cross_entropy_with_logits", [LOG3], [2.0], **none),
+                  [-1.25])
+    # A negative pos_weight: x = 0, y = 1, pos_weight -1: -softplus(0) = -log 2.
+    assert_values(reference.binary_cross_entropy_with_logits([0.0], [1.0], pos_weight=[-1.0],
+                                                             **none), [-LOG2])
+
+
+def test_validate_false_probabilities_outside_the_unit_interval():
+    none = {"reduction": "none", "validate": False}
+    # p = 1.5: log(1 - p) = log(-0.5) is NaN (IEEE), the loss too, and so is its gradient.
+    # p = -0.5 with y = 0: log(1.5) is fine, but y * log(-0.5) = 0 * NaN is NaN as well.
+    assert_values(reference.binary_cross_entropy([1.5, -0.5], [1.0, 0.0], **none), [NAN, NAN])
+    assert_values(reference.grad("binary_cross_entropy", [1.5, -0.5], [1.0, 0.0], **none),
+                  [NAN, NAN])
+    # Keras clips first: p = 1.5 is 1 - 1e-7 and p = -0.5 is 1e-7, both in the domain again:
+    # y = 0 at 1 - 1e-7 costs -log(1e-7) = 16.118, y = 1 at 1e-7 the same; gradient 0 (clipped).
+    clip = {"clip_epsilon": 1e-7, **none}
+    assert_values(reference.binary_cross_entropy([1.5, -0.5], [0.0, 1.0], **clip),
+                  [-math.log(1e-7), -math.log(1e-7)])
+    assert_values(reference.grad("binary_cross_entropy", [1.5, -0.5], [0.0, 1.0], **clip),
+                  [0.0, 0.0])
+    # Categorical: q = [1.5, -0.5], p = [0.5, 0.5]: -(1.5 - 0.5) log 0.5 = log 2; gradient
+    # -q / p = [-3, 1].
+    assert_values(reference.categorical_cross_entropy([[0.5, 0.5]], [[1.5, -0.5]], **none),
+                  [LOG2])
+    assert_values(reference.grad("categorical_cross_entropy", [[0.5, 0.5]], [[1.5, -0.5]],
+                                 **none), [[-3.0, 1.0]])
+    # p = [1.5, -0.5] renormalises to itself (sum 1) and clips to [1 - 1e-7, 1e-7]: class 0
+    # costs -log(1 - 1e-7) = 1.00000005e-7 (Keras's order: divide, clip, log).
+    assert_values(reference.categorical_cross_entropy(
+        [[1.5, -0.5]], [[1.0, 0.0]], renormalize=True, clip_epsilon=1e-7, **none),
+        [-math.log1p(-1e-7)])
+    # Unclipped, log(-0.5) is NaN: the loss is NaN (0 * NaN at class 0); the gradient is NaN at
+    # that class only, -0 / 1.5 = -0 at the other; renormalised, every p''_j depends on every
+    # p_k, and the whole row of the gradient is NaN.
+    p, q = [[-0.5, 1.5]], [[0.0, 1.0]]
+    assert_values(reference.categorical_cross_entropy(p, q, **none), [NAN])
+    assert_values(reference.grad("categorical_cross_entropy", p, q, **none), [[NAN, -1 / 1.5]])
+    assert_values(reference.grad("categorical_cross_entropy", p, q, renormalize=True, **none),
+                  [[NAN, NAN]])
+
+
+def test_validate_false_class_losses():
+    none = {"reduction": "none", "validate": False}
+    # Soft target [1.5, -0.5] on logits [log 3, 0] (softmax [3/4, 1/4]):
+    # -(1.5 log 0.75 - 0.5 log 0.25) = -0.2616; gradient softmax * sum(q) - q
+    # = [0.75 - 1.5, 0.25 + 0.5] = [-0.75, 0.75].
+    assert_values(reference.cross_entropy([LOG3, 0.0], [1.5, -0.5], **none),
+                  -1.5 * math.log(0.75) + 0.5 * math.log(0.25))
+    assert_values(reference.grad("cross_entropy", [LOG3, 0.0], [1.5, -0.5], **none),
+                  [-0.75, 0.75])
+    # Class index 0 smoothed by e = 1.5 over C = 2: q = -0.5 * [1, 0] + 0.75 = [0.25, 0.75]:
+    # -(0.25 log 0.75 + 0.75 log 0.25) = 1.1116.
+    assert_values(reference.cross_entropy([LOG3, 0.0], np.array(0), label_smoothing=1.5,
+                                          **none), -(0.25 * math.log(0.75) + 0.75 * math.log(0.25)))
+    # A negative class weight: weight [-1, 2], uniform logits, targets [0, 1]: losses -log 2
+    # and 2 log 2; the weighted mean divides by -1 + 2 = 1: log 2.
+    assert_values(reference.cross_entropy(np.zeros((2, 2)), np.array([0, 1]), weight=[-1.0, 2.0],
+                                          validate=False), LOG2)
+    # nll_loss of a positive log-probability: -0.5, gradient -1 at the target class.
+    assert_values(reference.nll_loss([[0.5, -1.0]], np.array([0]), **none), [-0.5])
+    assert_values(reference.grad("nll_loss", [[0.5, -1.0]], np.array([0]), validate=False),
+                  [[-1.0, 0.0]])
+
+
 # --- invalid input ------------------------------------------------------------------------------
 
 
@@ -381,16 +497,33 @@ def _raises(call, *args, names: str, value: str, **kwargs):
     assert value in message, f"{message!r} does not show the offending value {value!r}"
 
 
+# Errors of the value domain: validate=False lifts them (see test_validate_false_*).
+DOMAIN_ERRORS = [
+    # probabilities outside [0, 1], in the input and in the target
+    ("binary_cross_entropy", ([1.5], [1.0]), {}, "input", "1.5"),
+    ("binary_cross_entropy", ([0.5], [-0.25]), {}, "target", "-0.25"),
+    ("binary_cross_entropy_with_logits", ([0.0], [2.0]), {}, "target", "2.0"),
+    ("categorical_cross_entropy", ([[0.5, 1.25]], [[1.0, 0.0]]), {}, "input", "1.25"),
+    ("categorical_cross_entropy", ([[0.5, 0.5]], [[1.0, -0.5]]), {}, "target", "-0.5"),
+    ("cross_entropy", ([[0.0, 0.0]], [[1.5, 0.0]]), {}, "target", "1.5"),
+    # log-probabilities must be <= 0
+    ("nll_loss", (np.array([[0.5, -1.0]]), np.array([0])), {}, "input", "0.5"),
+    # label smoothing outside [0, 1]
+    ("cross_entropy", (np.zeros((1, 3)), np.array([0])), {"label_smoothing": 1.5},
+     "label_smoothing", "1.5"),
+    ("binary_cross_entropy", ([0.5], [1.0]), {"label_smoothing": -0.1}, "label_smoothing",
+     "-0.1"),
+    ("binary_cross_entropy_with_logits", ([0.5], [1.0]), {"label_smoothing": 2.0},
+     "label_smoothing", "2.0"),
+    ("categorical_cross_entropy", ([[0.5, 0.5]], [[1.0, 0.0]]), {"label_smoothing": -1.0},
+     "label_smoothing", "-1.0"),
+]
+
+
 @pytest.mark.parametrize(
     ("name", "args", "kwargs", "argument", "value"),
     [
-        # probabilities outside [0, 1], in the input and in the target
-        ("binary_cross_entropy", ([1.5], [1.0]), {}, "input", "1.5"),
-        ("binary_cross_entropy", ([0.5], [-0.25]), {}, "target", "-0.25"),
-        ("binary_cross_entropy_with_logits", ([0.0], [2.0]), {}, "target", "2.0"),
-        ("categorical_cross_entropy", ([[0.5, 1.25]], [[1.0, 0.0]]), {}, "input", "1.25"),
-        ("categorical_cross_entropy", ([[0.5, 0.5]], [[1.0, -0.5]]), {}, "target", "-0.5"),
-        ("cross_entropy", ([[0.0, 0.0]], [[1.5, 0.0]]), {}, "target", "1.5"),
+        *DOMAIN_ERRORS,
         # class indices out of range, and negative (not the ignore_index)
         ("cross_entropy", (np.zeros((2, 3)), np.array([0, 3])), {}, "target", "3"),
         ("cross_entropy", (np.zeros((2, 3)), np.array([0, -1])), {}, "target", "-1"),
@@ -399,13 +532,6 @@ def _raises(call, *args, names: str, value: str, **kwargs):
          "target", "-5"),
         ("categorical_cross_entropy", (np.full((2, 3), 0.5), np.array([0, 3])), {}, "target",
          "3"),
-        # log-probabilities must be <= 0
-        ("nll_loss", (np.array([[0.5, -1.0]]), np.array([0])), {}, "input", "0.5"),
-        # label smoothing outside [0, 1]
-        ("cross_entropy", (np.zeros((1, 3)), np.array([0])), {"label_smoothing": 1.5},
-         "label_smoothing", "1.5"),
-        ("binary_cross_entropy", ([0.5], [1.0]), {"label_smoothing": -0.1}, "label_smoothing",
-         "-0.1"),
         # mismatched shapes
         ("binary_cross_entropy", ([0.5, 0.5], [1.0, 0.0, 1.0]), {}, "target", "(3,)"),
         ("categorical_cross_entropy", ([[0.5, 0.5]], [[1.0, 0.0, 0.0]]), {}, "target", "(1, 3)"),
@@ -425,6 +551,59 @@ def _raises(call, *args, names: str, value: str, **kwargs):
 )
 def test_invalid_input_is_named(name, args, kwargs, argument, value):
     _raises(getattr(reference, name), *args, names=argument, value=value, **kwargs)
+
+
+STRUCTURAL_ERRORS = [
+    # class indices have no formula outside [0, C)
+    ("cross_entropy", (np.zeros((2, 3)), np.array([0, 3])), {}, "target", "3"),
+    ("nll_loss", (np.zeros((2, 3)), np.array([-1, 0])), {}, "target", "-1"),
+    ("categorical_cross_entropy", (np.full((2, 3), 0.5), np.array([0, 3])), {}, "target", "3"),
+    # shapes, dtypes, names and settings
+    ("binary_cross_entropy", ([0.5, 0.5], [1.0, 0.0, 1.0]), {}, "target", "(3,)"),
+    ("binary_cross_entropy_with_logits", ([0.5, 0.5], [1.0, 0.0]),
+     {"pos_weight": [1.0, 2.0, 3.0]}, "pos_weight", "(3,)"),
+    ("cross_entropy", (np.zeros((2, 3)), np.array([0, 1])), {"weight": [1.0, 2.0]},
+     "weight", "(2,)"),
+    ("cross_entropy", (np.zeros((2, 2)), np.array([True, False])), {}, "target", "boolean"),
+    ("cross_entropy", (np.zeros((2, 2)), [[1.0, 0.0], [0.0, 1.0]]), {"ignore_index": 0},
+     "ignore_index", "0"),
+    ("nll_loss", (np.zeros((2, 3)), np.array([0, 1])), {"reduction": "avg"}, "reduction",
+     "'avg'"),
+    ("binary_cross_entropy", ([0.5], [1.0]), {"clip_epsilon": 0.75}, "clip_epsilon", "0.75"),
+    ("categorical_cross_entropy", ([[0.5, 0.5]], [[1.0, 0.0]]), {"log_offset": -1e-9},
+     "log_offset", "-1e-09"),
+    ("categorical_cross_entropy", ([[0.5, 0.5]], [[1.0, 0.0]]), {"renormalize": "yes"},
+     "renormalize", "'yes'"),
+    # smoothing outside [0, 1] is a value, NaN or an infinity a broken setting
+    ("binary_cross_entropy", ([0.5], [1.0]), {"label_smoothing": NAN}, "label_smoothing",
+     "nan"),
+    ("cross_entropy", (np.zeros((1, 3)), np.array([0])), {"label_smoothing": INF},
+     "label_smoothing", "inf"),
+]
+
+
+@pytest.mark.parametrize(("name", "args", "kwargs", "argument", "value"), STRUCTURAL_ERRORS)
+def test_validate_false_keeps_the_structural_checks(name, args, kwargs, argument, value):
+    _raises(getattr(reference, name), *args, names=argument, value=value, validate=False,
+            **kwargs)
+
+
+@pytest.mark.parametrize(("name", "args", "kwargs", "argument", "value"), DOMAIN_ERRORS)
+def test_validate_true_raises_and_false_evaluates(name, args, kwargs, argument, value):
+    _raises(getattr(reference, name), *args, names=argument, value=value, validate=True,
+            **kwargs)
+    result = getattr(reference, name)(*args, validate=False, **kwargs)
+    assert np.shape(result) == ()  # a value (finite or NaN: see the cases below), no error
+    reference.grad(name, *args, validate=False, **kwargs)
+
+
+@pytest.mark.parametrize("validate", [0, 1, "no", None])
+def test_validate_is_a_boolean(validate):
+    for name in reference.LOSSES:
+        args = ([[0.0, 0.0]], np.array([0])) if name in ("cross_entropy", "nll_loss") else (
+            [[0.5, 0.5]], [[1.0, 0.0]])
+        _raises(getattr(reference, name), *args, names="validate", value=repr(validate),
+                validate=validate)
 
 
 def test_gradient_of_invalid_input_raises_too():
