@@ -29,12 +29,14 @@ equal) and ``predicate`` (a name in ``conformance.predicates``); a list means an
 ``actual`` states what the library really does, and is itself asserted: the finding is
 explained only if the observation satisfies it:
 
-- ``oracle = {...}``: the oracle with these extra keywords agrees within the bound;
+- ``oracle = {...}``: the oracle with these extra keywords agrees within the bound
+  (``validate = false``: the library checks no values, and the oracle evaluates its formula
+  on inputs outside the domain too, so one entry states what every such case gives);
 - ``value = "nan"`` / ``"inf"`` / a number: every element of the result is that;
 - ``value = [...]``: the result is this array (numbers, ``"nan"``, ``"inf"``, ``"-inf"``) to
   within 8 units of the dtype's roundoff, for results that no oracle convention gives, such as
-  the gradient of inputs the oracle rejects (vectorised exp and log round differently on
-  different CPUs, so an exact literal would hold on one machine only);
+  what a library does with a class index out of range (vectorised exp and log round
+  differently on different CPUs, so an exact literal would hold on one machine only);
 - ``nan_or_oracle = {...}``: some elements are NaN where the oracle (with these extra
   keywords; ``{}`` for none) is not, and every other element agrees with it within the bound:
   a formula that meets 0 * inf or inf - inf in some elements only;

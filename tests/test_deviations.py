@@ -344,3 +344,19 @@ def test_a_qualifier_leaves_a_coarser_case_as_it_is(tmp_path, qualifier):
     assert explains(tmp_path, claim, in_float16, case)
     assert not explains(tmp_path, '{ oracle = { reduction = "mean" }, computed_in = "float32" }',
                         observe(np.float64(np.float16(mean + 2.0**-12)), case=FINITE), FINITE)
+
+
+def test_validate_false_states_what_a_library_does_outside_the_domain(tmp_path):
+    # a target of 1.5 is rejected by the oracle (accepts_invalid) but is what the formula
+    # -y log sigmoid(x) - (1 - y) log sigmoid(-x) gives as written
+    x = np.array([0.25, -3.0])
+    y = np.array([1.5, -0.5])
+    case = Case("binary_cross_entropy_with_logits", {"input": x, "target": y},
+                {"reduction": "none"})
+    as_written = np.logaddexp(0, -x) * y + np.logaddexp(0, x) * (1 - y)
+    observation = observe(as_written, case=case)
+    assert judge(BCE_LOGITS, case, observation, "value").outcome == "accepts_invalid"
+    assert explains(tmp_path, "{ oracle = { validate = false } }", observation, case)
+    assert not explains(tmp_path, "{ oracle = { validate = false } }",
+                        observe(as_written * 1.01, case=case), case)
+    assert not explains(tmp_path, "{ oracle = {} }", observation, case)
