@@ -1,9 +1,11 @@
 """What every library adapter does the same way; each library module fills in the specifics.
 
-A subclass says how to import its library, how to make a tensor of a dtype from a float64
-array (and back), how to write that tensor as source code, and how to take a gradient. This
-class turns a (binding, case) pair into the call, runs it, and records the observation and its
-reproducer. Library exceptions are data: they become ``Observation.error``.
+A subclass says which modules its calls need and which array framework computes them
+(``adapters.frameworks``): how to make a tensor of a dtype from a float64 array (and back), how
+to write that tensor as source code, and how to take a gradient are the framework's unless the
+subclass says otherwise. This class turns a (binding, case) pair into the call, runs it, and
+records the observation and its reproducer. Library exceptions are data: they become
+``Observation.error``.
 """
 
 from __future__ import annotations
@@ -12,11 +14,14 @@ import importlib
 import math
 import os
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
 from adapters.core import ARRAY_OPTIONS, Binding, Case, Observation
+
+if TYPE_CHECKING:  # frameworks imports literal() from here
+    from adapters.frameworks import Framework
 
 
 class Adapter:
@@ -30,13 +35,17 @@ class Adapter:
     version_module: str = ""
     #: every API binding this library offers
     bindings: Sequence[Binding] = ()
+    #: the array framework computing the calls: configured after import, and the default
+    #: for making, reading and writing tensors and for gradients (None: the subclass says)
+    framework: Framework | None = None
 
     def __init__(self):
         self._namespace: dict | None = None
 
     # --- availability ------------------------------------------------------------------------
 
-    #: environment variables set before the first import (and in every reproducer)
+    #: environment variables set before the first import (and in every reproducer); they
+    #: include the framework's
     environment: ClassVar[dict[str, str]] = {}
 
     def namespace(self) -> dict:
@@ -46,6 +55,8 @@ class Adapter:
             os.environ.update(self.environment)
             try:
                 namespace = {name: _bind(name, path) for name, path in self.modules.items()}
+                if self.framework is not None:
+                    self.framework.configure(self.framework.imported())
                 self.configure(namespace)
             except Exception:
                 # not importable here: leave the process's environment as it was, so the
@@ -60,7 +71,7 @@ class Adapter:
         return self._namespace
 
     def configure(self, namespace: dict) -> None:
-        """Settings after import: deterministic algorithms, no TF32, and the like."""
+        """Checks and settings after import beyond the framework's (which come first)."""
 
     def unavailable(self) -> str | None:
         """None when the library imports; otherwise "unavailable: <reason>"."""
@@ -80,32 +91,41 @@ class Adapter:
                 return b
         raise KeyError(f"{self.library} has no binding {api!r}")
 
-    # --- library specifics (override) --------------------------------------------------------
+    # --- library specifics: the framework's unless overridden -------------------------------
 
     def tensor(self, array: np.ndarray, dtype: str, *, index: bool = False):
         """The library's tensor of ``dtype`` (an integer tensor for class indices)."""
-        raise NotImplementedError
+        return self._framework().tensor(array, dtype, index=index)
 
     def to_numpy(self, value) -> np.ndarray:
         """A library result as a float64 (or integer) NumPy array, exactly."""
-        raise NotImplementedError
+        return self._framework().to_numpy(value)
 
-    def tensor_source(self, array: np.ndarray, dtype: str, *, index: bool = False,
-                      differentiable: bool = False) -> str:
+    def tensor_source(self, array: np.ndarray, dtype: str, *, index: bool = False) -> str:
         """Source code that builds the same tensor from literals."""
-        raise NotImplementedError
+        return self._framework().tensor_source(array, "int64" if index else dtype)
+
+    def to_list_source(self, name: str) -> str:
+        """Source code of the tensor called ``name`` as a float64 Python list."""
+        return self._framework().to_list_source(name)
 
     def value_and_gradient(self, call, operands: dict, wrt: str | None):
         """Run ``call(operands)``; with ``wrt``, also the gradient of the sum of the result."""
-        raise NotImplementedError
+        return self._framework().value_and_gradient(call, operands, wrt)
 
     def gradient_source(self, call_source: str, wrt: str) -> list[str]:
         """Reproducer lines computing ``result``, the gradient of the sum of the call."""
-        raise NotImplementedError
+        return self._framework().gradient_source(call_source, wrt, self.to_list_source)
 
     def value_source(self, call_source: str) -> list[str]:
         """Reproducer lines computing ``result``, the call's value as a float64 list."""
-        raise NotImplementedError
+        return [f"loss = {call_source}", f"result = {self.to_list_source('loss')}"]
+
+    def _framework(self) -> Framework:
+        if self.framework is None:
+            raise NotImplementedError(f"{type(self).__name__} names no framework, so it must "
+                                      "say how to make, read and differentiate its tensors")
+        return self.framework
 
     # --- the shared procedure ----------------------------------------------------------------
 
@@ -167,9 +187,7 @@ class Adapter:
             if array is None:
                 array = np.asarray(case.inputs[name])
             index = name == "target" and case.target_kind == "indices"
-            differentiable = observation.wrt == name
-            lines.append(f"{name} = " + self.tensor_source(
-                array, case.dtype, index=index, differentiable=differentiable))
+            lines.append(f"{name} = " + self.tensor_source(array, case.dtype, index=index))
         if observation.wrt is None:
             lines += self.value_source(source)
         else:

@@ -20,19 +20,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-DTYPES = ("float16", "bfloat16", "float32", "float64")
+from reference.specs import DTYPES, loss_spec
+
 CHECKS = ("value", "gradient")
 #: array-valued oracle options; everything else in ``Case.options`` is a scalar keyword
 ARRAY_OPTIONS = ("weight", "pos_weight", "sample_weight")
-
-
-def class_axis(loss: str, ndim: int) -> int:
-    """The class axis of the oracle's layout, non-negative: 1 for a ``cross_entropy`` or
-    ``nll_loss`` batch (N, C, d1, ...), 0 for its single (C,) row; the last axis otherwise (the
-    classes of ``categorical_cross_entropy``, the axis Keras's binary losses average)."""
-    if loss in ("cross_entropy", "nll_loss") and ndim > 1:
-        return 1
-    return max(ndim - 1, 0)
 
 
 def one_hot(indices, classes: int) -> np.ndarray:
@@ -65,7 +57,7 @@ class Case:
 
     @property
     def class_axis(self) -> int:
-        return class_axis(self.loss, np.ndim(self.inputs["input"]))
+        return loss_spec(self.loss).class_axis(np.ndim(self.inputs["input"]))
 
     def with_inputs(self, **arrays) -> Case:
         return dataclasses.replace(self, inputs={**self.inputs, **arrays})
@@ -122,7 +114,7 @@ class Binding:
             return f"computes {self.loss}, not {case.loss}"
         if case.dtype not in self.dtypes:
             return f"dtype {case.dtype} not offered"
-        if case.loss in ("cross_entropy", "categorical_cross_entropy", "nll_loss"):
+        if loss_spec(case.loss).family == "categorical":
             if case.target_kind not in self.targets:
                 return f"{case.target_kind} targets not offered"
         if np.ndim(case.inputs["input"]) not in self.ranks:

@@ -6,8 +6,9 @@ wrap around the call. The oracle's layout has the class axis at 1; the APIs that
 get ``axis=1``, the one that does not (``safe_softmax_cross_entropy``, class axis last) is
 limited to the ranks where axis 1 is the last axis, ``(C,)`` and ``(N, C)``.
 
-Calls run on the CPU platform with 64-bit types enabled (float64 cases are really float64) and
-the highest matmul precision; the reproducers set the same through environment variables.
+Calls run on JAX as ``adapters.frameworks`` sets it up: the CPU platform, 64-bit types enabled
+(float64 cases are really float64) and the highest matmul precision; the reproducers set the
+same through environment variables.
 """
 
 from __future__ import annotations
@@ -15,10 +16,9 @@ from __future__ import annotations
 import importlib
 from typing import ClassVar
 
-import numpy as np
-
-from adapters.base import Adapter, literal
+from adapters.base import Adapter
 from adapters.core import Binding
+from adapters.frameworks import JAX
 
 # optax returns per-example losses; "sum" and "mean" are the jnp reductions users wrap around
 # the call.
@@ -78,57 +78,13 @@ BINDINGS = (
 
 class JaxOptaxAdapter(Adapter):
     library = "optax"
-    modules: ClassVar[dict[str, str]] = {"jax": "jax", "jnp": "jax.numpy", "optax": "optax"}
+    modules: ClassVar[dict[str, str]] = {**JAX.modules, "optax": "optax"}
+    environment: ClassVar[dict[str, str]] = dict(JAX.environment)
+    framework = JAX
     version_module = "optax"
     bindings = BINDINGS
-    # read by jax at import; configure() sets the same in case jax was imported before
-    environment: ClassVar[dict[str, str]] = {
-        "JAX_PLATFORMS": "cpu", "JAX_ENABLE_X64": "1", "JAX_DEFAULT_MATMUL_PRECISION": "highest"}
-
-    def configure(self, namespace):
-        jax, jnp = namespace["jax"], namespace["jnp"]
-        jax.config.update("jax_enable_x64", True)
-        jax.config.update("jax_default_matmul_precision", "highest")
-        jax.config.update("jax_platforms", "cpu")
-        # without x64, jax silently makes float32 of a float64 request
-        if jnp.asarray(0.0, dtype=jnp.float64).dtype != jnp.float64:
-            raise RuntimeError("jax_enable_x64 did not take effect: no float64 arrays")
 
     def version(self) -> str:
         """optax's version, and the jax and jaxlib doing the arithmetic."""
-        jax, jaxlib = (importlib.import_module(name) for name in ("jax", "jaxlib"))
-        return f"{super().version()} (jax {jax.__version__}, jaxlib {jaxlib.__version__})"
-
-    def tensor(self, array, dtype, *, index=False):
-        jnp = self.namespace()["jnp"]
-        if index:
-            return jnp.asarray(np.asarray(array), dtype=jnp.int64)
-        return jnp.asarray(np.asarray(array, dtype=np.float64), dtype=getattr(jnp, dtype))
-
-    def to_numpy(self, value):
-        array = np.asarray(value)
-        if array.dtype.kind in "iub":
-            return array.astype(np.int64)
-        return array.astype(np.float64)  # float16, bfloat16 (ml_dtypes), float32: exact
-
-    def tensor_source(self, array, dtype, *, index=False, differentiable=False):
-        # jax differentiates functions, not arrays: ``differentiable`` needs nothing here
-        dtype = "int64" if index else dtype
-        if np.size(array) == 0:
-            return f"jnp.zeros({np.shape(array)}, dtype=jnp.{dtype})"
-        return f"jnp.asarray({literal(array)}, dtype=jnp.{dtype})"
-
-    def value_and_gradient(self, call, operands, wrt):
-        jax, jnp = self.namespace()["jax"], self.namespace()["jnp"]
-        value = call(operands)
-        if wrt is None:
-            return value, None
-        gradient = jax.grad(lambda x: jnp.sum(call({**operands, wrt: x})))(operands[wrt])
-        return value, gradient
-
-    def value_source(self, call_source):
-        return [f"loss = {call_source}", "result = loss.astype(jnp.float64).tolist()"]
-
-    def gradient_source(self, call_source, wrt):
-        return [f"gradient = jax.grad(lambda {wrt}: jnp.sum({call_source}))({wrt})",
-                "result = gradient.astype(jnp.float64).tolist()"]
+        jaxlib = importlib.import_module("jaxlib")
+        return f"{super().version()} (jax {JAX.version()}, jaxlib {jaxlib.__version__})"

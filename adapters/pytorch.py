@@ -1,13 +1,13 @@
-"""PyTorch: the functional losses and their modules, gradients by autograd."""
+"""PyTorch: the functional losses and their modules, gradients by autograd (torch as
+``adapters.frameworks`` sets it up)."""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
-import numpy as np
-
-from adapters.base import Adapter, literal
+from adapters.base import Adapter
 from adapters.core import Binding
+from adapters.frameworks import TORCH
 
 _REDUCTIONS = {"none": "'none'", "sum": "'sum'", "mean": "'mean'"}
 _ALL_RANKS = (0, 1, 2, 3, 4)
@@ -50,48 +50,7 @@ BINDINGS = (
 
 class TorchAdapter(Adapter):
     library = "torch"
-    modules: ClassVar[dict[str, str]] = {"torch": "torch"}
+    modules: ClassVar[dict[str, str]] = dict(TORCH.modules)
+    environment: ClassVar[dict[str, str]] = dict(TORCH.environment)
+    framework = TORCH
     bindings = BINDINGS
-
-    def configure(self, namespace):
-        torch = namespace["torch"]
-        torch.use_deterministic_algorithms(True)
-        torch.backends.cuda.matmul.allow_tf32 = False
-        torch.backends.cudnn.allow_tf32 = False
-
-    def tensor(self, array, dtype, *, index=False):
-        torch = self.namespace()["torch"]
-        if index:
-            return torch.tensor(array, dtype=torch.int64)
-        return torch.tensor(np.asarray(array, dtype=np.float64)).to(getattr(torch, dtype))
-
-    def to_numpy(self, value):
-        torch = self.namespace()["torch"]
-        value = value.detach()
-        if value.dtype.is_floating_point:
-            return value.to(torch.float64).numpy()
-        return value.numpy()
-
-    def tensor_source(self, array, dtype, *, index=False, differentiable=False):
-        dtype = "int64" if index else dtype
-        grad = ", requires_grad=True" if differentiable else ""
-        if np.size(array) == 0:
-            return f"torch.empty({np.shape(array)}, dtype=torch.{dtype}{grad})"
-        return f"torch.tensor({literal(array)}, dtype=torch.{dtype}{grad})"
-
-    def value_and_gradient(self, call, operands, wrt):
-        torch = self.namespace()["torch"]
-        if wrt is None:
-            with torch.no_grad():
-                return call(operands), None
-        operand = operands[wrt].requires_grad_(True)
-        value = call(operands)
-        (gradient,) = torch.autograd.grad(value.sum(), [operand])
-        return value, gradient
-
-    def value_source(self, call_source):
-        return [f"loss = {call_source}", "result = loss.to(torch.float64).tolist()"]
-
-    def gradient_source(self, call_source, wrt):
-        return [f"loss = {call_source}", "loss.sum().backward()",
-                f"result = {wrt}.grad.to(torch.float64).tolist()"]

@@ -1,7 +1,8 @@
 """The supported-API table, generated from the declarations (never typed by hand).
 
-One row per binding and env. ``python -m adapters`` prints it; ``python -m adapters --write README.md`` replaces the table
-between the markers in the README, and a test fails when the README is out of date.
+One row per binding and env. ``python -m adapters`` prints it; ``python -m adapters --write
+README.md`` replaces the table between the markers in the README, and a test fails when the
+README is out of date.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from contextlib import contextmanager
 
 from adapters import ENV_VARIABLES, ENVIRONMENTS, load_adapter
 from adapters.core import DTYPES
+from reference.specs import loss_spec
 
 START, END = "<!-- supported-apis:start -->", "<!-- supported-apis:end -->"
-_SHORT_DTYPES = {"float16": "f16", "bfloat16": "bf16", "float32": "f32", "float64": "f64"}
 
 
 @contextmanager
@@ -46,12 +47,13 @@ def table() -> str:
         with _env_variables(env):
             bindings = [b for name in names for b in load_adapter(name).bindings]
         for b in bindings:
-            targets = "probabilities" if b.loss.startswith("binary") else ", ".join(b.targets)
+            binary = loss_spec(b.loss).family == "binary"
+            targets = "probabilities" if binary else ", ".join(b.targets)
             options = ", ".join(sorted({*b.options, *b.operand_options})) or "-"
             fixed = ", ".join(f"{k}={v!r}" for k, v in b.fixed_options.items())
             if fixed:
                 options += f" (always {fixed})"
-            dtypes = " ".join(_SHORT_DTYPES[d] for d in DTYPES if d in b.dtypes)
+            dtypes = " ".join(d.replace("float", "f") for d in DTYPES if d in b.dtypes)
             rows.append(
                 f"| `{b.api}` | {env} | `{b.loss}` | {targets} | {options} | "
                 f"{', '.join(b.reductions) or '-'} | {dtypes} | "

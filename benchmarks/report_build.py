@@ -1,8 +1,10 @@
 """Time to build the HTML report from 50 000 findings, and the size of the page.
 
-Data (seeded): fixture results of every env (``reports.fixtures``, the same generator as the
-report's tests) padded to about 50 000 findings in all (5 000 with --small), written to a
-temporary folder; about 1.3 KB of JSON per finding (inputs, expected, observed, reproducer).
+Data (seeded): synthetic results of every env (``tests/synthetic_results.py``, the same
+generator as the report's tests) padded to about 50 000 findings in all (5 000 with --small),
+written to a temporary folder; about 1.3 KB of JSON per finding (inputs, expected, observed,
+reproducer), plus the ``classes-32000`` findings that keep their 2 x 32 000 logits (about
+11 MiB in all), which the page summarises (``reports/payload.py``) as it does for a real run.
 
 Subject:  ``python -m reports --results DIR --out FILE`` in a fresh interpreter, as tox runs it:
           start-up, imports, reading and validating every file, the matrix, the figures, the
@@ -31,20 +33,33 @@ from pathlib import Path
 from benchmarks import BenchmarkUnavailable, Metric, print_table, write_results
 
 FINDINGS, SMALL_FINDINGS = 50_000, 5_000
+#: the generator of the synthetic results is test data: it lives in tests/, which is not a
+#: package and not in the wheel
+TESTS = Path(__file__).resolve().parent.parent / "tests"
 MAX_SECONDS = 10.0
 MAX_MIB = 25.0
 
 
 def load_report():
-    """Import the builder lazily: the bench env may lack the report's dependencies."""
+    """Import the builder lazily: the bench env may lack the report's dependencies. The
+    generator is imported as the tests import it, from the folder tests/ on sys.path, rather
+    than as ``tests.synthetic_results``, which a package named ``tests`` that some
+    distribution installs would shadow; appended, so that nothing in tests/ shadows a
+    package."""
     try:
-        from reports import fixtures
         from reports.build import build
     except ModuleNotFoundError as exc:
         raise BenchmarkUnavailable(
             f"the report cannot be imported ({exc}); it needs the dependency group 'report' "
             "(jinja2, matplotlib, jsonschema)") from exc
-    return fixtures, build
+    if not (TESTS / "synthetic_results.py").is_file():
+        raise BenchmarkUnavailable(f"no {TESTS / 'synthetic_results.py'}: the benchmark "
+                                   "needs the repository's tests/ folder beside benchmarks/")
+    if str(TESTS) not in sys.path:
+        sys.path.append(str(TESTS))
+    import synthetic_results
+
+    return synthetic_results, build
 
 
 def run_cli(results: Path, out: Path) -> tuple[float, float]:
@@ -65,11 +80,11 @@ def run_cli(results: Path, out: Path) -> tuple[float, float]:
 
 
 def run(small: bool = False, repeat: int = 5) -> list[Metric]:
-    fixtures, build = load_report()
+    synthetic_results, build = load_report()
     target = SMALL_FINDINGS if small else FINDINGS
     with tempfile.TemporaryDirectory(prefix="report-bench-") as tmp:
         results, out = Path(tmp) / "results", Path(tmp) / "index.html"
-        paths = fixtures.write(results, findings=target)
+        paths = synthetic_results.write(results, findings=target)
         count = sum(len(json.loads(p.read_bytes())["findings"]) for p in paths)
         input_bytes = sum(p.stat().st_size for p in paths)
         print(f"{count} findings in {len(paths)} files, {input_bytes / 2**20:.1f} MiB of JSON; "

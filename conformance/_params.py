@@ -1,12 +1,37 @@
-"""Test parameters generated from the adapters' declarations (no library is imported)."""
+"""Test parameters generated from the adapters' declarations (no library is imported).
+
+The named cases are parameters of their own, with the case's name in the test id, so
+``pytest conformance -k log-of-zero`` selects that case on every API.
+"""
 
 from adapters import ADAPTERS, load_adapter
-from adapters.core import DTYPES
+from conformance.cases import edge_cases, reduction_cases, stability_cases
+from reference.specs import DTYPES
 
 BINDINGS = [(name, b) for name in ADAPTERS for b in load_adapter(name).bindings]
 IDS = [f"{name}:{b.api}" for name, b in BINDINGS]
 BINDING_DTYPES = [(name, b, dtype) for name, b in BINDINGS for dtype in DTYPES]
 BINDING_DTYPE_IDS = [f"{name}:{b.api}:{dtype}" for name, b, dtype in BINDING_DTYPES]
+#: the dtypes the reductions category runs in (its point is the arithmetic of the reduction)
+REDUCTION_DTYPES = ("float32", "float64")
+
+
+def _named(cases_of, dtypes=(None,)):
+    """(adapter name, binding, dtype, case name) for every named case of every binding, with
+    ids ``adapter:api[:dtype]:case``."""
+    params, ids = [], []
+    for name, binding in BINDINGS:
+        for dtype in dtypes:
+            for named in cases_of(binding.loss, dtype):
+                params.append((name, binding, dtype, named.name))
+                ids.append(":".join(filter(None, (name, binding.api, dtype, named.name))))
+    return params, ids
+
+
+EDGE_CASES, EDGE_CASE_IDS = _named(lambda loss, _: edge_cases(loss))
+STABILITY_CASES, STABILITY_CASE_IDS = _named(stability_cases, DTYPES)
+REDUCTION_CASES, REDUCTION_CASE_IDS = _named(lambda loss, _: reduction_cases(loss),
+                                             REDUCTION_DTYPES)
 
 
 def describe(case) -> str:

@@ -1,26 +1,43 @@
 """The cases: hypothesis strategies for regular inputs, and named, deterministic cases.
 
-Everything is in the oracle's layout (class axis 1 for ``cross_entropy``/``nll_loss``, last for
-``categorical_cross_entropy``) and in float64; the adapter rounds to the tested dtype. The
-named cases pin known edges for every loss (hypothesis plus xfail is flaky: a failing input
-may not be drawn); the strategies explore around them.
+Everything is in the oracle's layout (the class axis that ``LossSpec.class_axis`` gives) and in
+float64; the adapter rounds to the tested dtype. The named cases pin known edges (hypothesis
+plus xfail is flaky: a failing input may not be drawn); the strategies explore around them.
+
+Nothing here branches on a loss's name: each block of named cases applies to the losses with
+the traits it needs (a family, an input kind, an oracle option), read off ``LossSpec``, so a new
+loss meets every case its traits call for.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from adapters.core import Binding, Case, class_axis
-
-CLASS_LOSSES = ("cross_entropy", "nll_loss", "categorical_cross_entropy")
-_LOGIT_RANGE = {"float16": 8.0, "bfloat16": 8.0, "float32": 30.0, "float64": 30.0}
+from adapters.core import Binding, Case
+from reference.specs import LossSpec, dtype_spec, loss_spec, softmax
 
 
-def _softmax(z: np.ndarray, axis: int) -> np.ndarray:
-    e = np.exp(z - z.max(axis=axis, keepdims=True))
-    return e / e.sum(axis=axis, keepdims=True)
+@dataclass(frozen=True)
+class NamedCase:
+    """A deterministic case with a stable name (its test id), and the swept magnitude of a
+    stability sweep (the logit's size, or k of a probability 10**-k)."""
+
+    name: str
+    case: Case
+    magnitude: float | None = None
+
+
+def _regular_logit_scale(dtype: str) -> float:
+    """How large drawn logits get: 30 where exp stays far inside the range (float32 and
+    wider), 8 in half precision, whose 11 (float16) or 8 (bfloat16) bits would leave large
+    losses no fraction to compare."""
+    return 8.0 if dtype_spec(dtype).bits <= 11 else 30.0
 
 
 # --- hypothesis: regular inputs -------------------------------------------------------------
@@ -29,56 +46,52 @@ def _softmax(z: np.ndarray, axis: int) -> np.ndarray:
 @st.composite
 def regular_cases(draw, binding: Binding, dtype: str, reductions=None, with_options=True):
     """A regular case the binding can express: shapes, values and options drawn with labels."""
-    loss = binding.loss
+    spec = loss_spec(binding.loss)
+    categorical = spec.family == "categorical"
     rank = draw(st.sampled_from([r for r in binding.ranks if 1 <= r <= 3] or binding.ranks),
                 label="rank")
     n = draw(st.integers(1, 4), label="batch")
     c = draw(st.integers(2, 6), label="classes")
     spatial = draw(st.integers(1, 3), label="spatial") if rank == 3 else None
-    scale = _LOGIT_RANGE[dtype]
+    scale = _regular_logit_scale(dtype)
     floats = st.floats(-scale, scale, allow_nan=False, allow_infinity=False, width=64)
-    if loss in CLASS_LOSSES:
+    if categorical:
         shape = {1: (c,), 2: (n, c),
-                 3: (n, c, spatial) if class_axis(loss, 3) == 1 else (n, spatial, c)}[rank]
+                 3: (n, c, spatial) if spec.class_axis(3) == 1 else (n, spatial, c)}[rank]
     else:
         shape = {0: (), 1: (n,), 2: (n, c), 3: (n, c, spatial or 2)}[rank]
-    axis = class_axis(loss, len(shape))
+    axis = spec.class_axis(len(shape))
     logits = draw(hnp.arrays(np.float64, shape, elements=floats), label="logits")
-    kinds = [k for k in binding.targets if not (loss == "nll_loss" and k == "probabilities")]
-    kind = draw(st.sampled_from(kinds), label="target kind") if loss in CLASS_LOSSES else None
+    kinds = [k for k in binding.targets if k in spec.targets]
+    kind = draw(st.sampled_from(kinds), label="target kind") if categorical else None
     sample_shape = tuple(s for i, s in enumerate(shape) if i != axis)
-    if loss in CLASS_LOSSES and kind == "indices":
+    if categorical and kind == "indices":
         target = draw(hnp.arrays(np.int64, sample_shape, elements=st.integers(0, c - 1)),
                       label="target")
-    elif loss in CLASS_LOSSES:
+    elif categorical:
         raw = draw(hnp.arrays(np.float64, shape, elements=floats), label="target logits")
-        target = _softmax(raw, axis)
+        target = softmax(raw, axis)
     else:
         target = draw(hnp.arrays(np.float64, shape, elements=st.floats(0, 1)), label="target")
-    if loss == "cross_entropy" or loss == "binary_cross_entropy_with_logits":
-        inputs = {"input": logits, "target": target}
-    elif loss == "nll_loss":
-        inputs = {"input": np.log(_softmax(logits, axis)), "target": target}
-    elif loss == "binary_cross_entropy":
-        inputs = {"input": 1 / (1 + np.exp(-logits)), "target": target}
-    else:
-        inputs = {"input": _softmax(logits, axis), "target": target}
+    inputs = {"input": spec.from_logits(logits, axis), "target": target}
     offered = list(reductions or binding.reductions)
     options = {"reduction": draw(st.sampled_from(offered), label="reduction")}
     if with_options:
         for name in sorted({*binding.options, *binding.operand_options}):
             if name in binding.required or draw(st.booleans(), label=f"use {name}"):
-                value = _option(draw, name, loss, shape, sample_shape, c, kind, target,
+                value = _option(draw, name, spec, shape, sample_shape, c, kind, target,
                                 binding.fixed_options.get("average_last_axis", False))
                 if value is not None:
                     (inputs if isinstance(value, np.ndarray) else options)[name] = value
-    return Case(loss, inputs, options, dtype)
+    return Case(spec.name, inputs, options, dtype)
 
 
-def _option(draw, name, loss, shape, sample_shape, c, kind, target, per_sample_mean=False):
+def _option(draw, name, spec: LossSpec, shape, sample_shape, c, kind, target,
+            per_sample_mean=False):
     positive = st.floats(0.25, 4.0, width=64)
+    categorical = spec.family == "categorical"
     if name == "weight":
-        w_shape = (c,) if loss in CLASS_LOSSES else shape[-1:] if shape else ()
+        w_shape = (c,) if categorical else shape[-1:] if shape else ()
         return draw(hnp.arrays(np.float64, w_shape, elements=positive), label="weight")
     if name == "pos_weight":
         return draw(hnp.arrays(np.float64, shape[-1:] if shape else (), elements=positive),
@@ -86,7 +99,7 @@ def _option(draw, name, loss, shape, sample_shape, c, kind, target, per_sample_m
     if name == "sample_weight":
         # one weight per sample: the shape of the loss before reduction (Keras averages binary
         # losses over the last axis first)
-        sw_shape = sample_shape if loss in CLASS_LOSSES else (
+        sw_shape = sample_shape if categorical else (
             shape[:-1] if per_sample_mean else shape[:1])
         return draw(hnp.arrays(np.float64, sw_shape, elements=positive), label="sample_weight")
     if name == "label_smoothing":
@@ -98,136 +111,209 @@ def _option(draw, name, loss, shape, sample_shape, c, kind, target, per_sample_m
 
 
 # --- named cases ------------------------------------------------------------------------------
+# Each is a variation of the loss's regular (N=2, C=3) example, ``LossSpec.example``:
+# logits [[-1.5, 0.3, 2.0], [0.7, -0.2, 1.1]] (or their sigmoid, softmax, log-softmax), binary
+# targets [[0, 1, 1], [1, 0, 0.5]], class indices [2, 0], soft targets
+# [[0.1, 0.3, 0.6], [0.5, 0.25, 0.25]].
 
 
-def _base(loss: str) -> dict:
-    """A small regular (N=2, C=3) example of ``loss`` in the oracle's layout."""
-    z = np.array([[-1.5, 0.3, 2.0], [0.7, -0.2, 1.1]])
-    soft = np.array([[0.1, 0.3, 0.6], [0.5, 0.25, 0.25]])
-    binary_target = np.array([[0.0, 1.0, 1.0], [1.0, 0.0, 0.5]])
-    return {
-        "binary_cross_entropy": {"input": 1 / (1 + np.exp(-z)), "target": binary_target},
-        "binary_cross_entropy_with_logits": {"input": z, "target": binary_target},
-        "cross_entropy": {"input": z, "target": np.array([2, 0])},
-        "nll_loss": {"input": np.log(_softmax(z, 1)), "target": np.array([2, 0])},
-        "categorical_cross_entropy": {"input": _softmax(z, 1), "target": soft},
-    }[loss]
-
-
-def _with(loss: str, reduction: str = "mean", **inputs) -> Case:
+def _with(spec: LossSpec, reduction: str = "mean", **inputs) -> Case:
+    """The loss's example with some arrays replaced and some scalar options set."""
     options = {k: v for k, v in inputs.items() if not isinstance(v, np.ndarray)}
     arrays = {k: v for k, v in inputs.items() if isinstance(v, np.ndarray)}
-    return Case(loss, {**_base(loss), **arrays}, {"reduction": reduction, **options})
+    return Case(spec.name, {**spec.example(), **arrays}, {"reduction": reduction, **options})
 
 
-def reduction_cases(loss: str):
-    """(name, case): every reduction, weighted means, per-sample vs per-class weights, empty
-    batches, every target ignored."""
+def _reduction_cases(spec: LossSpec) -> Iterator[NamedCase]:
+    """Every reduction, weighted means, per-sample vs per-class weights, empty batches, every
+    target ignored."""
     for reduction in ("none", "sum", "mean", "sum_over_batch_size"):
-        yield f"reduction-{reduction}", _with(loss, reduction)
-        if loss in ("cross_entropy", "nll_loss"):
-            yield f"class-weighted-{reduction}", _with(
-                loss, reduction, weight=np.array([0.5, 1.0, 2.0]))
-            yield f"ignored-one-{reduction}", _with(
-                loss, reduction, target=np.array([2, 1]), ignore_index=1)
-            yield f"ignored-all-{reduction}", _with(
-                loss, reduction, target=np.array([1, 1]), ignore_index=1)
-        if loss.startswith("binary"):
-            yield f"element-weighted-{reduction}", _with(
-                loss, reduction, weight=np.array([0.5, 1.0, 2.0]))
-        yield f"sample-weighted-{reduction}", _with(
-            loss, reduction, sample_weight=np.array([0.3, 1.7]))
-        base = _base(loss)
+        yield NamedCase(f"reduction-{reduction}", _with(spec, reduction))
+        if spec.family == "categorical" and spec.takes("weight"):
+            yield NamedCase(f"class-weighted-{reduction}",
+                            _with(spec, reduction, weight=np.array([0.5, 1.0, 2.0])))
+        if spec.takes("ignore_index"):
+            # [2, 1] with 1 ignored: the mean is the first sample's loss alone
+            yield NamedCase(f"ignored-one-{reduction}",
+                            _with(spec, reduction, target=np.array([2, 1]), ignore_index=1))
+            # no sample left: an unweighted mean of nothing, NaN (0 / 0)
+            yield NamedCase(f"ignored-all-{reduction}",
+                            _with(spec, reduction, target=np.array([1, 1]), ignore_index=1))
+        if spec.family == "binary" and spec.takes("weight"):
+            yield NamedCase(f"element-weighted-{reduction}",
+                            _with(spec, reduction, weight=np.array([0.5, 1.0, 2.0])))
+        yield NamedCase(f"sample-weighted-{reduction}",
+                        _with(spec, reduction, sample_weight=np.array([0.3, 1.7])))
         empty = {k: np.zeros((0, *np.shape(v)[1:]), dtype=np.asarray(v).dtype)
-                 for k, v in base.items()}
-        yield f"empty-batch-{reduction}", Case(loss, empty, {"reduction": reduction})
+                 for k, v in spec.example().items()}
+        # sum of nothing: 0; mean of nothing: NaN
+        yield NamedCase(f"empty-batch-{reduction}", Case(spec.name, empty,
+                                                         {"reduction": reduction}))
 
 
-def stability_cases(loss: str, dtype: str):
-    """(name, case, magnitude): sweeps towards the dtype's limits."""
-    finfo_max = {"float16": 65504.0, "bfloat16": 3.39e38, "float32": 3.4e38, "float64": 1.7e308}
-    if loss in ("cross_entropy", "binary_cross_entropy_with_logits"):
-        magnitudes = [1.0, 10.0, 1e2, 1e3, 1e4, 1e6, finfo_max[dtype] / 4]
-        direction = np.array([[-1.0, 0.25, 1.0], [0.5, -1.0, 0.75]])
-        for m in magnitudes:
-            yield f"logit-magnitude-{m:.3g}", _with(loss, input=direction * m), m
-        if loss == "cross_entropy":
-            z = np.random.default_rng(7).standard_normal((2, 32000)) * 3
-            yield "classes-32000", _with(loss, input=z, target=np.array([5, 31999])), 32000.0
-    if loss in ("binary_cross_entropy", "categorical_cross_entropy"):
-        tiny = {"float16": 6e-8, "bfloat16": 1e-40, "float32": 1e-45, "float64": 5e-324}[dtype]
-        for k in (1, 4, 8, 16, 30, 60, 150, 300):
-            p = 10.0 ** -k
-            if p < tiny:
-                break
-            if loss == "binary_cross_entropy":
-                probs = np.array([[p, 1 - p, 0.5], [1 - p, p, 0.5]])
-                target = np.array([[1.0, 0.0, 1.0], [1.0, 0.0, 0.0]])
-                yield f"probability-near-0-and-1-1e-{k}", _with(loss, input=probs,
-                                                                 target=target), float(k)
-            else:
-                probs = np.array([[p, 1 - p - 1e-300, 1e-300], [0.5, 0.5 - p, p]])
-                target = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
-                yield f"probability-near-0-1e-{k}", _with(loss, input=probs,
-                                                          target=target), float(k)
+def _logit_sweep(spec: LossSpec, dtype: str) -> Iterator[NamedCase]:
+    """Logits scaled from 1 to a quarter of the dtype's largest value (z - max z stays finite);
+    large classes."""
+    magnitudes = [1.0, 10.0, 1e2, 1e3, 1e4, 1e6, dtype_spec(dtype).max / 4]
+    direction = np.array([[-1.0, 0.25, 1.0], [0.5, -1.0, 0.75]])
+    for m in magnitudes:
+        yield NamedCase(f"logit-magnitude-{m:.3g}", _with(spec, input=direction * m), m)
+    if spec.family == "categorical":
+        z = np.random.default_rng(7).standard_normal((2, 32000)) * 3
+        yield NamedCase("classes-32000",
+                        _with(spec, input=z, target=np.array([5, 31999])), 32000.0)
 
 
-def edge_cases(loss: str):
-    """(name, case): log(0), infinities and NaN, and invalid inputs of every kind."""
-    base = _base(loss)
-    x = base["input"]
-    if loss == "binary_cross_entropy":
-        yield "log-of-zero", _with(loss, "none", input=np.array([[0.0, 1.0, 0.5]]),
-                                   target=np.array([[1.0, 0.0, 0.5]]))
-        yield "certain-right", _with(loss, "none", input=np.array([[0.0, 1.0]]),
-                                     target=np.array([[0.0, 1.0]]))
-        yield "probability-above-1", _with(loss, input=np.where(x > 0.8, 1.5, x))
-        yield "probability-below-0", _with(loss, input=np.where(x < 0.3, -0.1, x))
-        yield "nan-probability", _with(loss, "none", input=np.where(x > 0.8, np.nan, x))
-    if loss == "binary_cross_entropy_with_logits":
-        yield "infinite-logits", _with(loss, "none", input=np.array([[np.inf, -np.inf, np.inf]]),
-                                       target=np.array([[1.0, 0.0, 0.0]]))
-        yield "nan-logit", _with(loss, "none", input=np.where(x > 1.5, np.nan, x))
-    if loss in ("binary_cross_entropy", "binary_cross_entropy_with_logits"):
-        t = base["target"]
-        yield "target-above-1", _with(loss, target=np.where(t == 1.0, 1.5, t))
-        yield "target-below-0", _with(loss, target=np.where(t == 0.0, -0.5, t))
-        yield "negative-weight", _with(loss, weight=np.array([-1.0, 1.0, 2.0]))
-        yield "zero-weight", _with(loss, weight=np.array([0.0, 1.0, 2.0]))
-        yield "mismatched-shapes", _with(loss, target=base["target"][:, :2])
-    if loss == "cross_entropy":
-        yield "positive-infinite-logit", _with(loss, "none",
-                                               input=np.array([[np.inf, 0.0, 1.0],
-                                                               [np.inf, 0.0, 1.0]]),
-                                               target=np.array([0, 1]))
-        yield "negative-infinite-logit", _with(loss, "none",
-                                               input=np.array([[-np.inf, 0.0, 1.0],
-                                                               [-np.inf, 0.0, 1.0]]),
-                                               target=np.array([1, 0]))
-        yield "nan-logit", _with(loss, "none", input=np.array([[np.nan, 0.0, 1.0],
-                                                               [0.5, 0.0, 1.0]]))
-    if loss in ("cross_entropy", "nll_loss"):
-        yield "class-index-too-large", _with(loss, target=np.array([3, 0]))
-        yield "class-index-negative", _with(loss, target=np.array([-1, 0]))
-        yield "class-index-equals-ignore-index", _with(loss, "none", target=np.array([1, 0]),
-                                                       ignore_index=1)
-        yield "negative-class-weight", _with(loss, weight=np.array([1.0, 1.0, -2.0]))
-        yield "zero-class-weight", _with(loss, weight=np.array([1.0, 1.0, 0.0]))
-        yield "mismatched-batch", _with(loss, target=np.array([2, 0, 1]))
-        yield "float-class-indices", _with(loss, target=np.array([2.0, 0.0]))
-    if loss == "cross_entropy":
-        yield "label-smoothing-above-1", _with(loss, label_smoothing=1.5)
-        yield "label-smoothing-negative", _with(loss, label_smoothing=-0.1)
-        yield "soft-target-not-summing-to-1", _with(loss, target=np.array([[0.5, 0.3, 0.6],
-                                                                           [0.1, 0.1, 0.1]]))
-        yield "soft-target-outside-unit-interval", _with(loss, target=np.array(
-            [[1.5, -0.5, 0.0], [0.5, 0.25, 0.25]]))
-    if loss == "nll_loss":
-        yield "positive-log-probability", _with(loss, input=np.abs(x))
-    if loss == "categorical_cross_entropy":
-        yield "log-of-zero", _with(loss, "none", input=np.array([[0.0, 0.5, 0.5], [1.0, 0.0, 0.0]]),
-                                   target=np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]))
-        yield "probabilities-not-summing-to-1", _with(loss, input=x * 0.5)
-        yield "probability-above-1", _with(loss, input=np.where(x > 0.5, 1.5, x))
-        yield "nan-probability", _with(loss, "none", input=np.where(x > 0.5, np.nan, x))
-        yield "class-indices", _with(loss, target=np.array([2, 0]))
+def _probability_sweep(spec: LossSpec, dtype: str) -> Iterator[NamedCase]:
+    """Probabilities 10**-k towards 0 (and their complements towards 1), down to the dtype's
+    smallest subnormal."""
+    for k in (1, 4, 8, 16, 30, 60, 150, 300):
+        p = 10.0 ** -k
+        if p < dtype_spec(dtype).smallest_subnormal:
+            break
+        if spec.family == "binary":
+            # y = 1 at p and 1 - p at y = 0 cost -log p = k log 10 each; the 0.5s cost log 2
+            probs = np.array([[p, 1 - p, 0.5], [1 - p, p, 0.5]])
+            target = np.array([[1.0, 0.0, 1.0], [1.0, 0.0, 0.0]])
+            name = f"probability-near-0-and-1-1e-{k}"
+        else:
+            # the target classes hold p: each sample costs -log p = k log 10
+            probs = np.array([[p, 1 - p - 1e-300, 1e-300], [0.5, 0.5 - p, p]])
+            target = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+            name = f"probability-near-0-1e-{k}"
+        yield NamedCase(name, _with(spec, input=probs, target=target), float(k))
+
+
+def _binary_probability_edges(spec: LossSpec) -> Iterator[NamedCase]:
+    x = spec.example()["input"]
+    # p = 0 at y = 1 and p = 1 at y = 0: -log 0 = +inf; p = y = 0.5: log 2 = 0.6931
+    yield NamedCase("log-of-zero", _with(spec, "none", input=np.array([[0.0, 1.0, 0.5]]),
+                                         target=np.array([[1.0, 0.0, 0.5]])))
+    # 0 log 0 = 0 on both sides: the loss is exactly 0
+    yield NamedCase("certain-right", _with(spec, "none", input=np.array([[0.0, 1.0]]),
+                                           target=np.array([[0.0, 1.0]])))
+    yield NamedCase("probability-above-1", _with(spec, input=np.where(x > 0.8, 1.5, x)))
+    yield NamedCase("probability-below-0", _with(spec, input=np.where(x < 0.3, -0.1, x)))
+    yield NamedCase("nan-probability", _with(spec, "none", input=np.where(x > 0.8, np.nan, x)))
+
+
+def _binary_logit_edges(spec: LossSpec) -> Iterator[NamedCase]:
+    x = spec.example()["input"]
+    # the limits: x = +inf at y = 1 and x = -inf at y = 0 cost 0; x = +inf at y = 0 costs +inf
+    yield NamedCase("infinite-logits", _with(spec, "none",
+                                             input=np.array([[np.inf, -np.inf, np.inf]]),
+                                             target=np.array([[1.0, 0.0, 0.0]])))
+    yield NamedCase("nan-logit", _with(spec, "none", input=np.where(x > 1.5, np.nan, x)))
+
+
+def _binary_edges(spec: LossSpec) -> Iterator[NamedCase]:
+    t = spec.example()["target"]
+    yield NamedCase("target-above-1", _with(spec, target=np.where(t == 1.0, 1.5, t)))
+    yield NamedCase("target-below-0", _with(spec, target=np.where(t == 0.0, -0.5, t)))
+    yield NamedCase("negative-weight", _with(spec, weight=np.array([-1.0, 1.0, 2.0])))
+    yield NamedCase("zero-weight", _with(spec, weight=np.array([0.0, 1.0, 2.0])))
+    yield NamedCase("mismatched-shapes", _with(spec, target=t[:, :2]))
+
+
+def _class_logit_edges(spec: LossSpec) -> Iterator[NamedCase]:
+    # sample 1: +inf at its class costs 0 (the limit); sample 2: +inf at another class, +inf
+    yield NamedCase("positive-infinite-logit", _with(
+        spec, "none", input=np.array([[np.inf, 0.0, 1.0], [np.inf, 0.0, 1.0]]),
+        target=np.array([0, 1])))
+    # sample 1: -inf at another class drops out, log(1 + e) = 1.3133; sample 2: -inf at its
+    # class costs +inf
+    yield NamedCase("negative-infinite-logit", _with(
+        spec, "none", input=np.array([[-np.inf, 0.0, 1.0], [-np.inf, 0.0, 1.0]]),
+        target=np.array([1, 0])))
+    yield NamedCase("nan-logit", _with(spec, "none", input=np.array([[np.nan, 0.0, 1.0],
+                                                                     [0.5, 0.0, 1.0]])))
+
+
+def _class_index_edges(spec: LossSpec) -> Iterator[NamedCase]:
+    yield NamedCase("class-index-too-large", _with(spec, target=np.array([3, 0])))
+    yield NamedCase("class-index-negative", _with(spec, target=np.array([-1, 0])))
+    yield NamedCase("class-index-equals-ignore-index", _with(
+        spec, "none", target=np.array([1, 0]), ignore_index=1))
+    yield NamedCase("negative-class-weight", _with(spec, weight=np.array([1.0, 1.0, -2.0])))
+    yield NamedCase("zero-class-weight", _with(spec, weight=np.array([1.0, 1.0, 0.0])))
+    yield NamedCase("mismatched-batch", _with(spec, target=np.array([2, 0, 1])))
+    yield NamedCase("float-class-indices", _with(spec, target=np.array([2.0, 0.0])))
+
+
+def _soft_target_edges(spec: LossSpec) -> Iterator[NamedCase]:
+    yield NamedCase("label-smoothing-above-1", _with(spec, label_smoothing=1.5))
+    yield NamedCase("label-smoothing-negative", _with(spec, label_smoothing=-0.1))
+    yield NamedCase("soft-target-not-summing-to-1", _with(
+        spec, target=np.array([[0.5, 0.3, 0.6], [0.1, 0.1, 0.1]])))
+    yield NamedCase("soft-target-outside-unit-interval", _with(
+        spec, target=np.array([[1.5, -0.5, 0.0], [0.5, 0.25, 0.25]])))
+
+
+def _log_probability_edges(spec: LossSpec) -> Iterator[NamedCase]:
+    x = spec.example()["input"]
+    yield NamedCase("positive-log-probability", _with(spec, input=np.abs(x)))
+
+
+def _class_probability_edges(spec: LossSpec) -> Iterator[NamedCase]:
+    x = spec.example()["input"]
+    # sample 1: p = 0 at its class, -log 0 = +inf; sample 2: p = 0 at its class too
+    yield NamedCase("log-of-zero", _with(
+        spec, "none", input=np.array([[0.0, 0.5, 0.5], [1.0, 0.0, 0.0]]),
+        target=np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])))
+    yield NamedCase("probabilities-not-summing-to-1", _with(spec, input=x * 0.5))
+    yield NamedCase("probability-above-1", _with(spec, input=np.where(x > 0.5, 1.5, x)))
+    yield NamedCase("nan-probability", _with(spec, "none", input=np.where(x > 0.5, np.nan, x)))
+    yield NamedCase("class-indices", _with(spec, target=np.array([2, 0])))
+
+
+def _is(family: str | None = None, input_kind: str | None = None, option: str | None = None,
+        target: str | None = None) -> Callable[[LossSpec], bool]:
+    """A trait test on a loss: its family, its input kind, an oracle option it has, a target
+    kind it takes (each None: any)."""
+    return lambda spec: ((family is None or spec.family == family)
+                         and (input_kind is None or spec.input_kind == input_kind)
+                         and (option is None or spec.takes(option))
+                         and (target is None or target in spec.targets))
+
+
+#: (the losses a block applies to, the block): log(0), infinities and NaN, invalid inputs
+_EDGE_BLOCKS = (
+    (_is("binary", "probabilities"), _binary_probability_edges),
+    (_is("binary", "logits"), _binary_logit_edges),
+    (_is("binary"), _binary_edges),
+    (_is("categorical", "logits"), _class_logit_edges),
+    (_is("categorical", option="ignore_index"), _class_index_edges),
+    (_is("categorical", "logits", option="label_smoothing", target="probabilities"),
+     _soft_target_edges),
+    (_is("categorical", "log-probabilities"), _log_probability_edges),
+    (_is("categorical", "probabilities"), _class_probability_edges),
+)
+#: the stability sweeps, by input kind
+_SWEEPS = ((_is(input_kind="logits"), _logit_sweep),
+           (_is(input_kind="probabilities"), _probability_sweep))
+
+
+@cache
+def reduction_cases(loss: str) -> tuple[NamedCase, ...]:
+    return tuple(_reduction_cases(loss_spec(loss)))
+
+
+@cache
+def stability_cases(loss: str, dtype: str) -> tuple[NamedCase, ...]:
+    """Sweeps towards the dtype's limits, in the dtype."""
+    spec = loss_spec(loss)
+    return tuple(NamedCase(n.name, Case(n.case.loss, n.case.inputs, n.case.options, dtype),
+                           n.magnitude)
+                 for applies, sweep in _SWEEPS if applies(spec) for n in sweep(spec, dtype))
+
+
+@cache
+def edge_cases(loss: str) -> tuple[NamedCase, ...]:
+    """log(0), infinities and NaN, and invalid inputs of every kind."""
+    spec = loss_spec(loss)
+    return tuple(n for applies, block in _EDGE_BLOCKS if applies(spec) for n in block(spec))
+
+
+def named_case(cases: tuple[NamedCase, ...], name: str) -> NamedCase:
+    (found,) = (n for n in cases if n.name == name)
+    return found

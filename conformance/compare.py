@@ -9,9 +9,7 @@ import numpy as np
 import reference
 from adapters.core import Binding, Case, Observation
 from conformance import tolerance
-
-_MAX_FINITE = {"float16": 65504.0, "bfloat16": 3.3895313892515355e38,
-               "float32": 3.4028234663852886e38, "float64": np.finfo(np.float64).max}
+from reference.specs import dtype_spec, loss_spec
 
 
 @dataclass
@@ -33,7 +31,7 @@ def expected(binding: Binding, case: Case, fed: dict, check: str, wrt: str | Non
     kwargs = oracle_kwargs(binding, case, fed, extra)
     try:
         if check == "value":
-            return np.asarray(getattr(reference, case.loss)(**kwargs), dtype=np.float64), kwargs
+            return np.asarray(loss_spec(case.loss).oracle(**kwargs), dtype=np.float64), kwargs
         return np.asarray(reference.grad(case.loss, wrt=wrt, **kwargs), dtype=np.float64), kwargs
     except reference.OracleInputError:
         return "invalid", kwargs
@@ -63,7 +61,7 @@ def judge(binding: Binding, case: Case, observation: Observation, check: str = "
 
 def _in_dtype(values: np.ndarray, dtype: str) -> np.ndarray:
     """The expected value as the dtype can hold it: beyond its largest finite value, inf."""
-    limit = _MAX_FINITE[dtype]
+    limit = dtype_spec(dtype).max
     with np.errstate(invalid="ignore"):
         return np.where(np.abs(values) > limit, np.sign(values) * np.inf, values)
 
@@ -128,7 +126,7 @@ def _own_bound(case: Case, observation: Observation, check: str) -> np.ndarray:
     kwargs = {**fed, **case.options}
     try:
         if check == "value":
-            value = np.asarray(getattr(reference, case.loss)(**kwargs), dtype=np.float64)
+            value = np.asarray(loss_spec(case.loss).oracle(**kwargs), dtype=np.float64)
             return tolerance.value_bound(case.loss, kwargs, value, case.dtype)
         return tolerance.gradient_bound(case.loss, kwargs, "input", case.dtype)
     except reference.OracleInputError:

@@ -84,7 +84,7 @@ from pathlib import Path
 import numpy as np
 
 from conformance import predicates
-from conformance.tolerance import UNIT_ROUNDOFF
+from reference.specs import dtype_spec
 
 DIRECTORY = Path(__file__).with_name("deviations")
 KINDS = ("documented-semantics", "precision", "bug", "out-of-contract", "unsupported")
@@ -296,9 +296,10 @@ def _actual_holds(actual: dict, binding, case, observation, verdict, check: str)
     # a qualifier restates only a case finer than its dtype: float32 and half-precision cases
     # are judged as they are, so one entry serves every dtype
     coarser = {name: actual[name] for name in _QUALIFIERS
-               if name in actual and UNIT_ROUNDOFF[actual[name]] > UNIT_ROUNDOFF[case.dtype]}
+               if name in actual
+               and dtype_spec(actual[name]).unit_roundoff > dtype_spec(case.dtype).unit_roundoff}
     if actual.get("round_constants"):
-        actual = _constants_rounded(actual, coarser.get("computed_in", case.dtype), case)
+        actual = _constants_rounded(actual, coarser.get("computed_in", case.dtype))
     for name, restate in _QUALIFIERS.items():
         if name not in actual:
             continue
@@ -333,7 +334,7 @@ def _is_value(wanted, observation, check: str, dtype: str) -> bool:
     if isinstance(wanted, list):
         literal = np.array(_numbers(wanted), dtype=np.float64)
         return literal.shape == observed.shape and bool(np.allclose(
-            observed, literal, rtol=8 * UNIT_ROUNDOFF[dtype], atol=0, equal_nan=True))
+            observed, literal, rtol=8 * dtype_spec(dtype).unit_roundoff, atol=0, equal_nan=True))
     if wanted == "nan":
         return bool(np.all(np.isnan(observed)))
     wanted = float(wanted)
@@ -356,7 +357,7 @@ def _precise_enough(actual: dict, case, observation, verdict) -> bool:
 def _computed_in(dtype: str, case, observation):
     """The case and observation as if the library had been given ``dtype``: inputs rounded."""
     case = dataclasses.replace(case, dtype=dtype)
-    fed = {name: predicates.in_dtype(case, value) if np.asarray(value).dtype.kind == "f"
+    fed = {name: dtype_spec(dtype).round(value) if np.asarray(value).dtype.kind == "f"
            else value for name, value in observation.fed.items()}
     return case, dataclasses.replace(observation, fed=fed, dtype=dtype)
 
@@ -367,16 +368,16 @@ def _accurate_to(dtype: str, case, observation):
             dataclasses.replace(observation, dtype=dtype))
 
 
-def _constants_rounded(actual: dict, dtype: str, case) -> dict:
+def _constants_rounded(actual: dict, dtype: str) -> dict:
     """``actual`` with the numbers of its oracle keywords rounded to ``dtype`` (integers,
     booleans and strings as they are)."""
-    as_dtype = dataclasses.replace(case, dtype=dtype)
+    spec = dtype_spec(dtype)
 
     def rounded(value):
         if isinstance(value, list):
             return [rounded(v) for v in value]
         if isinstance(value, float):
-            return float(predicates.in_dtype(as_dtype, value))
+            return float(spec.round(value))
         return value
 
     return {name: ({k: rounded(v) for k, v in claim.items()} if name in _KEYWORD_CLAIMS
@@ -432,4 +433,4 @@ def _absolutely_within(k: float, case, observation, verdict) -> bool:
         return False
     with np.errstate(invalid="ignore"):
         err = np.where(np.isfinite(exp), np.abs(obs - exp), 0.0)
-    return bool(np.all(err <= k * UNIT_ROUNDOFF[case.dtype] * scale * terms))
+    return bool(np.all(err <= k * dtype_spec(case.dtype).unit_roundoff * scale * terms))

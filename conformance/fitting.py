@@ -21,9 +21,15 @@ import dataclasses
 import numpy as np
 
 from adapters.core import Binding, Case, one_hot
+from reference.specs import loss_spec
 
 _FALLBACK_REDUCTIONS = ("none", "sum", "mean", "sum_over_batch_size")
-_BINARY = ("binary_cross_entropy", "binary_cross_entropy_with_logits")
+
+
+def _takes_both_target_kinds(case: Case) -> bool:
+    """The loss is defined on class indices and on probability rows alike, so one can stand
+    for the other."""
+    return {"indices", "probabilities"} <= set(loss_spec(case.loss).targets)
 
 
 def fit(binding: Binding, case: Case, check: str = "value", wrt: str = "input") -> Case:
@@ -49,8 +55,9 @@ def _in_offered_reduction(binding: Binding, case: Case, check: str, wrt: str) ->
 def _as_rank_1(binding: Binding, case: Case) -> Case:
     """A binary loss's arrays flattened, if the API takes rank 1 only and nothing is per-row."""
     x = np.asarray(case.inputs["input"])
-    if case.loss not in _BINARY or x.ndim in binding.ranks or 1 not in binding.ranks \
-            or "sample_weight" in case.inputs or case.options.get("average_last_axis"):
+    if loss_spec(case.loss).family != "binary" or x.ndim in binding.ranks \
+            or 1 not in binding.ranks or "sample_weight" in case.inputs \
+            or case.options.get("average_last_axis"):
         return case
     if np.shape(case.inputs["target"]) != x.shape:
         return case  # a shape mismatch is the point of the case
@@ -66,9 +73,8 @@ def _as_rank_1(binding: Binding, case: Case) -> Case:
 def _as_indices(binding: Binding, case: Case) -> Case:
     """One-hot probability targets as class indices, if the API takes indices only."""
     target = np.asarray(case.inputs["target"])
-    if case.loss not in ("cross_entropy", "categorical_cross_entropy") \
-            or case.target_kind != "probabilities" or "probabilities" in binding.targets \
-            or "indices" not in binding.targets:
+    if not _takes_both_target_kinds(case) or case.target_kind != "probabilities" \
+            or "probabilities" in binding.targets or "indices" not in binding.targets:
         return case
     x = np.asarray(case.inputs["input"])
     if target.shape != x.shape or x.ndim < 1:
@@ -82,9 +88,9 @@ def _as_indices(binding: Binding, case: Case) -> Case:
 
 def _as_one_hot(binding: Binding, case: Case) -> Case:
     """Valid class indices as one-hot probability rows, if the API takes probabilities only."""
-    if case.loss not in ("cross_entropy", "categorical_cross_entropy") \
-            or case.target_kind != "indices" or "indices" in binding.targets \
-            or "probabilities" not in binding.targets or "ignore_index" in case.options:
+    if not _takes_both_target_kinds(case) or case.target_kind != "indices" \
+            or "indices" in binding.targets or "probabilities" not in binding.targets \
+            or "ignore_index" in case.options:
         return case
     x, target = np.asarray(case.inputs["input"]), np.asarray(case.inputs["target"])
     axis = case.class_axis

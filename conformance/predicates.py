@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from adapters.core import Case
+from reference.specs import dtype_spec
 
 _PREDICATES = {}
 
@@ -32,26 +33,11 @@ def names() -> list[str]:
     return sorted(_PREDICATES)
 
 
-def _to_bfloat16(values: np.ndarray) -> np.ndarray:
-    """Round to bfloat16 through float32 (nearest even, as torch, JAX and TensorFlow cast)."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        single = values.astype(np.float32)
-    bits = single.view(np.uint32)
-    rounded = ((bits + np.uint32(0x7FFF) + ((bits >> np.uint32(16)) & np.uint32(1)))
-               & np.uint32(0xFFFF0000))
-    return np.where(np.isnan(single), single, rounded.view(np.float32)).astype(np.float64)
-
-
 def in_dtype(case: Case, values) -> np.ndarray:
     """``values`` (an array, or the name of one of the case's inputs) as the tested dtype
     holds them, back in float64: the facts a library sees are facts about these numbers."""
-    values = np.asarray(case.inputs[values] if isinstance(values, str) else values,
-                        dtype=np.float64)
-    if case.dtype == "bfloat16":
-        return _to_bfloat16(values)
-    dtype = {"float16": np.float16, "float32": np.float32}.get(case.dtype, np.float64)
-    with np.errstate(over="ignore"):
-        return values.astype(dtype).astype(np.float64)
+    values = case.inputs[values] if isinstance(values, str) else values
+    return dtype_spec(case.dtype).round(values)
 
 
 def _input(case: Case) -> np.ndarray:

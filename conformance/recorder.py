@@ -94,28 +94,29 @@ class Recorder:
             expected, observed = (np.asarray(expected)[index] if np.ndim(expected) else expected,
                                   np.asarray(observed)[index] if np.ndim(observed) else observed)
             reproducer = f"# a match over {size} input elements: inputs not kept\n"
-        self.journal.append("finding", {
-            "id": finding_id(binding.api, category, check, observation.wrt, case.dtype,
-                             case_name, case),
-            "case": case_name,
-            "backend": observation.library,
-            "backend_version": observation.version,
-            "api": binding.api,
-            "loss": binding.loss,
-            "category": category,
-            "check": check,
-            "wrt": observation.wrt,
-            "dtype": case.dtype,
-            "options": {**dict(case.options), **dict(binding.fixed_options)},
-            "inputs": inputs,
-            "expected": expected,
-            "observed": observed,
-            "outcome": verdict.outcome,
-            "error": verdict.error,
-            "deviation": None if deviation is None else deviation.id,
-            "reproducer": reproducer,
-            **({} if magnitude is None else {"magnitude": magnitude}),
-        })
+        finding = results.Finding(
+            id=finding_id(binding.api, category, check, observation.wrt, case.dtype, case_name,
+                          case),
+            case=case_name,
+            backend=observation.library,
+            backend_version=observation.version,
+            api=binding.api,
+            loss=binding.loss,
+            category=category,
+            check=check,
+            wrt=observation.wrt,
+            dtype=case.dtype,
+            options={**dict(case.options), **dict(binding.fixed_options)},
+            inputs=inputs,
+            expected=expected,
+            observed=observed,
+            outcome=verdict.outcome,
+            error=verdict.error,
+            deviation=None if deviation is None else deviation.id,
+            reproducer=reproducer,
+            magnitude=magnitude,
+        )
+        self.journal.append("finding", finding.to_json())
 
     def close(self) -> None:
         self.journal.close()
@@ -130,14 +131,14 @@ def merge(env: str, registries: dict, directory: Path = results.RESULTS_DIR) -> 
     environment = {k: v for k, v in environment.items() if k != "kind"}
     environment["finished"] = results.now()
     unavailable = {r["adapter"]: r["reason"] for r in records if r["kind"] == "unavailable"}
-    findings = [{k: v for k, v in r.items() if k != "kind"}
+    findings = [results.Finding.from_json({k: v for k, v in r.items() if k != "kind"})
                 for r in records if r["kind"] == "finding"]
-    findings = list({f["id"] + f["outcome"]: f for f in findings}.values())  # hypothesis replays
+    findings = list({(f.id, f.outcome): f for f in findings}.values())  # hypothesis replays
     summary = _summary(r for r in records if r["kind"] == "tally")
     matched = defaultdict(int)
     for f in findings:
-        if f["deviation"]:
-            matched[f["deviation"]] += 1
+        if f.deviation:
+            matched[f.deviation] += 1
     deviations, stale = {}, []
     for registry in registries.values():
         for entry in registry.entries:
@@ -151,7 +152,7 @@ def merge(env: str, registries: dict, directory: Path = results.RESULTS_DIR) -> 
         "environment": results.encode(environment),
         "unavailable": unavailable,
         "summary": summary,
-        "findings": findings,
+        "findings": [f.to_json() for f in findings],
         "deviations": deviations,
         "stale_deviations": stale,
     }

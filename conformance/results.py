@@ -4,6 +4,9 @@ Writing is crash-safe. Every finding and every summary update is appended, as on
 to a journal of the process that made it (pytest-xdist workers each have their own), flushed
 at once; the results file itself is only ever replaced whole (write, fsync, rename). A run that
 dies leaves its journals, and ``merge`` turns whatever they hold into a valid results file.
+
+A finding is a ``Finding``, which writes and reads its record (``to_json``, ``from_json``);
+the report reads results files through this module alone.
 """
 
 from __future__ import annotations
@@ -12,9 +15,12 @@ import json
 import math
 import os
 import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -48,6 +54,105 @@ def encode(value):
 def decode_number(value) -> float:
     """The inverse of ``encode`` for one number."""
     return float(value)  # float("nan"), float("inf") and float("-inf") read the strings
+
+
+@dataclass(frozen=True, kw_only=True)
+class Finding:
+    """One record of a results file's ``findings``: a case that did not match the oracle, or one
+    kept although it matched (a named case, so the report can tell which libraries agree on the
+    same inputs; a stability sweep point, which the report plots).
+
+    The value fields (``options``, ``inputs``, ``expected``, ``observed``, ``error``,
+    ``magnitude``) hold results numbers: as recorded (arrays, numpy scalars, non-finite floats)
+    or as read from a file (nested lists, with "nan", "inf" and "-inf" as strings);
+    ``to_json`` writes either the same way. The schema (results.schema.json) states the allowed
+    values; the fields are in the order a results file lists them.
+    """
+
+    #: stable id of (api, category, check, wrt, dtype, case, inputs): the same in every run
+    #: with the same seed (``conformance.recorder.finding_id``)
+    id: str
+    #: the case's name: a named case ("log-of-zero", "reduction-mean"), or "draw:..." for a
+    #: hypothesis draw; None (not written) in files that do not name their cases
+    case: str | None = None
+    #: the library the API belongs to ("torch", "keras") and its version
+    backend: str
+    backend_version: str
+    #: the public API called, as a user writes it ("torch.nn.functional.cross_entropy")
+    api: str
+    #: the oracle loss the API computes; None (not written) where not recorded
+    loss: str | None = None
+    #: values, gradients, reductions, stability, edge_cases or equivalence
+    category: str
+    #: "value" or "gradient"
+    check: str
+    #: for a gradient: "input" or "target"; None for a value
+    wrt: str | None = None
+    #: the dtype under test: float16, bfloat16, float32 or float64
+    dtype: str
+    #: the oracle keywords of the case, the binding's fixed options included
+    options: Mapping[str, Any]
+    #: name -> what the library was fed (input, target, weight, ...); empty for a match over
+    #: more than 10 000 input elements, which keeps only its worst element
+    inputs: Mapping[str, Any]
+    #: the oracle's value, or "invalid" where it rejects the inputs; in the equivalence
+    #: category the other path's result, which may be {"error": type, "message": text}
+    expected: Any
+    #: the library's value, or {"error": type, "message": text} (Timeout, Crash included)
+    observed: Any
+    #: match, deviates, nonfinite, raises, accepts_invalid, unsupported, crash or timeout
+    outcome: str
+    #: for a numeric comparison, {"abs", "rel", "ulp", "bound", "bound_ratio", "index"}: the
+    #: worst element's error (ulp in units of the dtype's ulp at the expected value), the
+    #: allowed bound in ulps, ulp / bound (above 1 is a difference) and the element's index;
+    #: else None
+    error: Mapping[str, Any] | None
+    #: id of the registry entry that explains the difference, or None
+    deviation: str | None
+    #: Python source that repeats the call
+    reproducer: str
+    #: stability sweeps only: the swept magnitude (largest |logit|, or the distance of p from 0
+    #: or 1); None (not written) elsewhere
+    magnitude: float | None = None
+
+    def to_json(self) -> dict:
+        """The record as a results file holds it (``encode``d). ``case``, ``loss`` and
+        ``magnitude`` are left out when None, as the schema allows; ``wrt`` is always written."""
+        record = {name: getattr(self, name) for name in _FINDING_FIELDS}
+        for name in _OMITTED_WHEN_NONE:
+            if record[name] is None:
+                del record[name]
+        return encode(record)
+
+    @classmethod
+    def from_json(cls, record: Mapping) -> Finding:
+        """The finding a results file's record describes; the values are kept as read.
+
+        Raises ValueError naming the record and its missing or unknown fields. The values are
+        not checked: that is the schema's job (``validate``), done once per file.
+        """
+        if not isinstance(record, Mapping):
+            raise ValueError(f"a finding is a JSON object, not {type(record).__name__}")
+        keys = record.keys()
+        if not (_REQUIRED_FINDING_FIELDS <= keys and keys <= _FINDING_FIELD_SET):
+            problems = [f"{what} {', '.join(sorted(names))}" for what, names in
+                        (("missing", _REQUIRED_FINDING_FIELDS - keys),
+                         ("unknown field", keys - _FINDING_FIELD_SET)) if names]
+            raise ValueError(f"finding {record.get('id', '(no id)')!r} does not fit the results "
+                             f"format: {'; '.join(problems)}")
+        # the report reads 50 000 of these: filling the instance's dict at once is 5x faster
+        # than the frozen __init__ (one object.__setattr__ per field); absent optional fields
+        # read their class default, None
+        finding = object.__new__(cls)
+        finding.__dict__.update(record)
+        return finding
+
+
+_FINDING_FIELDS = tuple(f.name for f in fields(Finding))  # in the order files list them
+_FINDING_FIELD_SET = frozenset(_FINDING_FIELDS)
+#: optional fields the recorder leaves out when they have no value (it always writes wrt)
+_OMITTED_WHEN_NONE = ("case", "loss", "magnitude")
+_REQUIRED_FINDING_FIELDS = _FINDING_FIELD_SET - {*_OMITTED_WHEN_NONE, "wrt"}
 
 
 @cache

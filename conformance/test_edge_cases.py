@@ -4,16 +4,16 @@ negative class indices, probabilities and targets outside [0, 1], label smoothin
 
 import pytest
 
-from conformance._params import BINDINGS, IDS
-from conformance.cases import edge_cases
+from conformance._params import EDGE_CASE_IDS, EDGE_CASES
+from conformance.cases import edge_cases, named_case
 from conformance.conftest import available
 
 
-@pytest.mark.parametrize(("name", "binding"), BINDINGS, ids=IDS)
-def test_edge_cases(suite, name, binding):
+@pytest.mark.parametrize(("name", "binding", "dtype", "case_name"), EDGE_CASES, ids=EDGE_CASE_IDS)
+def test_edge_cases(suite, name, binding, dtype, case_name):
     available(suite, name)
-    for case_name, case in edge_cases(binding.loss):
-        suite.check(name, binding, case, case_name, "edge_cases")
-        if "input" in binding.gradients:
-            suite.check(name, binding, case, case_name, "edge_cases", "gradient", "input")
+    case = named_case(edge_cases(binding.loss), case_name).case
+    suite.check(name, binding, case, case_name, "edge_cases")
+    if "input" in binding.gradients:
+        suite.check(name, binding, case, case_name, "edge_cases", "gradient", "input")
     suite.assert_explained()

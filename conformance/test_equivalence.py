@@ -14,35 +14,42 @@ from typing import NamedTuple
 import numpy as np
 import pytest
 
-from adapters.core import Binding, Case, Observation
+from adapters.core import Binding, Case, Observation, one_hot
 from conformance._params import BINDINGS
 from conformance.compare import agree
 from conformance.conftest import available
-
-_PROBABILITY_TWIN = {"cross_entropy": "categorical_cross_entropy",
-                     "binary_cross_entropy_with_logits": "binary_cross_entropy"}
-_BINARY = ("binary_cross_entropy", "binary_cross_entropy_with_logits")
-_Z = np.array([[-1.5, 0.3, 2.0], [0.7, -0.2, 1.1]])
-_Y = np.array([2, 0])
+from reference.specs import EXAMPLE_INDICES, loss_spec
 
 
-def _case(loss, kind):
-    if loss in ("cross_entropy", "categorical_cross_entropy"):
-        target = _Y if kind == "indices" else np.eye(3)[_Y]
-        z = _Z if loss == "cross_entropy" else np.exp(_Z) / np.exp(_Z).sum(1, keepdims=True)
-        return Case(loss, {"input": z, "target": target}, {"reduction": "none"})
-    t = np.array([[0.0, 1.0, 1.0], [1.0, 0.0, 0.5]])
-    z = _Z if loss == "binary_cross_entropy_with_logits" else 1 / (1 + np.exp(-_Z))
-    return Case(loss, {"input": z, "target": t}, {"reduction": "none"})
+def _case(loss: str, kind: str | None) -> Case:
+    """The loss's regular example, unreduced; a categorical loss's target as class indices or
+    as their one-hot rows (``kind``; None: one-hot where the loss takes probabilities), so
+    that every pair of paths meets the same distribution."""
+    spec = loss_spec(loss)
+    inputs = spec.example()
+    if spec.family == "categorical":
+        kind = kind or ("probabilities" if "probabilities" in spec.targets else "indices")
+        classes = inputs["input"].shape[spec.class_axis(inputs["input"].ndim)]
+        inputs["target"] = (EXAMPLE_INDICES if kind == "indices"
+                            else one_hot(EXAMPLE_INDICES, classes))
+    return Case(loss, inputs, {"reduction": "none"})
 
 
 def _pairs():
+    """Two bindings of one loss, or of a loss on logits and its probability twin."""
     for (n1, b1), (n2, b2) in itertools.combinations(BINDINGS, 2):
-        same = b1.loss == b2.loss
-        twins = _PROBABILITY_TWIN.get(b1.loss) == b2.loss
-        twins = twins or _PROBABILITY_TWIN.get(b2.loss) == b1.loss
-        if same or twins:
+        twins = {loss_spec(b1.loss).probability_twin, loss_spec(b2.loss).probability_twin}
+        if b1.loss == b2.loss or b1.loss in twins or b2.loss in twins:
             yield pytest.param(n1, b1, n2, b2, id=f"{b1.api} == {b2.api}")
+
+
+def _target_kinds(first: Binding, second: Binding) -> list[str | None]:
+    """Both target kinds where a side computes softmax cross-entropy from logits (indices vs
+    one-hot is a path of its own there); else the loss's own example."""
+    on_logits = [loss_spec(b.loss) for b in (first, second)
+                 if loss_spec(b.loss).family == "categorical"
+                 and loss_spec(b.loss).input_kind == "logits"]
+    return list(on_logits[0].targets) if on_logits else [None]
 
 
 @pytest.mark.parametrize(("name1", "first", "name2", "second"), list(_pairs()))
@@ -50,7 +57,7 @@ def _pairs():
 def test_equivalence(suite, name1, first, name2, second, dtype):
     _, guarded1 = available(suite, name1)
     _, guarded2 = available(suite, name2)
-    kinds = ["indices", "probabilities"] if "cross_entropy" in (first.loss, second.loss) else [None]
+    kinds = _target_kinds(first, second)
     for kind1, kind2 in itertools.product(kinds, kinds):
         case1 = dataclasses.replace(_case(first.loss, kind1), dtype=dtype)
         case2 = dataclasses.replace(_case(second.loss, kind2), dtype=dtype)
@@ -74,7 +81,8 @@ def _common_form(first, case1, second, case2):
             case1, case2 = (dataclasses.replace(c, options={**c.options, "reduction": reduction})
                             for c in (case1, case2))
             break
-    if case1.loss in _BINARY and case2.loss in _BINARY and 1 in first.ranks \
+    binary = all(loss_spec(c.loss).family == "binary" for c in (case1, case2))
+    if binary and 1 in first.ranks \
             and 1 in second.ranks and not (2 in first.ranks and 2 in second.ranks):
         case1, case2 = (c.with_inputs(**{k: np.ravel(v) for k, v in c.inputs.items()})
                         for c in (case1, case2))

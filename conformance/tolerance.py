@@ -28,13 +28,8 @@ import numpy as np
 import scipy.special
 
 import reference
-from adapters.core import class_axis, one_hot
-
-UNIT_ROUNDOFF = {"float16": 2.0**-11, "bfloat16": 2.0**-8, "float32": 2.0**-24,
-                 "float64": 2.0**-53}
-#: mantissa bits (with the implicit one) and smallest normal exponent of each dtype
-_BITS = {"float16": (11, -14), "bfloat16": (8, -126), "float32": (24, -126),
-         "float64": (53, -1022)}
+from adapters.core import one_hot
+from reference.specs import LOSS_SPECS, dtype_spec, loss_spec
 
 K_INPUT = 4.0
 K_GRADIENT = 8.0
@@ -46,12 +41,7 @@ def k_sum(n: int) -> float:
 
 def ulp(value: np.ndarray, dtype: str) -> np.ndarray:
     """The dtype's ulp at |value| (its spacing there; subnormal spacing below the normals)."""
-    bits, emin = _BITS[dtype]
-    v = np.abs(np.asarray(value, dtype=np.float64))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        e = np.floor(np.log2(np.where(v > 0, v, 1.0)))
-    e = np.maximum(np.where(np.isfinite(e), e, emin), emin)
-    return np.exp2(e - (bits - 1))
+    return dtype_spec(dtype).ulp(value)
 
 
 def _float_operands(case_inputs: dict) -> list[str]:
@@ -61,25 +51,26 @@ def _float_operands(case_inputs: dict) -> list[str]:
 
 def value_bound(loss: str, kwargs: dict, expected: np.ndarray, dtype: str) -> np.ndarray:
     """Allowed absolute error of each element of the expected value (reduced: a scalar)."""
-    u = UNIT_ROUNDOFF[dtype]
+    u = dtype_spec(dtype).unit_roundoff
+    spec = loss_spec(loss)
     reduction = kwargs.get("reduction", "mean")
     per_sample = np.abs(np.asarray(
-        getattr(reference, loss)(**{**kwargs, "reduction": "none"}), dtype=np.float64))
+        spec.oracle(**{**kwargs, "reduction": "none"}), dtype=np.float64))
     conditioning = 0.0 if reduction != "none" else np.zeros(per_sample.shape)
     for name in _float_operands(kwargs):
         g = reference.grad(loss, wrt=name, **{**kwargs, "reduction": "none"})
         x = np.asarray(kwargs[name], dtype=np.float64)
         with np.errstate(invalid="ignore"):
             contribution = np.nan_to_num(np.abs(g * x), nan=0.0, posinf=np.inf)
-        if name == "input" and _through_probability(loss, kwargs):
+        if name == "input" and _through_probability(kwargs):
             contribution = contribution + _probability_conditioning(g, x)
         if reduction == "none":
             conditioning = conditioning + _to_sample_shape(
-                contribution, per_sample.shape, class_axis(loss, np.ndim(kwargs["input"])))
+                contribution, per_sample.shape, spec.class_axis(np.ndim(kwargs["input"])))
         else:
             conditioning = conditioning + np.sum(contribution) * _mean_scale(
                 reduction, expected, per_sample)
-    renormalization = _renormalization_error(loss, kwargs)
+    renormalization = _renormalization_error(spec, kwargs)
     if reduction == "none":
         return u * (K_INPUT * conditioning + k_sum(1) * per_sample + renormalization)
     n = max(per_sample.size, 1)
@@ -88,11 +79,11 @@ def value_bound(loss: str, kwargs: dict, expected: np.ndarray, dtype: str) -> np
                    + np.sum(renormalization)) * _mean_scale(reduction, expected, per_sample))
 
 
-def _through_probability(loss: str, kwargs: dict) -> bool:
-    """The logits loss as Keras's NumPy backend computes it (``probability_clip``): sigmoid
-    first, rounded to the dtype, then the probability formula on it."""
-    return (loss == "binary_cross_entropy_with_logits"
-            and kwargs.get("probability_clip") is not None)
+def _through_probability(kwargs: dict) -> bool:
+    """The logits loss as Keras's NumPy backend computes it (``probability_clip``, an option of
+    binary_cross_entropy_with_logits alone): sigmoid first, rounded to the dtype, then the
+    probability formula on it."""
+    return kwargs.get("probability_clip") is not None
 
 
 def _probability_conditioning(grad_logits: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -108,7 +99,7 @@ def _probability_conditioning(grad_logits: np.ndarray, x: np.ndarray) -> np.ndar
                              posinf=np.inf)
 
 
-def _renormalization_error(loss: str, kwargs: dict) -> np.ndarray | float:
+def _renormalization_error(spec, kwargs: dict) -> np.ndarray | float:
     """Per sample, what dividing the probabilities by their rounded sum s costs (``renormalize``).
 
     ``L = -sum_k a_k log(p_k / s)`` moves by the target mass ``A = sum_k a_k`` (class and sample
@@ -117,13 +108,13 @@ def _renormalization_error(loss: str, kwargs: dict) -> np.ndarray | float:
     rounded apart from it, so where p_k / s is near 1 the gradient's cancellation hides it.
     A is read off the oracle: at a uniform input every p_k / s is 1 / C, so L = A log C.
     """
-    if loss != "categorical_cross_entropy" or not kwargs.get("renormalize"):
+    if not kwargs.get("renormalize"):  # an option of categorical_cross_entropy alone
         return 0.0
     shape = np.shape(kwargs["input"])
     classes = shape[kwargs.get("axis", -1)] if shape else 1
     if classes < 2:
         return 0.0  # p / p: nothing is rounded
-    uniform = reference.categorical_cross_entropy(**{
+    uniform = spec.oracle(**{
         **kwargs, "input": np.ones(shape), "reduction": "none", "clip_epsilon": None,
         "log_offset": 0.0})
     return k_sum(classes) * np.abs(np.asarray(uniform, dtype=np.float64)) / math.log(classes)
@@ -167,28 +158,29 @@ def gradient_scale(loss: str, kwargs: dict, wrt: str) -> np.ndarray:
 
     Logits also carry the rounding of ``z - max(z)``: a factor ``1 + |z| + max|z|``.
     """
+    spec = loss_spec(loss)
     g = np.abs(np.asarray(reference.grad(loss, wrt=wrt, **kwargs), dtype=np.float64))
     x = np.asarray(kwargs["input"], dtype=np.float64)
-    if wrt == "input" and loss in ("binary_cross_entropy", "binary_cross_entropy_with_logits"):
+    if wrt == "input" and spec.family == "binary":
         target = np.asarray(kwargs["target"], dtype=np.float64)
         terms = sum(np.abs(reference.grad(loss, wrt="input",
                                           **{**kwargs, "target": np.full_like(target, t)}))
                     for t in (0.0, 1.0))
         scale = np.maximum(g, terms)
-    elif wrt == "input" and loss == "cross_entropy":
-        scale = np.maximum(g, _softmax_terms(kwargs))
-    elif wrt == "target" and loss == "binary_cross_entropy":
-        terms = _binary_log_terms(kwargs)
+    elif wrt == "input" and spec.family == "categorical" and spec.input_kind == "logits":
+        scale = np.maximum(g, _softmax_terms(spec, kwargs))
+    elif wrt == "target" and spec.family == "binary" and spec.input_kind == "probabilities":
+        terms = _binary_log_terms(spec, kwargs)
         scale = np.where(np.isfinite(terms), np.maximum(g, terms), g)
     else:
         scale = g
-    if loss in ("cross_entropy", "binary_cross_entropy_with_logits"):
+    if spec.input_kind == "logits":
         finite = np.abs(np.where(np.isfinite(x), x, 0.0))
         scale = scale * (1.0 + finite + np.max(finite, initial=0.0))
     return np.nan_to_num(scale, nan=0.0)
 
 
-def _binary_log_terms(kwargs: dict) -> np.ndarray:
+def _binary_log_terms(spec, kwargs: dict) -> np.ndarray:
     """``(1 - e) c (|log a| + |log b|)`` of binary_cross_entropy's target gradient.
 
     ``a = p' + o`` and ``b = 1 - p' + o`` with the clip and the clamp applied; ``c`` is what
@@ -206,16 +198,17 @@ def _binary_log_terms(kwargs: dict) -> np.ndarray:
     if kwargs.get("log_clamp") is not None:
         logs = np.minimum(logs, abs(float(kwargs["log_clamp"])))
     shared = ("weight", "reduction", "sample_weight", "average_last_axis", "empty_mean")
+    (on_logits,) = (s for s in LOSS_SPECS.values() if s.probability_twin == spec.name)
     c = 2 * np.abs(reference.grad(
-        "binary_cross_entropy_with_logits", wrt="input", input=np.zeros(p.shape),
-        target=np.zeros(p.shape), **{k: kwargs[k] for k in shared if k in kwargs}))
+        on_logits.name, wrt="input", input=np.zeros(p.shape), target=np.zeros(p.shape),
+        **{k: kwargs[k] for k in shared if k in kwargs}))
     return (1 - float(kwargs.get("label_smoothing", 0.0))) * c * logs.sum(axis=0)
 
 
-def _softmax_terms(kwargs: dict) -> np.ndarray:
+def _softmax_terms(spec, kwargs: dict) -> np.ndarray:
     """|sw A p| + |sw a| of cross_entropy's gradient, in the input's shape (see above)."""
     z = np.asarray(kwargs["input"], dtype=np.float64)
-    axis = class_axis("cross_entropy", z.ndim)
+    axis = spec.class_axis(z.ndim)
     C = z.shape[axis]
     with np.errstate(invalid="ignore", over="ignore"):
         e = np.exp(z - np.max(z, axis=axis, keepdims=True))
@@ -239,18 +232,18 @@ def _softmax_terms(kwargs: dict) -> np.ndarray:
     sw = 1.0 if sw is None else np.expand_dims(np.asarray(sw, float), axis)
     terms = np.abs(sw) * (A * p + a)
     if kwargs.get("reduction", "mean") in ("mean", "sum_over_batch_size"):
-        terms = terms / _divisor(kwargs)
+        terms = terms / _divisor(spec, kwargs)
     return terms
 
 
-def _divisor(kwargs: dict) -> float:
+def _divisor(spec, kwargs: dict) -> float:
     """The mean's divisor, as the oracle's sum over its mean (1 when that is undefined)."""
-    loss_sum = float(reference.cross_entropy(**{**kwargs, "reduction": "sum"}))
-    loss_mean = float(reference.cross_entropy(**kwargs))
+    loss_sum = float(spec.oracle(**{**kwargs, "reduction": "sum"}))
+    loss_mean = float(spec.oracle(**kwargs))
     ratio = loss_sum / loss_mean if loss_mean not in (0.0,) else math.nan
     return ratio if math.isfinite(ratio) and ratio > 0 else 1.0
 
 
 def gradient_bound(loss: str, kwargs: dict, wrt: str, dtype: str) -> np.ndarray:
     """Allowed absolute error of each gradient element."""
-    return UNIT_ROUNDOFF[dtype] * K_GRADIENT * gradient_scale(loss, kwargs, wrt)
+    return dtype_spec(dtype).unit_roundoff * K_GRADIENT * gradient_scale(loss, kwargs, wrt)

@@ -23,15 +23,22 @@ from reference.binary import binary_cross_entropy, binary_cross_entropy_with_log
 from reference.categorical import categorical_cross_entropy, cross_entropy, nll_loss
 from reference.errors import OracleInputError
 from reference.gradients import LOSSES, grad, value_and_grad
+from reference.specs import DTYPE_SPECS, LOSS_SPECS, DtypeSpec, LossSpec, dtype_spec, loss_spec
 
 __all__ = [
+    "DTYPE_SPECS",
     "LOSSES",
+    "LOSS_SPECS",
+    "DtypeSpec",
+    "LossSpec",
     "OracleInputError",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "categorical_cross_entropy",
     "cross_entropy",
+    "dtype_spec",
     "grad",
+    "loss_spec",
     "nll_loss",
     "value_and_grad",
 ]

@@ -94,7 +94,8 @@ def binary_cross_entropy_with_logits(
     ``x = +-inf`` it takes its true limit (``x = +inf, y = 1`` gives 0, not NaN).
 
     - ``weight``, ``pos_weight``: broadcast to ``input`` (PyTorch; ``pos_weight`` usually has
-      one entry per class, the last axis). Accuracy bounds assume they are non-negative.
+      one entry per class, the last axis). Any sign: an element whose terms then cancel is
+      recomputed exactly.
     - ``probability_clip``: Keras's NumPy backend takes ``p = sigmoid(x)``, clips it to
       ``[eps, 1 - eps]`` and applies the probability formula; ``eps`` or a pair ``(lo, hi)``,
       as ``clip_epsilon`` of ``binary_cross_entropy``. Where ``lo <= sigmoid(x) <= hi`` the

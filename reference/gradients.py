@@ -4,23 +4,11 @@ from __future__ import annotations
 
 import inspect
 
-from reference import _categorical_eval, binary, categorical
 from reference.errors import OracleInputError
+from reference.specs import LOSS_SPECS
 
 #: public name -> (public function, evaluator returning (value, gradient))
-LOSSES = {
-    "binary_cross_entropy": (binary.binary_cross_entropy, binary._binary_cross_entropy),
-    "binary_cross_entropy_with_logits": (
-        binary.binary_cross_entropy_with_logits,
-        binary._binary_cross_entropy_with_logits,
-    ),
-    "cross_entropy": (categorical.cross_entropy, _categorical_eval.cross_entropy),
-    "nll_loss": (categorical.nll_loss, _categorical_eval.nll_loss),
-    "categorical_cross_entropy": (
-        categorical.categorical_cross_entropy,
-        _categorical_eval.categorical_cross_entropy,
-    ),
-}
+LOSSES = {name: (spec.oracle, spec.evaluate) for name, spec in LOSS_SPECS.items()}
 
 
 def value_and_grad(name, *args, wrt="input", **kwargs):

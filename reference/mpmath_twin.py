@@ -130,8 +130,17 @@ def _ratio(c, x) -> mpf:
 
 
 def _log(x) -> mpf:
-    """``log(x)``; NaN for a negative x, as IEEE arithmetic has it (mpmath would go complex)."""
-    return NAN if x < 0 else mpmath.log(x)
+    """``log(x)`` of an exact x; NaN for a negative x, as IEEE arithmetic has it (mpmath would
+    go complex).
+
+    x is rounded to the working precision first, or near 1 its exact difference from 1 is:
+    mpmath 1.3's log of an exact value whose mantissa is far longer than the working precision
+    can be wrong (log(0.25 + 2**-300) comes out as 4 * 2**-300, without the log 0.25).
+    """
+    if x < 0:
+        return NAN
+    d = _exact_sum(x, -ONE)
+    return mpmath.log1p(+d) if abs(d) < 0.5 else mpmath.log(+x)
 
 
 def _log_ratio(num, den) -> mpf:
@@ -253,7 +262,7 @@ def _bce_logits_element(x, y, e, pw, bounds=None):
         s = ONE / (ONE + mpmath.exp(-x))  # sigmoid(x): 0 at -inf, 1 at +inf
         if s < lo or s > hi:
             q = lo if s < lo else hi
-            log_a, log_b = mpmath.log(q), mpmath.log(_exact_sum(ONE, -q))
+            log_a, log_b = _log(q), _log(_exact_sum(ONE, -q))
             loss = -_sum([_times(P, log_a), _times(yc, log_b)])
             d_y = -_times(_exact_sum(ONE, -e), _sum([_times(pw, log_a), -log_b]))
             return loss, ZERO, d_y

@@ -1,7 +1,7 @@
 """The report builder: turns the results JSON of conformance runs into one self-contained HTML
 page that shows library maintainers where and how their library differs from the oracle.
 
-    python -m reports [--results reports/results] [--baseline DIR] [--out reports/index.html]
+    python -m reports [--results reports/results] [--baseline OLD_DIR] [--out reports/index.html]
                       [--expected-envs numpy,torch,...]     (or $XENT_EXPECTED_ENVS)
 
 Modules, in the order the data flows:
@@ -11,11 +11,20 @@ Modules, in the order the data flows:
   without a file (or with only a journal: the run died) are listed as missing;
 - ``model``: the matrix (APIs grouped by loss x categories x envs, from the summary rows and
   the findings' outcomes) and the cases where only one library differs;
-- ``diff``: findings new, fixed and changed against a baseline run, by finding id;
-- ``plots``: matplotlib figures as PNG data URIs (stability curves, ulp histograms, gradient
-  error);
+- ``summary``: the first screen, per library: findings by kind and the most consequential
+  issues;
+- ``diff``: findings that appeared, disappeared and changed against a baseline run, by finding
+  id, as a page section and as text;
+- ``registry``: the registry entries by library, each once with its envs;
+- ``plots``: matplotlib figures (stability curves as inline SVG; ulp histograms and gradient
+  error as PNG data URIs);
+- ``payload``: what the page carries of each results file (arrays of more than 4096
+  elements as summaries, their reproducers reading them from the results file);
 - ``build``: renders ``templates/index.html.j2`` with ``static/report.css`` and
-  ``static/report.js`` inlined and each results file embedded gzip-compressed for the page's
-  findings list;
-- ``fixtures``: synthetic results documents for the tests and the benchmark.
+  ``static/report.js`` inlined and each payload embedded gzip-compressed for the page's
+  findings list.
+
+The report reads nothing but results files and their format, ``conformance.results`` (the
+schema, ``Finding``, the number encoding): not the adapters, the oracle or the registries, so
+it renders results from any checkout, version or machine.
 """

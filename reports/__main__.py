@@ -4,6 +4,8 @@
 
 Reads every ``<env>.json`` in the results folder (default: reports/results, or
 $XENT_RESULTS_DIR) and writes one self-contained HTML page (default: reports/index.html).
+With ``--baseline OLD_DIR`` (the results folder of an earlier run) the page opens with the
+findings that appeared, disappeared and changed since, and the same list is printed on stdout.
 Expected envs (``--expected-envs`` or $XENT_EXPECTED_ENVS, comma-separated) that have no
 usable results file are listed in the report as missing, with the reason when it is known.
 
@@ -24,6 +26,7 @@ from pathlib import Path
 
 from conformance.results import RESULTS_DIR
 from reports.build import build, write
+from reports.diff import text
 
 
 def expected_envs(value: str | None) -> tuple[str, ...]:
@@ -38,7 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--results", type=Path, default=RESULTS_DIR, metavar="DIR",
                         help=f"folder of <env>.json results (default {RESULTS_DIR})")
     parser.add_argument("--baseline", type=Path, metavar="DIR",
-                        help="results folder of an earlier run: show findings new, fixed, changed")
+                        help="results folder of an earlier run: show (and print) the findings that "
+                             "appeared, disappeared and changed since")
     parser.add_argument("--out", type=Path, default=Path("reports/index.html"), metavar="FILE",
                         help="the HTML file to write (default reports/index.html)")
     parser.add_argument("--expected-envs", default=os.environ.get("XENT_EXPECTED_ENVS", ""),
@@ -57,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"reports: error: {problem}", file=sys.stderr)
     for env, why in report.results.missing.items():
         print(f"reports: missing env {env}: {why}", file=sys.stderr)
+    if report.diff is not None:
+        print(text(report.diff, args.results), end="")
     findings = sum(t["findings"] for t in report.model.totals.values())
     print(f"wrote {args.out}: {len(report.results.runs)} envs, {findings} findings, "
           f"{len(problems)} unreadable files, {len(report.html) / 2**20:.1f} MiB, "

@@ -1,9 +1,10 @@
 """Render the report: results folder (and optionally a baseline folder) -> one HTML file.
 
-The page is self-contained: the CSS and JavaScript of ``static/`` are inlined, the figures are
-PNG data URIs, and each results file travels as it is, gzip-compressed and base64-encoded, for
-the page's script to unpack (DecompressionStream) and list a page of findings at a time, so
-50 000 findings make neither a huge file nor 50 000 DOM nodes. Everything a library wrote
+The page is self-contained: the CSS and JavaScript of ``static/`` are inlined, the stability
+figure is inline SVG and the others PNG data URIs, and each results file travels as it is (its
+big arrays summarised, ``payload``), gzip-compressed and base64-encoded, for the page's script
+to unpack (DecompressionStream) and list a page of findings at a time, so 50 000 findings make
+neither a huge file nor 50 000 DOM nodes. Everything a library wrote
 (messages, names, reasons) is escaped: Jinja2 autoescapes the server-rendered parts, and the
 script writes data with ``textContent`` only. Registry links become anchors only when they
 are http(s) URLs.
@@ -23,10 +24,11 @@ from pathlib import Path
 
 import jinja2
 
-from reports import plots
+from reports import plots, registry, summary
 from reports.diff import Diff, diff
 from reports.load import Results, load_results, number
 from reports.model import CATEGORY_ABBREVIATIONS, SEVERITY, Model, build_model, categories
+from reports.payload import page_data
 
 PACKAGE = Path(__file__).parent
 #: rows shown per group in the server-rendered tables; the findings list has them all
@@ -120,10 +122,12 @@ def build(results_dir: Path, *, baseline_dir: Path | None = None,
     start = time.perf_counter()
     results = load_results(results_dir, expected)
     with ThreadPoolExecutor(max_workers=2) as pool:  # compress while the figures are drawn
-        packed = {env: pool.submit(pack, run.raw) for env, run in results.runs.items()}
+        packed = {env: pool.submit(lambda run: pack(page_data(run)), run)
+                  for env, run in results.runs.items()}
         baseline = load_results(baseline_dir) if baseline_dir is not None else None
         model = build_model(results)
         changes = diff(results, baseline) if baseline is not None else None
+        libraries = summary.libraries(results, model)
         figures = {
             "stability": plots.stability_figure(results.runs, model.facts),
             "histogram": plots.histogram_figure(results.runs),
@@ -136,6 +140,10 @@ def build(results_dir: Path, *, baseline_dir: Path | None = None,
         results=results,
         model=model,
         header=header(results),
+        libraries=libraries,
+        groups=summary.GROUPS,
+        registry=registry.by_library(results, model.facts),
+        severity_of=summary.severity,
         categories=categories(),
         abbreviations=CATEGORY_ABBREVIATIONS,
         severity=SEVERITY,

@@ -1,6 +1,9 @@
-"""The difference between two runs, by finding id (stable for the same seed): which findings are
-new, which were fixed, and which changed (outcome, registry entry, observed exception, or the
-error by more than a rounding of the printout).
+"""The difference between two runs, by finding id (stable for the same seed): which findings
+appeared (new), which disappeared (fixed, or no longer differ), and which changed (outcome,
+registry entry, observed exception, or the error by more than a rounding of the printout).
+The page shows it as a section; ``text`` writes it for a terminal:
+
+    python -m reports --results NEW_DIR --baseline OLD_DIR     (the page, and the text on stdout)
 
 Only envs present in both runs are compared: a finding of an env that the current run lacks is
 not "fixed", it was not looked for. Records that match the oracle (stability sweeps record every
@@ -10,8 +13,10 @@ point) count as absent.
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from dataclasses import dataclass, field
 
+from conformance.results import Finding
 from reports.load import Results, number
 from reports.model import is_finding
 
@@ -22,12 +27,12 @@ ERROR_TOLERANCE = 1e-6
 @dataclass
 class Change:
     env: str
-    before: dict | None
-    after: dict | None
+    before: Finding | None
+    after: Finding | None
     what: list[str] = field(default_factory=list)
 
     @property
-    def finding(self) -> dict:
+    def finding(self) -> Finding:
         return self.after or self.before
 
 
@@ -41,29 +46,44 @@ class Diff:
     only_baseline: list[str]  # envs the current run does not have
     versions: list[tuple[str, str, str, str]]  # (env, library, before, after)
 
+    @property
+    def kinds(self) -> tuple[tuple[str, str, list[Change]], ...]:
+        """(kind, heading, changes), in the order the page and the text list them."""
+        return (("new", "Appeared", self.new), ("fixed", "Disappeared", self.fixed),
+                ("changed", "Changed", self.changed))
+
+    def by_backend(self) -> dict[str, dict[str, int]]:
+        """backend -> {"new": n, "fixed": n, "changed": n}, the backends in name order."""
+        counts: dict[str, dict[str, int]] = defaultdict(lambda: {"new": 0, "fixed": 0,
+                                                                 "changed": 0})
+        for kind, _, changes in self.kinds:
+            for c in changes:
+                counts[c.finding.backend][kind] += 1
+        return dict(sorted(counts.items()))
+
     def status(self) -> dict[tuple[str, str], str]:
         """(env, id) -> "new" or "changed", for the findings list of the current run."""
-        marks = {(c.env, c.after["id"]): "new" for c in self.new}
-        marks.update({(c.env, c.after["id"]): "changed" for c in self.changed})
+        marks = {(c.env, c.after.id): "new" for c in self.new}
+        marks.update({(c.env, c.after.id): "changed" for c in self.changed})
         return marks
 
 
-def _error_ulp(f: dict) -> float:
-    return number(f["error"]["ulp"]) if f.get("error") else math.nan
+def _error_ulp(f: Finding) -> float:
+    return number(f.error["ulp"]) if f.error else math.nan
 
 
-def _observed_error(f: dict) -> str | None:
-    observed = f["observed"]
-    return observed["error"] if isinstance(observed, dict) else None
+def _observed_error(f: Finding) -> str | None:
+    """The exception type the library raised (observed is {"error": type, "message": text})."""
+    return f.observed["error"] if isinstance(f.observed, dict) else None
 
 
-def changes(before: dict, after: dict) -> list[str]:
+def changes(before: Finding, after: Finding) -> list[str]:
     """What differs between two records of one finding, as short phrases."""
     what = []
-    if before["outcome"] != after["outcome"]:
-        what.append(f"outcome {before['outcome']} -> {after['outcome']}")
-    if before["deviation"] != after["deviation"]:
-        what.append(f"registry {before['deviation'] or 'none'} -> {after['deviation'] or 'none'}")
+    if before.outcome != after.outcome:
+        what.append(f"outcome {before.outcome} -> {after.outcome}")
+    if before.deviation != after.deviation:
+        what.append(f"registry {before.deviation or 'none'} -> {after.deviation or 'none'}")
     if _observed_error(before) != _observed_error(after):
         what.append(f"raises {_observed_error(before) or 'nothing'} -> "
                     f"{_observed_error(after) or 'nothing'}")
@@ -78,8 +98,8 @@ def diff(current: Results, baseline: Results) -> Diff:
     common = [env for env in current.runs if env in baseline.runs]
     new, fixed, changed = [], [], []
     for env in common:
-        before = {f["id"]: f for f in baseline.runs[env].findings if is_finding(f)}
-        after = {f["id"]: f for f in current.runs[env].findings if is_finding(f)}
+        before = {f.id: f for f in baseline.runs[env].findings if is_finding(f)}
+        after = {f.id: f for f in current.runs[env].findings if is_finding(f)}
         for ident, f in after.items():
             if ident not in before:
                 new.append(Change(env, None, f))
@@ -98,3 +118,30 @@ def diff(current: Results, baseline: Results) -> Diff:
     return Diff(baseline, new, fixed, changed,
                 [e for e in current.runs if e not in baseline.runs],
                 [e for e in baseline.runs if e not in current.runs], versions)
+
+
+def _line(c: Change) -> str:
+    f = c.finding
+    what = "; ".join(c.what) if c.what else f.outcome
+    return f"  {c.env:<12} {f.api}  {f.case or f.id}  {f.category} {f.dtype}  {what}  [{f.id}]"
+
+
+def text(d: Diff, current_dir) -> str:
+    """The diff for a terminal: the envs compared, versions, counts per backend, then every
+    finding that appeared, disappeared or changed, one line each."""
+    lines = [f"changes from {d.baseline.directory} to {current_dir}: {len(d.new)} appeared, "
+             f"{len(d.fixed)} disappeared, {len(d.changed)} changed (by finding id)"]
+    if d.only_current:
+        lines.append(f"not in the baseline (not compared): {', '.join(d.only_current)}")
+    if d.only_baseline:
+        lines.append(f"only in the baseline (not compared): {', '.join(d.only_baseline)}")
+    lines += [f"version {env}: {library} {old} -> {new}"
+              for env, library, old, new in d.versions]
+    for backend, counts in d.by_backend().items():
+        lines.append(f"{backend}: " + ", ".join(f"{counts[kind]} {heading.lower()}"
+                                                for kind, heading, _ in d.kinds))
+    for _, heading, changes in d.kinds:
+        if changes:
+            lines.append(f"{heading} ({len(changes)}):")
+            lines += [_line(c) for c in changes]
+    return "\n".join(lines) + "\n"

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from conformance import results as results_format
-from conformance.results import SCHEMA_VERSION
+from conformance.results import SCHEMA_VERSION, Finding
 
 #: schema problems listed per file; the rest are counted
 MAX_SCHEMA_PROBLEMS = 3
@@ -24,11 +24,17 @@ MAX_SCHEMA_PROBLEMS = 3
 @dataclass
 class Run:
     """One results file that was read and is valid; ``raw`` is its bytes as read (the page
-    embeds them as they are, which is faster than writing the parsed document again)."""
+    embeds them as they are, which is faster than writing the parsed document again), and
+    ``findings`` its findings as ``Finding`` records."""
 
     path: Path
     document: dict
     raw: bytes = b""
+    findings: list[Finding] = field(init=False, repr=False)
+
+    def __post_init__(self):
+        # the document is valid (read_run checks it first), so every record is a finding
+        self.findings = [Finding.from_json(f) for f in self.document["findings"]]
 
     @property
     def env(self) -> str:
@@ -37,10 +43,6 @@ class Run:
     @property
     def environment(self) -> dict:
         return self.document["environment"]
-
-    @property
-    def findings(self) -> list[dict]:
-        return self.document["findings"]
 
     @property
     def summary(self) -> list[dict]:
@@ -130,7 +132,9 @@ def read_run(path: Path) -> Run:
     try:
         document = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
-        if exc.pos >= len(text.rstrip()):
+        # the end of the text, or a string that runs to it (a JSON string holds no newline)
+        if exc.pos >= len(text.rstrip()) or (exc.msg.startswith("Unterminated string")
+                                             and "\n" not in text[exc.pos:].rstrip()):
             raise ResultsError(f"ends early, at line {exc.lineno} column {exc.colno}: the file "
                                f"is truncated ({exc.msg})") from exc
         raise ResultsError(f"is not valid JSON: {exc.msg} at line {exc.lineno} column "

@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import cache
 
-from conformance.results import schema
+from conformance.results import Finding, schema
 from reports.load import Results, Run, number
 
 #: outcomes from the worst to the best; a cell is coloured by the worst of its findings
@@ -35,9 +35,9 @@ def worst(outcomes) -> str:
     return SEVERITY[min(ranks)] if ranks else "match"
 
 
-def is_finding(f: dict) -> bool:
+def is_finding(f: Finding) -> bool:
     """A record that differs from the oracle (stability sweeps also record their matches)."""
-    return f["outcome"] != "match"
+    return f.outcome != "match"
 
 
 def _max(a: float, b) -> float:
@@ -94,16 +94,16 @@ class LoneCase:
     case: str
     check: str
     dtype: str
-    findings: list[dict]
+    findings: list[Finding]
     peers: list[str]  # the agreeing units, as "backend (env)"
 
     @property
     def outcome(self) -> str:
-        return worst(f["outcome"] for f in self.findings)
+        return worst(f.outcome for f in self.findings)
 
     @property
     def category(self) -> str:
-        return self.findings[0]["category"]
+        return self.findings[0].category
 
 
 @dataclass
@@ -116,35 +116,20 @@ class Model:
     facts: dict[str, tuple[str, str]]  # api -> (backend, loss)
 
 
-def _catalogue() -> dict[str, tuple[str, str]]:
-    """api -> (backend, loss) from the adapters' declarations, for APIs that no finding names.
-    Best effort: the results are the truth, this only fills in what they leave out."""
-    try:
-        from adapters import all_bindings
-
-        return {b.api: (b.library, b.loss) for b in all_bindings()}
-    except Exception:  # the report must render whatever state the adapters are in
-        return {}
-
-
 def api_facts(runs: dict[str, Run]) -> dict[str, tuple[str, str]]:
-    """api -> (backend, loss): from the findings, then the summary rows, then the adapters."""
+    """api -> (backend, loss), from the findings: the results are all the report reads. An
+    API that only summary rows name (no case of it was kept) shows "?" and "(loss not
+    recorded)"; the suite keeps every named case, so a real run names every API it tested."""
     facts: dict[str, list] = {}
     for run in runs.values():
         for f in run.findings:
-            entry = facts.setdefault(f["api"], ["", ""])
-            entry[0] = entry[0] or f["backend"]
-            entry[1] = entry[1] or f.get("loss", "")
+            entry = facts.setdefault(f.api, ["", ""])
+            entry[0] = entry[0] or f.backend
+            entry[1] = entry[1] or f.loss or ""
         for row in run.summary:
-            entry = facts.setdefault(row["api"], ["", ""])
-            entry[1] = entry[1] or row.get("loss", "")
-    if any(not b or not loss for b, loss in facts.values()):
-        catalogue = _catalogue()
-        for api, entry in facts.items():
-            backend, loss = catalogue.get(api, ("", ""))
-            entry[0] = entry[0] or backend or "?"
-            entry[1] = entry[1] or loss or "(loss not recorded)"
-    return {api: (b, loss) for api, (b, loss) in facts.items()}
+            facts.setdefault(row["api"], ["", ""])
+    return {api: (backend or "?", loss or "(loss not recorded)")
+            for api, (backend, loss) in facts.items()}
 
 
 def _cells(run: Run, cats: tuple[str, ...]) -> dict[str, dict[str, Cell]]:
@@ -161,10 +146,10 @@ def _cells(run: Run, cats: tuple[str, ...]) -> dict[str, dict[str, Cell]]:
         cell.worst_ulp = _max(cell.worst_ulp, row["worst_ulp"])
         cell.worst_ratio = _max(cell.worst_ratio, row["worst_bound_ratio"])
     for f in run.findings:
-        cell = cells[f["api"]][f["category"]]
+        cell = cells[f.api][f.category]
         if is_finding(f):
-            cell.outcomes[f["outcome"]] += 1
-            if f["deviation"] is None and f["outcome"] != "unsupported":
+            cell.outcomes[f.outcome] += 1
+            if f.deviation is None and f.outcome != "unsupported":
                 cell.unregistered += 1
     for by_category in cells.values():
         for cell in by_category.values():
@@ -180,12 +165,10 @@ def _cells(run: Run, cats: tuple[str, ...]) -> dict[str, dict[str, Cell]]:
     return cells
 
 
-def _case_key(f: dict, loss: str) -> tuple:
+def _case_key(f: Finding, loss: str) -> tuple:
     """Findings with equal keys are the same case in different libraries. Without a case name,
     the finding id stands in, which only matches the same API in another env."""
-    case = f.get("case")
-    return (loss, case or f"id:{f['id']}", f["check"], f.get("wrt"), f["dtype"],
-            None if case else f["api"])
+    return (loss, f.case or f"id:{f.id}", f.check, f.wrt, f.dtype, None if f.case else f.api)
 
 
 def lone_cases(runs: dict[str, Run], facts: dict[str, tuple[str, str]]) -> list[LoneCase]:
@@ -209,13 +192,13 @@ def lone_cases(runs: dict[str, Run], facts: dict[str, tuple[str, str]]) -> list[
     categories_of: dict[tuple, str] = {}
     for env, run in runs.items():
         for f in run.findings:
-            loss = facts[f["api"]][1]
+            loss = facts[f.api][1]
             key = _case_key(f, loss)
-            unit = (env, f["backend"])
+            unit = (env, f.backend)
             seen[key].add(unit)
-            apis[key[1]].add(f["api"])
-            categories_of[key] = f["category"]
-            if is_finding(f) and f["outcome"] != "unsupported":
+            apis[key[1]].add(f.api)
+            categories_of[key] = f.category
+            if is_finding(f) and f.outcome != "unsupported":
                 differing[key][unit].append(f)
     lone = []
     for key, units in differing.items():
@@ -259,7 +242,7 @@ def build_model(results: Results) -> Model:
     for cases in grouped.values():
         cases.sort(key=lambda c: (SEVERITY.index(c.outcome), c.category, c.case, c.dtype))
     lone_groups = sorted(grouped.items(), key=lambda kv: (-len(kv[1]), kv[0]))
-    lone_ids = {(c.env, f["id"]) for c in lone for f in c.findings}
+    lone_ids = {(c.env, f.id) for c in lone for f in c.findings}
 
     totals = {}
     for env, run in runs.items():
@@ -268,7 +251,7 @@ def build_model(results: Results) -> Model:
             "cases": sum(r["cases"] for r in run.summary),
             "findings": len(differing),
             "unregistered": sum(1 for f in differing
-                                if f["deviation"] is None and f["outcome"] != "unsupported"),
+                                if f.deviation is None and f.outcome != "unsupported"),
             "records": len(run.findings),
         }
     return Model(envs, losses, lone_groups, lone_ids, totals, facts)

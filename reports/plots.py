@@ -1,8 +1,9 @@
-"""The report's figures, as PNG data URIs (the page loads nothing from anywhere):
+"""The report's figures, inline SVG or PNG data URIs (the page loads nothing from anywhere):
 
-- stability curves: error in ulps against the swept magnitude (largest |logit|, or the distance
-  of p from 0 or 1), a row of panels per loss, a panel per dtype, a line per backend (env),
-  from the findings that carry a ``magnitude`` (sweeps record every point, matches included);
+- stability curves (SVG): error in ulps against the swept value (largest |logit|, or p = 10**-k
+  towards 0 and 1), a row of panels per loss and sweep, a panel per dtype, a line per backend
+  (env), from the findings that carry a ``magnitude`` (sweeps record every point, matches
+  included);
 - error histograms: the share of compared elements per ulp bin, from the summary rows'
   ``ulp_histogram``, values and gradients apart, one panel per dtype, one line per env;
 - gradient error: the worst gradient error of each API (as a multiple of its allowed bound).
@@ -20,7 +21,6 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display; must precede pyplot
 import matplotlib.pyplot as plt
-import numpy as np
 from matplotlib.ticker import FuncFormatter
 
 from reports.load import Run, number
@@ -72,78 +72,131 @@ def _dtypes(present) -> list[str]:
     return [d for d in DTYPE_ORDER if d in present]
 
 
+#: a sweep's case names: a stem, then the swept value as the suite writes it
+#: ("logit-magnitude-1e+04", "probability-near-0-and-1-1e-16", "classes-32000")
+SWEEP_CASE = re.compile(r"(?P<stem>.+?)-(?P<value>\d+(?:\.\d+)?(?:e[-+]?\d+)?)")
+#: what the swept value of the suite's sweeps is, by stem; other stems are named as they are
+SWEEP_AXES = {
+    "logit-magnitude": "largest |logit|",
+    "probability-near-0": "p at the target class",
+    "probability-near-0-and-1": "p near 0 (and 1 - p near 1)",
+}
+UNNAMED_SWEEP = "swept magnitude"
+
+
+def sweep_of(case: str | None, magnitude: float) -> tuple[str, str]:
+    """(the sweep, the tick label of this point): the case name's stem and its swept value
+    ("1e+04" reads 1e4), or, for a case without such a name, the magnitude as recorded."""
+    match = SWEEP_CASE.fullmatch(case or "")
+    if not match:
+        return UNNAMED_SWEEP, _short(f"{magnitude:.3g}")
+    return match["stem"], _short(match["value"])
+
+
+def _short(value: str) -> str:
+    """1e+04 -> 1e4, 8.47e+37 -> 8.47e37, 1e-16 as it is."""
+    return re.sub(r"e\+?(-?)0*(\d)", r"e\1\2", value)
+
+
+def sweep_axis(stem: str) -> str:
+    what = SWEEP_AXES.get(stem, stem)
+    named = f"case {stem}-<value>" if stem != UNNAMED_SWEEP else "as recorded"
+    return f"{what} ({named}; the swept values, evenly spaced)"
+
+
 def stability_points(runs: dict[str, Run], facts: dict) -> dict:
-    """loss -> dtype -> unit -> magnitude -> the worst ulp over the unit's APIs (inf: the
-    result was not finite)."""
+    """(loss, sweep) -> dtype -> unit -> magnitude -> [tick label, the worst ulp over the
+    unit's APIs (inf: the result was not finite)], from the stability findings that carry a
+    magnitude. A sweep of one point (``classes-32000``) has no curve and is left out."""
     points: dict = defaultdict(lambda: defaultdict(lambda: defaultdict(dict)))
     for env, run in runs.items():
         for f in run.findings:
-            if "magnitude" not in f or f["category"] != "stability":
+            if f.magnitude is None or f.category != "stability":
                 continue
-            m = number(f["magnitude"])
-            ulp = number(f["error"]["ulp"]) if f["error"] else math.inf
-            if math.isnan(ulp) or f["outcome"] == "nonfinite":
+            m = number(f.magnitude)
+            ulp = number(f.error["ulp"]) if f.error else math.inf
+            if math.isnan(ulp) or f.outcome == "nonfinite":
                 ulp = math.inf
-            loss = facts[f["api"]][1]
-            if f.get("sweep"):  # a proposed field: which sweep (|logit|, p towards 0 or 1)
-                loss = f"{loss}: {f['sweep']}"
-            by_m = points[loss][f["dtype"]][f"{f['backend']} ({env})"]
-            by_m[m] = max(by_m.get(m, -1.0), ulp)
+            sweep, label = sweep_of(f.case, m)
+            by_m = points[(facts[f.api][1], sweep)][f.dtype][f"{f.backend} ({env})"]
+            by_m[m] = [label, max(by_m[m][1], ulp) if m in by_m else ulp]
+    for key in list(points):
+        if len({m for by_unit in points[key].values() for by_m in by_unit.values()
+                for m in by_m}) < 2:
+            del points[key]
     return points
 
 
 def stability_figure(runs: dict[str, Run], facts: dict) -> str | None:
-    """One row of panels per loss, one panel per dtype, one line per backend (env)."""
-    # the logit sweep reaches 4e307: a log axis's margins and ticks past it overflow to inf,
-    # which matplotlib clips; the warning says nothing about the data
-    with np.errstate(over="ignore"):
-        return _stability_figure(runs, facts)
-
-
-def _stability_figure(runs: dict[str, Run], facts: dict) -> str | None:
+    """An SVG (text as text, so the page can be searched and tested): a row of panels per loss
+    and sweep, a panel per dtype, a line (colour and marker) per backend (env). The x axis
+    shows the swept values of the panel, evenly spaced, labelled as the case names write them:
+    the logit sweep runs from 1 to a quarter of the dtype's largest number (4.25e307 in
+    float64), which a log axis would squeeze into its last few pixels."""
     points = stability_points(runs, facts)
     if not points:
         return None
-    losses = sorted(points)
-    dtypes = _dtypes({d for loss in losses for d in points[loss]})
-    units = sorted({u for loss in losses for d in points[loss] for u in points[loss][d]})
-    width, height = 2.9 * len(dtypes) + 3.3, 2.3 * len(losses) + 0.9  # inches
-    fig, axes = plt.subplots(len(losses), len(dtypes), figsize=(width, height), sharex=True,
-                             sharey="row", squeeze=False)
-    fig.subplots_adjust(left=1.0 / width, right=(width - 2.5) / width, bottom=0.6 / height,
-                        top=1 - 0.75 / height, wspace=0.06, hspace=0.22)
-    for r, loss in enumerate(losses):
-        finite = [u for d in points[loss] for by_m in points[loss][d].values()
-                  for u in by_m.values() if math.isfinite(u) and u > 0]
+    with plt.rc_context({"svg.fonttype": "none", "svg.hashsalt": "xent-report"}):
+        fig = _stability_figure(points)
+        buffer = io.StringIO()
+        for ax in fig.axes:
+            ax.yaxis.minorticks_off()
+        fig.savefig(buffer, format="svg")
+        plt.close(fig)
+    svg = buffer.getvalue()
+    return svg[svg.index("<svg"):]
+
+
+def _stability_figure(points: dict):
+    rows = sorted(points)
+    dtypes = _dtypes({d for key in rows for d in points[key]})
+    units = sorted({u for key in rows for d in points[key] for u in points[key][d]})
+    width, height = 3.6 * len(dtypes) + 3.4, 2.9 * len(rows) + 1.0  # inches
+    fig, axes = plt.subplots(len(rows), len(dtypes), figsize=(width, height), sharey="row",
+                             squeeze=False)
+    fig.subplots_adjust(left=1.1 / width, right=(width - 2.6) / width, bottom=0.75 / height,
+                        top=1 - 0.6 / height, wspace=0.08, hspace=0.75)
+    for r, (loss, sweep) in enumerate(rows):
+        finite = [v[1] for d in points[(loss, sweep)] for by_m in points[(loss, sweep)][d].values()
+                  for v in by_m.values() if math.isfinite(v[1]) and v[1] > 0]
         top = max(finite, default=1.0) * NONFINITE_FACTOR
         for c, dtype in enumerate(dtypes):
             ax = axes[r][c]
+            by_unit = points[(loss, sweep)].get(dtype, {})
+            ticks = {m: v[0] for by_m in by_unit.values() for m, v in by_m.items()}
+            position = {m: k for k, m in enumerate(sorted(ticks))}
             for i, unit in enumerate(units):
-                by_m = points[loss][dtype].get(unit)
+                by_m = by_unit.get(unit)
                 if not by_m:
                     continue
                 ms = sorted(by_m)
-                ys = [top if math.isinf(by_m[m]) else max(by_m[m], ZERO_ULP) for m in ms]
+                xs = [position[m] for m in ms]
+                ys = [top if math.isinf(by_m[m][1]) else max(by_m[m][1], ZERO_ULP) for m in ms]
                 style = _style(i)
-                ax.plot(ms, ys, label=unit, color=style["color"], marker=style["marker"],
-                        markersize=3.5, linewidth=1.1)
-                bad = [m for m in ms if math.isinf(by_m[m])]
+                ax.plot(xs, ys, label=unit, color=style["color"], marker=style["marker"],
+                        markersize=4, linewidth=1.1)
+                bad = [position[m] for m in ms if math.isinf(by_m[m][1])]
                 if bad:
                     ax.plot(bad, [top] * len(bad), linestyle="none", marker="x", markersize=7,
                             color=style["color"])
             ax.axhline(top, color="0.6", linestyle=":", linewidth=1)
-            log_scale(ax, "x", "y")
+            log_scale(ax, "y")
+            ax.set_xticks(list(position.values()), [ticks[m] for m in position],
+                          rotation=40 if len(position) > 6 else 0, fontsize=7.5)
+            ax.set_xlim(-0.4, max(len(position) - 0.6, 0.6))
             ax.grid(True, alpha=0.3)
-            if r == 0:
-                ax.set_title(dtype, fontsize=10)
-        axes[r][0].set_ylabel(f"{loss}\nerror (ulp)", fontsize=8)
-    for ax in axes[-1]:
-        ax.set_xlabel("swept magnitude", fontsize=8)
-    for ax in axes.flat:
-        ax.label_outer()
-    _legend(fig, axes, (width - 2.4) / width)
-    fig.suptitle("error against magnitude (x at the dotted line: not finite)", fontsize=11)
-    return data_uri(fig)
+            ax.set_title(f"{loss}, {dtype}", fontsize=9)
+            if not ticks:
+                ax.text(0.5, 0.5, "not swept", transform=ax.transAxes, ha="center",
+                        color="0.5", fontsize=8)
+        axes[r][0].set_ylabel("error (ulp)", fontsize=8)
+        fig.text(0.5 * (axes[r][0].get_position().x0 + axes[r][-1].get_position().x1),
+                 axes[r][0].get_position().y0 - 0.5 / height, sweep_axis(sweep),
+                 ha="center", va="top", fontsize=8.5)
+    _legend(fig, axes, (width - 2.5) / width)
+    fig.suptitle("error against the swept value (x at the dotted line: not finite)",
+                 fontsize=11)
+    return fig
 
 
 def _legend(fig, axes, x: float) -> None:

@@ -20,11 +20,11 @@ import sys
 
 import numpy as np
 import pytest
+from _examples import OPTION_VALUES, regular_case
 
 import reference
 from adapters import ADAPTERS, load_adapter
 from adapters.core import DTYPES, Binding, Case, Observation
-from adapters.examples import OPTION_VALUES, regular_case
 
 REQUIRED = {a for a in os.environ.get("XENT_REQUIRE_ADAPTERS", "").split(",") if a}
 #: generous: a wrong formula, axis or reduction misses it by far more

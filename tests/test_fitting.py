@@ -6,10 +6,10 @@ import dataclasses
 import numpy as np
 import pytest
 
-import reference
 from adapters.core import Binding
-from conformance.cases import edge_cases, stability_cases
+from conformance.cases import edge_cases, named_case, stability_cases
 from conformance.fitting import fit
+from reference.specs import loss_spec
 
 
 def binding(loss, **declared) -> Binding:
@@ -26,13 +26,14 @@ PROBABILITIES_ONLY = binding("cross_entropy", reductions={"none": ""}, ranks=(2,
 
 def total(case) -> float:
     options = {**case.options, "reduction": "sum"}
-    return float(getattr(reference, case.loss)(**case.inputs, **options))
+    return float(loss_spec(case.loss).oracle(**case.inputs, **options))
 
 
 @pytest.mark.parametrize("api", [MEAN_ONLY_RANK_1, INDICES_ONLY, PROBABILITIES_ONLY],
                          ids=["mean-only-rank-1", "indices-only", "probabilities-only"])
 def test_every_stability_case_fits_and_keeps_its_meaning(api):
-    for name, case, _ in stability_cases(api.loss, "float64"):
+    for named in stability_cases(api.loss, "float64"):
+        name, case = named.name, named.case
         fitted = fit(api, case)
         assert api.supports(fitted) is None, (name, api.supports(fitted))
         assert total(fitted) == pytest.approx(total(case), rel=1e-15, nan_ok=True), name
@@ -40,13 +41,13 @@ def test_every_stability_case_fits_and_keeps_its_meaning(api):
 
 def test_the_reduction_falls_back_to_the_most_telling_one_offered():
     both = binding("binary_cross_entropy", reductions={"mean": "", "sum": ""})
-    case = next(c for n, c in edge_cases("binary_cross_entropy") if n == "log-of-zero")
+    case = named_case(edge_cases("binary_cross_entropy"), "log-of-zero").case
     assert case.options["reduction"] == "none"
     assert fit(both, case).options["reduction"] == "sum"
 
 
 def test_weights_are_broadcast_before_flattening():
-    case = next(c for n, c in edge_cases("binary_cross_entropy") if n == "zero-weight")
+    case = named_case(edge_cases("binary_cross_entropy"), "zero-weight").case
     fitted = fit(MEAN_ONLY_RANK_1, case)
     assert fitted.inputs["weight"].shape == fitted.inputs["input"].shape == (6,)
     assert total(fitted) == pytest.approx(total(case), rel=1e-15)
@@ -60,7 +61,7 @@ def test_weights_are_broadcast_before_flattening():
     (PROBABILITIES_ONLY, "mismatched-batch"),
 ])
 def test_cases_whose_point_is_their_form_are_not_fitted(api, case_name):
-    cases = dict(edge_cases(api.loss))
+    cases = {named.name: named.case for named in edge_cases(api.loss)}
     assert case_name in cases
     fitted = fit(api, cases[case_name])
     assert fitted.inputs.keys() == cases[case_name].inputs.keys()
@@ -69,7 +70,7 @@ def test_cases_whose_point_is_their_form_are_not_fitted(api, case_name):
 
 
 def test_soft_targets_do_not_become_indices():
-    case = next(c for n, c, _ in stability_cases("categorical_cross_entropy", "float64"))
+    case = stability_cases("categorical_cross_entropy", "float64")[0].case
     soft = dataclasses.replace(case, inputs={**case.inputs,
                                              "target": np.full(case.inputs["input"].shape, 1 / 3)})
     assert fit(INDICES_ONLY, soft).target_kind == "probabilities"

@@ -56,6 +56,9 @@ def test_hand_computed_values():
         assert mp_list(g) == [-3, 1]
         # The smallest subnormal as a probability: -log(2**-1074) = 1074 log 2.
         assert_digits(twin.binary_cross_entropy(5e-324, 1.0), 1074 * log2)
+        # A tiny offset on a power of two: -log(0.25 + 2**-300) = log 4 - 4 * 2**-300 (an exact
+        # 0.25 + 2**-300 once made mpmath's log drop the log 0.25).
+        assert_digits(twin.binary_cross_entropy(0.25, 1.0, log_offset=2.0**-300), log4)
 
 
 def test_conventions():

@@ -1,22 +1,30 @@
-"""The HTML report, rendered from fixture results (``reports.fixtures``): its structure, its
+"""The HTML report, rendered from synthetic results (``synthetic_results``): its structure, its
 counts and links, escaping, self-containment, bad input, missing envs, the "only this library
 differs" view and the diff of two runs. The browser behaviour is in test_report_browser.py."""
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import copy
 import gzip
+import importlib.util
+import io
 import json
+import os
 import re
+import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+import synthetic_results
 
+import reports
 from conformance.results import validate
 from reports import __main__ as cli
-from reports import fixtures, plots
+from reports import payload, plots, registry, summary
 from reports.build import build, fmt, safe_url
 from reports.diff import diff
 from reports.load import ResultsError, load_results, read_run, schema_problems
@@ -80,7 +88,7 @@ def no_figures(monkeypatch, request):
 @pytest.fixture(scope="module")
 def results_dir(tmp_path_factory) -> Path:
     directory = tmp_path_factory.mktemp("results")
-    fixtures.write(directory, ENVS)
+    synthetic_results.write(directory, ENVS)
     return directory
 
 
@@ -94,10 +102,10 @@ def page(report) -> Page:
     return Page(report.html)
 
 
-# --- fixtures and loading -----------------------------------------------------------------------
+# --- synthetic results and loading --------------------------------------------------------------
 
-def test_fixture_documents_are_valid_results():
-    documents = fixtures.documents()
+def test_synthetic_documents_are_valid_results():
+    documents = synthetic_results.documents()
     validate(documents["jax"])  # the pure-Python validator, on one small document
     for env, document in documents.items():
         assert schema_problems(document) == [], env
@@ -111,12 +119,12 @@ def test_fixture_documents_are_valid_results():
     assert kinds == {"documented-semantics", "precision", "bug", "out-of-contract", "unsupported"}
     assert any(d["stale_deviations"] for d in documents.values())
     assert any(d["unavailable"] for d in documents.values())
-    assert any(fixtures.XSS in json.dumps(f["observed"]) for f in findings)
+    assert any(synthetic_results.XSS in json.dumps(f["observed"]) for f in findings)
     assert any("magnitude" in f for f in findings)
 
 
-def test_fixture_documents_scale_to_a_requested_size():
-    documents = fixtures.documents(["jax"], findings=3000)
+def test_synthetic_documents_scale_to_a_requested_size():
+    documents = synthetic_results.documents(["jax"], findings=3000)
     assert 2700 <= len(documents["jax"]["findings"]) <= 3300
 
 
@@ -136,15 +144,57 @@ def test_unreadable_files_say_what_is_wrong(tmp_path, content, problem):
 
 
 def test_schema_problems_name_the_place():
-    document = fixtures.document("jax")
+    document = synthetic_results.document("jax")
     document["findings"][3]["outcome"] = "exploded"
     del document["environment"]["seed"]
     problems = schema_problems(document)
     assert any(p.startswith("at findings[3].outcome:") and "exploded" in p for p in problems)
     assert any("seed" in p for p in problems)
-    document = fixtures.document("jax")
+    document = synthetic_results.document("jax")
     document["schema_version"] = 2
     assert schema_problems(document) == ["schema_version is 2; this report reads version 1"]
+
+
+# --- the report reads results, nothing else ------------------------------------------------------
+
+#: builds the report of argv[1] in a fresh interpreter; prints the modules it imported and the
+#: files it opened (the "open" audit event: every open, imports included)
+PROBE = """
+import json, os, sys
+opened = []
+sys.addaudithook(lambda event, args: opened.append(os.fsdecode(args[0]))
+                 if event == "open" and isinstance(args[0], (str, bytes, os.PathLike)) else None)
+from reports.build import build
+report = build(sys.argv[1])
+print(json.dumps({"modules": sorted(sys.modules), "opened": opened, "facts": report.model.facts}))
+"""
+
+
+def test_the_report_reads_nothing_but_results_and_their_format(tmp_path):
+    document = synthetic_results.document("jax")
+    alone = "optax.safe_softmax_cross_entropy"  # an API that no kept case names
+    document["findings"] = [f for f in document["findings"] if f["api"] != alone]
+    (tmp_path / "jax.json").write_text(json.dumps(document))
+    site = Path(reports.__file__).resolve().parent.parent  # where this run imports it from
+    run = subprocess.run([sys.executable, "-c", PROBE, str(tmp_path)], capture_output=True,
+                         text=True, check=True, env={**os.environ, "PYTHONPATH": str(site)},
+                         cwd=tmp_path, timeout=300)
+    probe = json.loads(run.stdout.splitlines()[-1])
+
+    modules = [m for m in probe["modules"] if m.split(".")[0] in ("adapters", "reference")
+               or (m.startswith("conformance.") and m != "conformance.results")]
+    assert modules == []
+    opened = [Path(p).resolve() for p in probe["opened"]]
+    assert tmp_path.resolve() / "jax.json" in opened  # the probe sees what the report opens
+    homes = {name: Path(importlib.util.find_spec(name).origin).resolve().parent
+             for name in ("adapters", "reference", "conformance")}
+    for path in opened:
+        assert not path.is_relative_to(homes["adapters"]), path
+        assert not path.is_relative_to(homes["reference"]), path
+        if path.is_relative_to(homes["conformance"]):  # registries are conformance/deviations/
+            assert path.name.split(".")[0] in ("__init__", "results"), path
+    # what the results do not say, the report does not look up elsewhere
+    assert probe["facts"][alone] == ["?", "(loss not recorded)"]
 
 
 # --- structure ----------------------------------------------------------------------------------
@@ -192,14 +242,64 @@ def test_unsupported_and_not_offered_cells_are_grey(report):
 def test_every_finding_is_embedded_with_its_file(page, results_dir):
     for env in ENVS:
         embedded = page.blob(class_="results-data", data_env=env)
-        assert embedded == json.loads((results_dir / f"{env}.json").read_text())
+        document = json.loads((results_dir / f"{env}.json").read_text())
+        if any(payload.is_big(f) for f in document["findings"]):
+            # classes-32000 findings that keep their inputs (see the next test)
+            assert env in ("torch", "keras-jax")
+            assert [f["id"] for f in embedded["findings"]] == [f["id"] for f in
+                                                               document["findings"]]
+            assert embedded["deviations"] == document["deviations"]
+        else:
+            assert embedded == document
     facts = page.blob(id="report-facts")
     assert facts["categories"] == list(categories())
     assert facts["lone"]["torch"]
 
 
+def test_big_arrays_travel_as_summaries_and_reproducers_read_them(page, results_dir):
+    path = results_dir / "torch.json"
+    document = json.loads(path.read_text())
+    embedded = {f["id"]: f for f in page.blob(class_="results-data", data_env="torch")
+                ["findings"]}
+    big = [f for f in document["findings"] if f["case"] == "classes-32000" and f["inputs"]]
+    assert {f["check"] for f in big} == {"value", "gradient"}
+    for f in big:
+        shown = embedded[f["id"]]
+        logits = f["inputs"]["input"]
+        summary = shown["inputs"]["input"]["array"]
+        assert summary["shape"] == [2, 32000]
+        assert summary["size"] == 64000
+        assert summary["min"] == min(min(row) for row in logits)
+        assert summary["max"] == max(max(row) for row in logits)
+        assert summary["first"] == logits[0][:payload.FIRST]
+        assert summary["file"] == "torch.json"
+        assert shown["inputs"]["target"] == f["inputs"]["target"]  # small arrays stay
+        assert str(logits[0][:3])[1:-1] not in shown["reproducer"]
+        if f["check"] == "gradient":
+            assert shown["expected"]["array"]["shape"] == [2, 32000]
+            assert shown["observed"]["array"]["shape"] == [2, 32000]
+        # the reproducer reads the full array from the results file: run its loading part
+        loading = shown["reproducer"].split("\nimport torch")[0]
+        assert f"RESULTS = {str(path)!r}" in loading
+        namespace: dict = {}
+        exec(loading, namespace)
+        assert namespace["numbers"](namespace["recorded"]["input"]) == logits
+        assert "input = torch.asarray(numbers(recorded['input']), dtype='float32')" in \
+            shown["reproducer"]
+    small = [f for f in document["findings"] if not payload.is_big(f)]
+    assert all(embedded[f["id"]] == f for f in small)
+
+
+def test_the_main_jobs_page_stays_small(results_dir, report):
+    """The page carries each finding, but the big arrays only as summaries: the torch file
+    holds about 4.5 MB of them, which the page must not."""
+    files = sum((results_dir / f"{env}.json").stat().st_size for env in ENVS)
+    assert files > 5_000_000
+    assert len(report.html) < 1_500_000
+
+
 def test_library_strings_are_escaped(tmp_path):
-    document = fixtures.document("jax")
+    document = synthetic_results.document("jax")
     evil = "optax.evil<script>alert(1)</script>&co"
     for f in document["findings"][:5]:
         f["api"] = evil
@@ -238,14 +338,51 @@ def test_the_page_is_self_contained(report, page):
     assert sum(1 for a in page.find("a") if a.get("class") == "registry-link") > 3
 
 
-def test_figures_are_png_data_uris(results_dir):
+def test_figures_are_png_data_uris_and_the_stability_plot_is_svg(results_dir):
     report = build(results_dir)
-    images = Page(report.html).find("img")
-    assert len(images) == 3
+    page = Page(report.html)
+    images = page.find("img")
+    assert len(images) == 2
     for image in images:
         assert image["src"].startswith("data:image/png;base64,")
         assert base64.b64decode(image["src"].split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
         assert image["alt"]
+    assert len(page.find("svg")) == 1
+    assert page.find("figure", class_="stability-plot")
+
+
+def test_stability_ticks_are_the_swept_values(results_dir):
+    """Each panel's x ticks are the values its cases swept, as the case names write them."""
+    results = load_results(results_dir)
+    points = plots.stability_points(results.runs, build_model(results).facts)
+    assert set(points) == {("cross_entropy", "logit-magnitude"), ("nll_loss", "logit-magnitude"),
+                           ("binary_cross_entropy_with_logits", "logit-magnitude"),
+                           ("binary_cross_entropy", "probability-near-0-and-1"),
+                           ("categorical_cross_entropy", "probability-near-0")}
+    ticks = {dtype: sorted({m: v[0] for by_m in by_unit.values() for m, v in by_m.items()}
+                           .items()) for dtype, by_unit in
+             points[("cross_entropy", "logit-magnitude")].items()}
+    assert [label for _, label in ticks["float64"]] == [
+        "1", "10", "100", "1e3", "1e4", "1e6", "4.49e307"]
+    assert [label for _, label in ticks["float16"]] == [
+        "1", "10", "100", "1e3", "1e4", "1.64e4", "1e6"]
+    probabilities = points[("binary_cross_entropy", "probability-near-0-and-1")]
+    assert sorted({v[0] for by_m in probabilities["float32"].values() for v in by_m.values()},
+                  key=lambda t: float(t[3:])) == ["1e-1", "1e-4", "1e-8", "1e-16", "1e-30"]
+    # classes-32000 is one point, no sweep: not plotted as a logit magnitude of 32000
+    assert not any(32000.0 in by_m for by_unit in points[("cross_entropy", "logit-magnitude")]
+                   .values() for by_m in by_unit.values())
+
+
+def test_figures_escape_library_strings(tmp_path):
+    document = synthetic_results.document("jax")
+    for f in document["findings"]:
+        f["backend"] = "optax<script>alert(1)</script>"
+    (tmp_path / "jax.json").write_text(json.dumps(document))
+    svg = plots.stability_figure(load_results(tmp_path).runs,
+                                 build_model(load_results(tmp_path)).facts)
+    assert "<script>" not in svg
+    assert "optax&lt;script&gt;alert(1)&lt;/script&gt; (jax)" in svg
 
 
 def test_ulp_bins_sort_by_their_edge():
@@ -264,7 +401,7 @@ def test_stale_deviations_and_unavailable_adapters_are_listed(report):
 
 def test_bad_files_are_named_and_the_others_still_render(tmp_path, capsys):
     results = tmp_path / "results"
-    fixtures.write(results, ["torch", "jax"])
+    synthetic_results.write(results, ["torch", "jax"])
     good = (results / "jax.json").read_text()
     (results / "corrupt.json").write_bytes(b"\x00\x01{{{ not json")
     (results / "truncated.json").write_text(good[: len(good) // 2])
@@ -308,7 +445,7 @@ def test_no_readable_file_exits_non_zero_and_still_writes_the_report(tmp_path, c
 
 def test_expected_envs_come_from_the_environment(tmp_path, monkeypatch, capsys):
     results = tmp_path / "results"
-    fixtures.write(results, ["jax"])
+    synthetic_results.write(results, ["jax"])
     journal = results / ".journal-torch"
     journal.mkdir()
     (journal / "gw0.jsonl").write_text('{"kind": "finding"}\n{"kind": "finding"}\n')
@@ -358,15 +495,16 @@ def test_diff_finds_new_fixed_and_changed(tmp_path, results_dir):
         (current / f"{env}.json").write_text(json.dumps(document))
     baseline = load_results(results_dir)
     changes = diff(load_results(current), baseline)
-    assert [c.after["id"] for c in changes.new] == ["0123456789abcdef"]
-    assert [c.before["id"] for c in changes.fixed] == [fixed["id"]]
-    assert [c.after["id"] for c in changes.changed] == [changed["id"]]
+    assert [c.after.id for c in changes.new] == ["0123456789abcdef"]
+    assert [c.before.id for c in changes.fixed] == [fixed["id"]]
+    assert [c.after.id for c in changes.changed] == [changed["id"]]
     assert changes.changed[0].what[0].endswith("-> nonfinite")
     assert ("torch", "torch", "2.13.0", "2.14.0") in changes.versions
     assert set(changes.only_baseline) == set(ENVS) - {"torch", "jax"}
 
     report = build(current, baseline_dir=results_dir)
-    assert "1 new, 1 fixed, 1 changed" in report.html
+    assert "<strong>1</strong> appeared, <strong>1</strong> disappeared, <strong>1</strong> " \
+           "changed" in report.html
     assert f'href="#finding=torch/{new["id"]}"' in report.html
     facts = Page(report.html).blob(id="report-facts")
     assert facts["diff"]["torch"] == {new["id"]: "new", changed["id"]: "changed"}
@@ -387,3 +525,87 @@ def test_model_of_no_results_is_empty(tmp_path):
     assert model.envs == []
     assert model.losses == []
     assert model.lone == []
+
+
+# --- the first screen: per library, by kind ------------------------------------------------------
+
+def test_summary_counts_each_library_by_kind(report, results_dir):
+    libraries = {lib.backend: lib for lib in summary.libraries(report.results, report.model)}
+    assert set(libraries) >= {"torch", "keras", "optax", "tensorflow", "numpy", "scipy"}
+    # recount keras from the files: the kind of the registry entry, equivalence apart
+    expected = dict.fromkeys(summary.GROUPS, 0)
+    for env in ENVS:
+        document = json.loads((results_dir / f"{env}.json").read_text())
+        for f in document["findings"]:
+            if f["backend"] != "keras" or f["outcome"] == "match":
+                continue
+            if f["category"] == "equivalence":
+                group = "inconsistent-paths"
+            elif f["deviation"]:
+                group = document["deviations"][f["deviation"]]["kind"]
+            else:
+                group = "unsupported" if f["outcome"] == "unsupported" else "unexplained"
+            expected[group] += 1
+    assert libraries["keras"].counts == expected
+    assert libraries["keras"].envs == ["keras-jax", "tensorflow"]
+    assert libraries["optax"].counts["bug"] > 0
+    # torch alone crashes on all-infinite logits: counted as "only this library"
+    assert libraries["torch"].alone == sum(len(c) for (e, b), c in report.model.lone
+                                           if b == "torch")
+    # the page: a row per library, each count a link to those findings
+    row = re.search(r'<tr data-library="optax">.*?</tr>', report.html, re.S).group(0)
+    n = libraries["optax"].counts["bug"]
+    assert f'<a href="#findings?backend=optax&amp;group=bug">{n}</a>' in row
+
+
+def test_issues_rank_unexplained_and_bugs_first_then_the_largest_error(report):
+    for lib in summary.libraries(report.results, report.model):
+        ranks = [issue.rank() for issue in lib.issues]
+        assert ranks == sorted(ranks)
+        groups = [list(summary.GROUPS).index(issue.group) for issue in lib.issues]
+        assert groups == sorted(groups)
+    torch = next(lib for lib in summary.libraries(report.results, report.model)
+                 if lib.backend == "torch")
+    first = torch.top[0]
+    assert first.group == "unexplained"  # torch's unregistered findings fail the run
+    env, worst = first.worst
+    assert summary.severity(worst) == max(summary.severity(f) for _, f in first.findings)
+    assert f'href="#finding={env}/{worst.id}"' in report.html  # its reproducer, one click
+
+
+def test_registry_lists_each_entry_once_by_library(report):
+    by_library = {lib.library: lib for lib in registry.by_library(report.results,
+                                                                   report.model.facts)}
+    keras = {e.ident: e for e in by_library["keras"].entries}
+    assert keras["keras-clip-epsilon"].envs == ["keras-jax", "tensorflow"]
+    assert "torch-bce-log-clamp" in {e.ident for e in by_library["torch"].entries}
+    assert any(e.stale for lib in by_library.values() for e in lib.entries)
+    # collapsed: a closed <details> per library
+    details = Page(report.html).find("details", class_="registry-library")
+    assert [d["data-library"] for d in details] == sorted(by_library)
+    assert not any("open" in d for d in details)
+
+
+def test_diff_as_text(tmp_path, results_dir):
+    current = tmp_path / "current"
+    current.mkdir()
+    document = json.loads((results_dir / "jax.json").read_text())
+    gone = next(f for f in document["findings"] if f["outcome"] != "match")
+    document["findings"].remove(gone)
+    (current / "jax.json").write_text(json.dumps(document))
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert cli.main(["--results", str(current), "--baseline", str(results_dir),
+                         "--out", str(tmp_path / "index.html")]) == 0
+    printed = out.getvalue()
+    assert f"changes from {results_dir} to {current}: 0 appeared, 1 disappeared, 0 changed" \
+        in printed
+    assert "optax: 0 appeared, 1 disappeared, 0 changed" in printed
+    assert re.search(rf"Disappeared \(1\):\n  jax +{re.escape(gone['api'])} .*\[{gone['id']}\]",
+                     printed)
+    assert "only in the baseline (not compared): " in printed
+
+
+def test_a_reproducer_of_unexpected_form_keeps_its_literal():
+    source = "import torch\nx = torch.tensor(load())\nprint(x)\n"
+    assert payload.reproducer(source, ["x"], Path("torch.json"), "0" * 16) == source

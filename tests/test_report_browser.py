@@ -1,20 +1,25 @@
 """The report in a real browser: headless Chromium (Debian package ``chromium``) opens the page
-from disk, and the test clicks through it as a maintainer would: a matrix cell, then a finding,
-then the copy button. Skipped, with the reason, where no Chromium is installed.
+from disk, and the test reads and clicks through it as a maintainer would: the first screen
+(the summary per library, without scrolling), a count, then a reproducer; the stability plot's
+axis; the registry, collapsed, and its search; a matrix cell, then a finding, then the copy
+button. Skipped, with the reason, where no Chromium is installed.
 
 The browser is driven over the Chrome DevTools Protocol on a pipe (``--remote-debugging-pipe``:
 NUL-separated JSON on file descriptors 3 and 4), which needs nothing beyond the standard library:
 no WebSocket client, no Playwright or Selenium (both download browsers of their own).
 
-A screenshot of the opened finding is kept in ``reports/artifacts/report.png``.
+Screenshots of the first screen and of the opened finding are kept in ``reports/artifacts/``
+(``first-screen.png``, ``report.png``).
 """
 
 from __future__ import annotations
 
+import base64
 import fcntl
 import json
 import os
 import queue
+import re
 import shutil
 import subprocess
 import threading
@@ -22,8 +27,8 @@ import time
 from pathlib import Path
 
 import pytest
+import synthetic_results
 
-from reports import fixtures
 from reports.build import build, write
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "reports" / "artifacts"
@@ -205,9 +210,9 @@ def browser(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def page(browser, tmp_path_factory):
-    """The fixture report, opened from disk (file://), with its findings unpacked."""
+    """The report of synthetic results, opened from disk (file://), its findings unpacked."""
     root = tmp_path_factory.mktemp("browser-report")
-    fixtures.write(root / "results")
+    synthetic_results.write(root / "results")
     out = root / "index.html"
     write(build(root / "results"), out)
     browser.call("Page.navigate", {"url": out.as_uri()})
@@ -221,6 +226,105 @@ def test_opens_without_console_errors(page):
     assert page.errors() == []
     status = page.evaluate("document.getElementById('findings-status').textContent")
     assert status.startswith("Showing 1\u201350 of ")
+
+
+def test_the_first_screen_holds_the_per_library_summary(page):
+    """At the top of the page, without scrolling: every library's counts by kind and the
+    start of its most consequential issues; the run metadata is further down."""
+    page.evaluate("window.scrollTo(0, 0); true")
+    screen = page.evaluate("window.innerHeight")
+    table = page.evaluate("(() => { const r = document.querySelector('table.summary')"
+                          ".getBoundingClientRect(); return {top: r.top, bottom: r.bottom}; })()")
+    assert 0 < table["top"]
+    assert table["bottom"] <= screen
+    libraries = page.evaluate("[...document.querySelectorAll('table.summary tbody tr')]"
+                              ".map(r => r.dataset.library)")
+    backends = {f["backend"] for d in synthetic_results.documents().values()
+                for f in d["findings"]}
+    assert set(libraries) == backends
+    headings = page.evaluate("[...document.querySelectorAll('table.summary thead th')]"
+                             ".map(h => h.textContent.trim())")
+    for kind in ("bug", "precision", "documented convention", "accepts invalid input",
+                 "inconsistent paths", "unsupported", "not in the registry"):
+        assert kind in headings
+    first_issue = page.evaluate("document.querySelector('.library-card li.issue')"
+                                ".getBoundingClientRect().top")
+    assert first_issue < screen
+    assert page.evaluate("document.getElementById('runs').getBoundingClientRect().top") > screen
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot = page.call("Page.captureScreenshot", {"format": "png"})["data"]
+    (ARTIFACTS / "first-screen.png").write_bytes(base64.b64decode(shot))
+
+
+def test_a_summary_count_lists_those_findings_and_an_issue_opens_its_reproducer(page):
+    link = "table.summary tr[data-library='optax'] td[data-group='bug'] a"
+    count = int(page.evaluate(f"document.querySelector({json.dumps(link)}).textContent"))
+    page.click(link)
+    page.wait_for("location.hash.includes('group=bug')")
+    shown = page.evaluate("window.xentReport.state.shown.map(f => [f.backend, f.group])")
+    assert len(shown) == count  # the page's kinds are the summary's (summary.group_of)
+    assert set(map(tuple, shown)) == {("optax", "bug")}
+
+    page.evaluate("window.scrollTo(0, 0); true")
+    issue = "table.summary ~ .libraries .library-card a.reproducer-link"
+    wanted = page.evaluate(f"document.querySelector({json.dumps(issue)}).getAttribute('href')")
+    page.click(issue)  # one click from the first screen
+    reproducer = page.wait_for("document.querySelector('tr.details pre.reproducer-source')"
+                               " && document.querySelector('tr.details pre.reproducer-source')"
+                               ".textContent")
+    opened = page.evaluate("document.querySelector('tr.details .detail-grid').dataset.finding")
+    assert wanted.endswith("/" + opened)
+    assert "print(result)" in reproducer
+    assert page.errors() == []
+
+
+def test_the_stability_plot_ticks_are_the_swept_values(page):
+    """The x tick labels of the plot (inline SVG, text as text) are the values the sweeps'
+    case names carry: logit magnitudes 1 to 4.49e307, probabilities 1e-1 to 1e-300."""
+    ticks = page.evaluate("[...document.querySelectorAll('figure.stability-plot svg "
+                          "g[id^=\"xtick\"] text')].map(t => t.textContent.trim())")
+    swept = set()
+    for document in synthetic_results.documents().values():
+        for f in document["findings"]:
+            if f["category"] == "stability" and not f["case"].startswith("classes-"):
+                value = re.fullmatch(r".+?-(\d+(?:\.\d+)?(?:e[-+]?\d+)?)", f["case"])[1]
+                swept.add(re.sub(r"e\+?(-?)0*(\d)", r"e\1\2", value))  # 1e+04 reads 1e4
+    assert set(ticks) == swept
+    assert {"1", "1e4", "1.64e4", "4.49e307", "1e-1", "1e-300"} <= swept
+    labels = page.evaluate("document.querySelector('figure.stability-plot svg').textContent")
+    assert "largest |logit|" in labels
+    assert "torch (torch)" in labels  # the legend names each backend and env
+
+
+def test_the_registry_is_collapsed_and_its_search_filters_it(page):
+    closed = page.evaluate("[...document.querySelectorAll('details.registry-library')]"
+                           ".map(d => d.open)")
+    assert closed
+    assert not any(closed)
+    # collapsed: no entry is visible, each library is one line tall
+    assert page.evaluate("[...document.querySelectorAll('tr.registry-entry')]"
+                         ".filter(r => r.checkVisibility()).length") == 0
+    heights = page.evaluate("[...document.querySelectorAll('details.registry-library')]"
+                            ".map(d => d.getBoundingClientRect().height)")
+    assert max(heights) < 40
+    page.evaluate("document.querySelector('#registry-search input').scrollIntoView(); true")
+    page.click("#registry-search input")
+    page.call("Input.insertText", {"text": "clip-epsilon"})
+    visible = page.wait_for(
+        "(() => { const rows = [...document.querySelectorAll('tr.registry-entry')]"
+        ".filter(r => r.checkVisibility()); return rows.length && rows.map("
+        "r => r.cells[0].textContent.trim()); })()")
+    assert visible == ["keras-clip-epsilon"]
+    opened = page.evaluate("[...document.querySelectorAll('details.registry-library')]"
+                           ".filter(d => d.open && !d.hidden).map(d => d.dataset.library)")
+    assert opened == ["keras"]
+    assert page.evaluate("document.getElementById('registry-status').textContent") \
+        .startswith("1 of ")
+    page.evaluate("(() => { const q = document.querySelector('#registry-search input');"
+                  " q.value = ''; q.dispatchEvent(new Event('input')); })(); true")
+    assert not any(page.evaluate("[...document.querySelectorAll('details.registry-library')]"
+                                 ".map(d => d.open || d.hidden)"))
+    assert page.errors() == []
 
 
 def test_matrix_is_visible(page):
@@ -283,7 +387,7 @@ def test_copy_button_puts_the_reproducer_on_the_clipboard(page):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.evaluate("document.querySelector('tr.row.open').scrollIntoView({block: 'start'})")
     shot = page.call("Page.captureScreenshot", {"format": "png"})["data"]
-    (ARTIFACTS / "report.png").write_bytes(__import__("base64").b64decode(shot))
+    (ARTIFACTS / "report.png").write_bytes(base64.b64decode(shot))
     assert page.errors() == []
 
 

@@ -1,4 +1,4 @@
-"""The report built from a real conformance run, not from fixtures.
+"""The report built from a real conformance run, not from synthetic results.
 
 A small slice of the suite (scipy's APIs, edge cases and reductions: scipy is a dependency of
 the project, so it is in every env) writes a real results file; the report must read it,

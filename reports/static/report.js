@@ -8,7 +8,7 @@
   "use strict";
 
   var PAGE = 50;
-  var SELECTS = ["env", "backend", "api", "category", "check", "dtype", "outcome", "kind", "diff"];
+  var SELECTS = ["env", "backend", "api", "category", "check", "dtype", "outcome", "group", "kind", "diff"];
   var DTYPES = ["float16", "bfloat16", "float32", "float64"];
   var NONFINITE = { "nan": NaN, "inf": Infinity, "-inf": -Infinity };
   var state = { data: null, shown: [], page: 0, sortKey: null, sortDir: 1, open: null };
@@ -55,6 +55,15 @@
     return r.outcome === "match" || r.outcome === "unsupported" ? "" : "unregistered";
   }
 
+  // The first screen's kinds (reports/summary.py, group_of): equivalence findings are
+  // inconsistent paths, then the registry entry's kind, else unsupported or unexplained.
+  function groupOf(r, deviations) {
+    if (r.outcome === "match") return "";
+    if (r.category === "equivalence") return "inconsistent-paths";
+    if (r.deviation && deviations[r.deviation]) return deviations[r.deviation].kind;
+    return r.outcome === "unsupported" ? "unsupported" : "unexplained";
+  }
+
   function load() {
     var nodes = Array.prototype.slice.call(document.querySelectorAll("script.results-data"));
     return Promise.all([unpack($("report-facts"))].concat(nodes.map(unpack))).then(function (parts) {
@@ -67,6 +76,7 @@
         doc.findings.forEach(function (r) {
           r.env = env;
           r.kind = kindOf(r, doc.deviations);
+          r.group = groupOf(r, doc.deviations);
           r.lone = lone[r.id] === true;
           r.diff = marks[r.id] || "";
           data.findings.push(r);
@@ -233,7 +243,19 @@
     return (shape.length ? "shape (" + shape.join(", ") + ")\n" : "") + rec(v);
   }
 
+  // A big array travels as a summary (reports/payload.py); the results file holds it in full.
+  function summaryText(a) {
+    return "shape (" + a.shape.join(", ") + "), " + a.size + " elements: min " + fmt(a.min) +
+      ", max " + fmt(a.max) + (a.nonfinite ? ", " + a.nonfinite + " not finite" : "") +
+      "\nfirst values [" + a.first.map(fmt).join(", ") + ", \u2026]" +
+      "\nToo big for this page: the full array is in the results file " + a.file +
+      " (the reproducer reads it from there).";
+  }
+
+  function isSummary(v) { return v !== null && typeof v === "object" && !Array.isArray(v) && v.array; }
+
   function valueText(v) {
+    if (isSummary(v)) return summaryText(v.array);
     if (v && typeof v === "object" && !Array.isArray(v)) return v.error + ": " + v.message;
     if (v === "invalid") return "invalid input (the library should raise)";
     return arrayText(v, 400);
@@ -286,7 +308,8 @@
     var inputs = el("div");
     Object.keys(r.inputs).forEach(function (name) {
       inputs.appendChild(el("div", { "class": "input-name" }, name));
-      inputs.appendChild(el("pre", null, arrayText(r.inputs[name], 400)));
+      var input = r.inputs[name];
+      inputs.appendChild(el("pre", null, isSummary(input) ? summaryText(input.array) : arrayText(input, 400)));
     });
     grid.appendChild(block("Inputs (as fed to the library)", inputs));
     var entry = r.deviation ? (state.data.deviations[r.env] || {})[r.deviation] : null;
@@ -490,6 +513,33 @@
     });
   }
 
+  // --- the registry: collapsed by library; the search shows the matching entries and opens
+  // the libraries that hold one, and an empty search closes them all again -----------------------
+  function searchRegistry() {
+    var form = $("registry-search");
+    var q = form.elements.q.value.trim().toLowerCase(), shown = 0, total = 0;
+    Array.prototype.forEach.call(document.querySelectorAll("details.registry-library"), function (lib) {
+      var found = 0;
+      Array.prototype.forEach.call(lib.querySelectorAll("tr.registry-entry"), function (row) {
+        var hit = !q || row.textContent.toLowerCase().indexOf(q) >= 0 ||
+          lib.getAttribute("data-library").toLowerCase().indexOf(q) >= 0;
+        row.hidden = !hit;
+        total++;
+        if (hit) found++;
+      });
+      shown += found;
+      lib.hidden = q !== "" && found === 0;
+      lib.open = q !== "" && found > 0;
+    });
+    $("registry-status").textContent = q ? shown + " of " + total + " entries match" : total + " entries";
+  }
+
+  var registrySearch = $("registry-search");
+  if (registrySearch) {
+    registrySearch.elements.q.addEventListener("input", searchRegistry);
+    searchRegistry();
+  }
+
   var toggles = $("env-toggles");
   if (toggles) {
     toggles.addEventListener("change", toggleEnvs);
@@ -509,5 +559,5 @@
     document.body.setAttribute("data-ready", "error");
     throw err;
   });
-  window.xentReport = { ready: ready, state: state, copyText: copyText };
+  window.xentReport = { ready: ready, state: state, copyText: copyText, searchRegistry: searchRegistry };
 })();

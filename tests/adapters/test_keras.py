@@ -204,8 +204,10 @@ def test_the_environment_selects_the_backend(monkeypatch):
     monkeypatch.setenv("TF_USE_LEGACY_KERAS", "1")
     assert backend_from_environment() == "tf_keras"
     assert KerasAdapter().library == "tf_keras"
-    # what a reproducer sets, so that it runs on the same backend
-    assert KerasAdapter("jax").environment == {"KERAS_BACKEND": "jax", "JAX_ENABLE_X64": "1"}
+    # what a reproducer sets, so that it runs on the same backend, set up as its framework
+    assert KerasAdapter("jax").environment == {"KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu",
+                                               "JAX_ENABLE_X64": "1",
+                                               "JAX_DEFAULT_MATMUL_PRECISION": "highest"}
     assert KerasAdapter("tf_keras").environment["TF_USE_LEGACY_KERAS"] == "1"
     assert KerasAdapter("tensorflow").environment["TF_DETERMINISTIC_OPS"] == "1"
     with pytest.raises(ValueError, match="unknown Keras backend"):
@@ -382,11 +384,12 @@ def test_fed_holds_the_rounded_inputs(adapter, dtype):
 
 def run_reproducers(sources: list[str]) -> list[dict]:
     # a clean environment: the reproducer itself must set what the library needs
-    return _run_reproducers(sources, ("KERAS_", "TF_", "JAX_ENABLE"))
+    return _run_reproducers(sources, ("KERAS_", "TF_", "JAX_", "XLA_"))
 
 
-ALLOWED_IMPORTS = {"tensorflow": {"keras", "tensorflow"}, "jax": {"keras", "jax"},
-                   "torch": {"keras", "torch"}, "numpy": {"keras"}, "tf_keras": {"tensorflow"}}
+ALLOWED_IMPORTS = {"tensorflow": {"keras", "tensorflow"},
+                   "jax": {"keras", "jax", "jax.numpy"}, "torch": {"keras", "torch"},
+                   "numpy": {"keras"}, "tf_keras": {"tensorflow"}}
 
 
 def test_reproducers_print_the_observation(adapter):

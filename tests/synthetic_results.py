@@ -1,5 +1,6 @@
 """Synthetic results documents, valid per ``conformance/results.schema.json``, for the report's
-tests and benchmark (the conformance suite writes the real ones).
+tests and benchmark (the conformance suite writes the real ones). Test data, so it lives in
+``tests/`` (not in the wheel); ``benchmarks/report_build.py`` imports it from here too.
 
 They are made to exercise every part of the report, not to be true about any library:
 
@@ -9,7 +10,11 @@ They are made to exercise every part of the report, not to be true about any lib
   entry with a reason and a link) and unregistered;
 - a stale registry entry, an unavailable adapter, an incomplete run (``finished`` is null);
 - exception messages and registry reasons holding HTML (``<script>alert(1)</script>``, ``&``);
-- stability sweeps that record every point (matches included) with its ``magnitude``;
+- stability sweeps that record every point (matches included) with its ``magnitude``, named as
+  the suite names them: ``logit-magnitude-1e+04`` (1 to a quarter of the dtype's largest
+  number), ``probability-near-0-1e-16`` (magnitude k for p = 10**-k, down to the dtype's
+  smallest subnormal), and ``classes-32000``, whose 2 x 32 000 logits are kept in full where
+  they differ (torch; keras-jax raises) and left out where they match, as the recorder does;
 - named cases shared by every library of a loss, some of which only one library gets wrong.
 
 ``documents(findings=N)`` pads the random draws so that the envs hold about N findings in all.
@@ -26,6 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from conformance.results import Finding, encode
 
 CATEGORIES = ("values", "gradients", "reductions", "stability", "edge_cases", "equivalence")
 ALL_DTYPES = ("float16", "bfloat16", "float32", "float64")
@@ -230,7 +237,16 @@ REDUCTION_CASES = ("reductions/none", "reductions/sum", "reductions/mean",
                    "reductions/weighted_mean", "reductions/empty_batch")
 EQUIVALENCE_CASES = ("equivalence/functional_vs_module", "equivalence/logits_vs_probabilities",
                      "equivalence/indices_vs_one_hot")
-MAGNITUDES = (1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1e3, 3e3, 1e4)
+#: the logit sweep, then a quarter of the dtype's largest number (the suite's sweep)
+LOGIT_MAGNITUDES = (1.0, 10.0, 1e2, 1e3, 1e4, 1e6)
+#: the probability sweep: p = 10**-k, while p is above the dtype's smallest subnormal
+PROBABILITY_EXPONENTS = (1, 4, 8, 16, 30, 60, 150, 300)
+LARGEST = {"float16": 65504.0, "bfloat16": 3.3895313892515355e38,
+           "float32": 3.4028234663852886e38, "float64": 1.7976931348623157e308}
+SMALLEST_SUBNORMAL = {"float16": 2.0**-24, "bfloat16": 2.0**-133, "float32": 2.0**-149,
+                      "float64": 5e-324}
+#: the classes-32000 case: logits of 2 samples over 32 000 classes, kept where they differ
+CLASSES = 32000
 STARTED = "2026-11-22T09:00:00+00:00"
 
 
@@ -259,16 +275,6 @@ def _softmax(row: list[float], dtype: str) -> list[float]:
     return [_round(e / sum(exps), dtype) for e in exps]
 
 
-def _enc(x):
-    if isinstance(x, dict):
-        return {k: _enc(v) for k, v in x.items()}
-    if isinstance(x, list):
-        return [_enc(v) for v in x]
-    if isinstance(x, float) and not math.isfinite(x):
-        return "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")
-    return x
-
-
 def _reproducer(api: Api, inputs: dict, dtype: str, check: str, env: str) -> str:
     module = api.name.split(".")[0]
     lines = []
@@ -276,7 +282,7 @@ def _reproducer(api: Api, inputs: dict, dtype: str, check: str, env: str) -> str
         lines += ["import os", f"os.environ['KERAS_BACKEND'] = {env.removeprefix('keras-')!r}"]
     lines.append(f"import {module}")
     for name, value in inputs.items():
-        lines.append(f"{name} = {module}.asarray({json.dumps(_enc(value))}, dtype={dtype!r})")
+        lines.append(f"{name} = {module}.asarray({json.dumps(encode(value))}, dtype={dtype!r})")
     call = f"{api.name}(input, target)"
     if check == "gradient":
         lines += [f"result = {module}.grad(lambda input: {call}.sum())(input)"]
@@ -291,7 +297,7 @@ class _Builder:
 
     def __init__(self, env: str, spec: dict, rng: random.Random, draws: int):
         self.env, self.spec, self.rng, self.draws = env, spec, rng, draws
-        self.findings: list[dict] = []
+        self.findings: list[Finding] = []
         self.summary: list[dict] = []
         self.matched: dict[str, int] = {}
 
@@ -305,19 +311,20 @@ class _Builder:
 
     def finding(self, api: Api, category: str, dtype: str, case: str, outcome: str,
                 deviation: str | None, *, check: str = "value", magnitude: float | None = None,
-                ulp: float | None = None) -> dict:
+                ulp: float | None = None, inputs: dict | None = None) -> Finding:
         rng = self.rng
         wrt = "input" if check == "gradient" else None
         n = rng.choice((1, 2, 3, 4))
-        if api.loss.startswith("binary"):
-            scale = magnitude or 3.0
+        scale = 3.0 if magnitude is None else min(magnitude, 1e3)  # the values are for show
+        if inputs is not None:  # given (the classes-32000 case)
+            n = len(inputs.get("input", [()]))
+        elif api.loss.startswith("binary"):
             x = [_round(rng.uniform(-scale, scale), dtype) for _ in range(n)]
             if not api.logits:
                 x = [_round(_sigmoid(v), dtype) for v in x]
             inputs = {"input": x, "target": [float(rng.randrange(2)) for _ in range(n)]}
         else:
             c = rng.choice((2, 3, 5))
-            scale = magnitude or 3.0
             x = [[_round(rng.gauss(0, scale / 3), dtype) for _ in range(c)] for _ in range(n)]
             if api.loss == "categorical_cross_entropy":
                 x = [_softmax(row, dtype) for row in x]
@@ -351,24 +358,22 @@ class _Builder:
         else:  # timeout
             observed = {"error": "Timeout", "message": "no answer within 60 s"}
         if check == "gradient" and isinstance(observed, float):
-            observed = [observed / n] * n
+            shape = np.shape(inputs["input"])  # the gradient has the input's shape
+            observed = np.full(shape, observed / n).tolist()
             if isinstance(expected, float):
-                expected = [expected / n] * n
+                expected = np.full(shape, expected / n).tolist()
         if deviation:
             self.matched[deviation] = self.matched.get(deviation, 0) + 1
-        record = {
-            "id": finding_id(api.name, case, check, dtype, wrt), "case": case,
-            "backend": api.backend, "backend_version": self.version(api.backend),
-            "api": api.name, "loss": api.loss, "category": category, "check": check, "wrt": wrt,
-            "dtype": dtype, "options": {"reduction": "mean"}, "inputs": _enc(inputs),
-            "expected": _enc(expected), "observed": _enc(observed), "outcome": outcome,
-            "error": err, "deviation": deviation,
-            "reproducer": _reproducer(api, inputs, dtype, check, self.env),
-        }
-        if magnitude is not None:
-            record["magnitude"] = magnitude
+        reduction = "mean"
         if "(from_logits=True)" not in api.name and "reduction" in case:
-            record["options"]["reduction"] = case.rsplit("/", 1)[1]
+            reduction = case.rsplit("/", 1)[1]
+        record = Finding(
+            id=finding_id(api.name, case, check, dtype, wrt), case=case, backend=api.backend,
+            backend_version=self.version(api.backend), api=api.name, loss=api.loss,
+            category=category, check=check, wrt=wrt, dtype=dtype,
+            options={"reduction": reduction}, inputs=inputs, expected=expected,
+            observed=observed, outcome=outcome, error=err, deviation=deviation,
+            reproducer=_reproducer(api, inputs, dtype, check, self.env), magnitude=magnitude)
         self.findings.append(record)
         return record
 
@@ -395,22 +400,7 @@ class _Builder:
                 if outcome != "match" or dtype == "float32":
                     self.finding(api, category, dtype, case, outcome, deviation)
         elif category == "stability":
-            naive = not api.logits
-            for m in MAGNITUDES:
-                growth = m if naive else 1.0
-                ulp = min(0.4 * growth * rng.uniform(0.5, 2.0), 2.0**22)
-                if dtype in ("float16", "bfloat16") and m >= (1e3 if naive else 1e4):
-                    outcome, deviation = "nonfinite", None
-                    if api.backend == "optax" and dtype == "bfloat16":
-                        deviation = "optax-bf16-softmax-overflow"
-                    elif api.backend == "numpy":
-                        deviation = "textbook-half-exp-overflow"
-                else:
-                    outcome = "match" if ulp <= 2.0 else "deviates"
-                    deviation = None if outcome == "match" else (
-                        self.registered_precision(api) if rng.random() < 0.8 else None)
-                self.finding(api, category, dtype, f"stability/logit_sweep/m={m:g}", outcome,
-                             deviation, magnitude=m, ulp=ulp)
+            self.stability(api, dtype)
         elif category == "reductions":
             for case in REDUCTION_CASES:
                 if dtype == "float16" and case.endswith("mean") and api.backend == "torch":
@@ -431,9 +421,9 @@ class _Builder:
                     self.finding(api, category, dtype, f"{category}/draw-{draw}", "deviates",
                                  deviation, check=check)
         made = self.findings[start:]
-        differing = [f for f in made if f["outcome"] not in ("match", "unsupported")]
+        differing = [f for f in made if f.outcome not in ("match", "unsupported")]
         cases = max(cases, len(made))
-        ulps = [f["error"]["ulp"] for f in made if f["error"]]
+        ulps = [f.error["ulp"] for f in made if f.error]
         finite = [u for u in ulps if isinstance(u, float)]
         worst = "inf" if any(u == "inf" for u in ulps) else max(finite, default=0.5)
         elements = cases * 4
@@ -444,11 +434,60 @@ class _Builder:
         self.summary.append({
             "api": api.name, "category": category, "dtype": dtype, "cases": cases,
             "matches": cases - len(differing) - unsupported, "findings": len(differing),
-            "registered": sum(1 for f in differing if f["deviation"]),
+            "registered": sum(1 for f in differing if f.deviation),
             "unsupported": unsupported, "worst_ulp": worst,
             "worst_bound_ratio": worst if worst == "inf" else worst / 2.0,
             "ulp_histogram": histogram,
         })
+
+    def stability(self, api: Api, dtype: str) -> None:
+        """The sweep of the API's input kind: the error grows with the magnitude where the API
+        takes probabilities; half precision overflows at the far end."""
+        rng = self.rng
+        if api.logits:
+            sweep = [(f"logit-magnitude-{m:.3g}", m, 1.0) for m in
+                     (*LOGIT_MAGNITUDES, LARGEST[dtype] / 4)]
+        else:
+            name = ("probability-near-0-and-1-1e-" if api.loss.startswith("binary")
+                    else "probability-near-0-1e-")
+            sweep = [(f"{name}{k}", float(k), float(k)) for k in PROBABILITY_EXPONENTS
+                     if 10.0**-k >= SMALLEST_SUBNORMAL[dtype]]
+        for case, m, growth in sweep:
+            ulp = min(0.4 * growth * rng.uniform(0.5, 2.0), 2.0**22)
+            if dtype in ("float16", "bfloat16") and m >= (8 if not api.logits else 1e4):
+                outcome, deviation = "nonfinite", None
+                if api.backend == "optax" and dtype == "bfloat16":
+                    deviation = "optax-bf16-softmax-overflow"
+                elif api.backend == "numpy":
+                    deviation = "textbook-half-exp-overflow"
+            else:
+                outcome = "match" if ulp <= 2.0 else "deviates"
+                deviation = None if outcome == "match" else (
+                    self.registered_precision(api) if rng.random() < 0.8 else None)
+            self.finding(api, "stability", dtype, case, outcome, deviation, magnitude=m,
+                         ulp=ulp)
+        if api.logits and api.loss == "cross_entropy" and dtype == "float32":
+            self.classes(api, dtype)
+
+    def classes(self, api: Api, dtype: str) -> None:
+        """classes-32000: torch's functional form differs (value and gradient, the inputs kept
+        in full), Keras on JAX raises, every other API matches (inputs left out)."""
+        case = f"classes-{CLASSES}"
+        if api.name == "torch.nn.functional.cross_entropy" or (
+                self.env == "keras-jax" and "Sparse" in api.name):
+            logits = np.random.default_rng(7).standard_normal((2, CLASSES)) * 3
+            inputs = {"input": np.round(logits, 3).tolist(), "target": [5, CLASSES - 1]}
+            if api.backend == "torch":
+                for check in ("value", "gradient"):
+                    self.finding(api, "stability", dtype, case, "deviates",
+                                 "torch-half-mean-accumulation", check=check,
+                                 magnitude=float(CLASSES), ulp=6.0, inputs=inputs)
+            else:
+                self.finding(api, "stability", dtype, case, "raises", None,
+                             magnitude=float(CLASSES), inputs=inputs)
+        else:
+            self.finding(api, "stability", dtype, case, "match", None,
+                         magnitude=float(CLASSES), ulp=0.5, inputs={})
 
     def registered_precision(self, api: Api) -> str | None:
         return {"torch": "torch-half-mean-accumulation",
@@ -505,7 +544,7 @@ def document(env: str, *, seed: int = 20261122, draws: int = 2) -> dict:
         },
         "unavailable": dict(spec.get("unavailable", {})),
         "summary": builder.summary,
-        "findings": builder.findings,
+        "findings": [f.to_json() for f in builder.findings],
         "deviations": deviations,
         "stale_deviations": stale,
     }
@@ -536,7 +575,7 @@ def write(directory: Path, envs=None, **kwargs) -> list[Path]:
     return paths
 
 
-if __name__ == "__main__":  # python -m reports.fixtures DIR [N]: write fixture results
+if __name__ == "__main__":  # PYTHONPATH=. python tests/synthetic_results.py DIR [N]
     import sys
 
     target = Path(sys.argv[1] if len(sys.argv) > 1 else "reports/results")

@@ -1,0 +1,287 @@
+"""The array frameworks the adapters compute with: torch, JAX, TensorFlow and NumPy.
+
+Each framework is set up here once, for every adapter computing with it: its own adapter
+(``pytorch``, ``jax_optax``, ``tf_nn``) and Keras with it as backend. A framework says
+
+- the environment variables read at its import (set before the first import, and by every
+  reproducer) and the settings applied after it (``configure``);
+- its version;
+- how a float64 NumPy array becomes one of its tensors of a dtype, and back to float64 NumPy
+  exactly (bfloat16 included), and how a reproducer spells both;
+- how it takes the gradient of the sum of a call's result, and how a reproducer spells that.
+
+The settings are those that make numbers exact and repeatable on the CPU:
+
+- torch: deterministic algorithms; no TF32 in matmuls and convolutions;
+- JAX: the CPU platform; 64-bit types (without them a float64 request silently gives float32);
+  the highest matmul precision;
+- TensorFlow: deterministic ops; no TF32; C++ logs below warnings silenced;
+- NumPy: none.
+
+Importing this module imports none of them: ``Adapter.namespace`` sets ``environment``, imports
+the framework with the adapter's other modules and then calls ``configure``. The methods that
+use the library must only be called after that.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from types import MappingProxyType, ModuleType
+from typing import ClassVar
+
+import numpy as np
+
+from adapters.base import literal
+
+#: writes the source of a float64 Python list of the named tensor
+ToListSource = Callable[[str], str]
+
+
+class Framework:
+    """One array framework (see the module docstring). One instance of each subclass is shared
+    by every adapter computing with it."""
+
+    #: the import path, which is also the name versions are reported under: "torch", "jax", ...
+    name: ClassVar[str]
+    #: the names the calls and reproducers use -> import paths (``import {path} as {name}``)
+    modules: ClassVar[Mapping[str, str]]
+    #: environment variables read at import
+    environment: ClassVar[Mapping[str, str]] = MappingProxyType({})
+    #: whether ``value_and_gradient`` takes gradients
+    autograd: ClassVar[bool] = True
+
+    def imported(self) -> ModuleType:
+        """The framework's module (imported by ``Adapter.namespace``, environment set)."""
+        return importlib.import_module(self.name)
+
+    def configure(self, module: ModuleType) -> None:
+        """Settings after import; applying them twice changes nothing."""
+
+    def version(self) -> str:
+        return str(getattr(self.imported(), "__version__", "unknown"))
+
+    def tensor(self, array: np.ndarray, dtype: str, *, index: bool = False):
+        """A tensor of ``dtype`` holding ``array`` rounded to it (int64 class indices when
+        ``index``)."""
+        raise NotImplementedError
+
+    def to_numpy(self, value) -> np.ndarray:
+        """``value`` as a float64 NumPy array (int64 for integers), exactly."""
+        raise NotImplementedError
+
+    def tensor_source(self, array: np.ndarray, dtype: str) -> str:
+        """Source code building the tensor of ``dtype`` that holds ``array``, from literals."""
+        raise NotImplementedError
+
+    def to_list_source(self, name: str) -> str:
+        """Source code of the tensor called ``name`` as a float64 Python list."""
+        raise NotImplementedError
+
+    def value_and_gradient(self, call: Callable[[dict], object], operands: dict,
+                           wrt: str | None):
+        """``call(operands)`` and, with ``wrt``, the gradient of the sum of its elements with
+        respect to ``operands[wrt]``: d(sum_i loss_i)/d wrt (None without ``wrt``)."""
+        raise NotImplementedError
+
+    def gradient_source(self, call_source: str, wrt: str, to_list: ToListSource) -> list[str]:
+        """Reproducer lines setting ``result`` to that gradient, listed by ``to_list``."""
+        raise NotImplementedError
+
+
+def _numpy_to_float64(array: np.ndarray) -> np.ndarray:
+    # float16, bfloat16 (ml_dtypes, dtype kind "V") and float32 all widen to float64 exactly
+    if array.dtype.kind in "iub":
+        return array.astype(np.int64)
+    return array.astype(np.float64)
+
+
+class Torch(Framework):
+    name = "torch"
+    modules = MappingProxyType({"torch": "torch"})
+
+    def configure(self, torch):
+        torch.use_deterministic_algorithms(True)
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+
+    def tensor(self, array, dtype, *, index=False):
+        torch = self.imported()
+        if index:
+            return torch.tensor(array, dtype=torch.int64)
+        return torch.tensor(np.asarray(array, dtype=np.float64)).to(getattr(torch, dtype))
+
+    def to_numpy(self, value):
+        torch = self.imported()
+        value = torch.as_tensor(value).detach()
+        if value.dtype.is_floating_point:
+            return value.to(torch.float64).numpy()
+        return value.numpy()
+
+    def tensor_source(self, array, dtype):
+        if np.size(array) == 0:
+            return f"torch.empty({np.shape(array)}, dtype=torch.{dtype})"
+        return f"torch.tensor({literal(array)}, dtype=torch.{dtype})"
+
+    def to_list_source(self, name):
+        return f"{name}.to(torch.float64).tolist()"
+
+    def value_and_gradient(self, call, operands, wrt):
+        torch = self.imported()
+        if wrt is None:
+            with torch.no_grad():
+                return call(operands), None
+        operand = operands[wrt].requires_grad_(True)
+        value = call(operands)
+        # allow_unused: a result that does not depend on the operand has no gradient (None)
+        # rather than raising an error of ours
+        (gradient,) = torch.autograd.grad(value.sum(), [operand], allow_unused=True)
+        return value, gradient
+
+    def gradient_source(self, call_source, wrt, to_list):
+        return [f"{wrt}.requires_grad_(True)",
+                f"loss = {call_source}",
+                "loss.sum().backward()",
+                f"result = {to_list(wrt + '.grad')}"]
+
+
+class Jax(Framework):
+    name = "jax"
+    modules = MappingProxyType({"jax": "jax", "jnp": "jax.numpy"})
+    # read by jax at import; configure() sets the same in case jax was imported before
+    environment = MappingProxyType({"JAX_PLATFORMS": "cpu", "JAX_ENABLE_X64": "1",
+                                    "JAX_DEFAULT_MATMUL_PRECISION": "highest"})
+
+    def configure(self, jax):
+        jax.config.update("jax_enable_x64", True)
+        jax.config.update("jax_default_matmul_precision", "highest")
+        jax.config.update("jax_platforms", "cpu")
+        # without x64, jax silently makes float32 of a float64 request
+        if jax.numpy.asarray(0.0, dtype=jax.numpy.float64).dtype != jax.numpy.float64:
+            raise RuntimeError("jax_enable_x64 did not take effect: no float64 arrays")
+
+    def tensor(self, array, dtype, *, index=False):
+        jnp = self.imported().numpy
+        if index:
+            return jnp.asarray(np.asarray(array), dtype=jnp.int64)
+        return jnp.asarray(np.asarray(array, dtype=np.float64), dtype=getattr(jnp, dtype))
+
+    def to_numpy(self, value):
+        return _numpy_to_float64(np.asarray(value))
+
+    def tensor_source(self, array, dtype):
+        if np.size(array) == 0:
+            return f"jnp.zeros({np.shape(array)}, dtype=jnp.{dtype})"
+        return f"jnp.asarray({literal(array)}, dtype=jnp.{dtype})"
+
+    def to_list_source(self, name):
+        return f"{name}.astype(jnp.float64).tolist()"
+
+    def value_and_gradient(self, call, operands, wrt):
+        if wrt is None:
+            return call(operands), None
+        jax = self.imported()
+
+        def total(x):
+            value = call({**operands, wrt: x})
+            return jax.numpy.sum(value), value
+
+        # one evaluation gives both: the value rides along as auxiliary output
+        (_, value), gradient = jax.value_and_grad(total, has_aux=True)(operands[wrt])
+        return value, gradient
+
+    def gradient_source(self, call_source, wrt, to_list):
+        return [f"gradient = jax.grad(lambda {wrt}: jnp.sum({call_source}))({wrt})",
+                f"result = {to_list('gradient')}"]
+
+
+class TensorFlow(Framework):
+    name = "tensorflow"
+    modules = MappingProxyType({"tf": "tensorflow"})
+    # TF_DETERMINISTIC_OPS: deterministic kernels from the first op on; TF_CPP_MIN_LOG_LEVEL:
+    # no C++ info logs in the suite's output
+    environment = MappingProxyType({"TF_CPP_MIN_LOG_LEVEL": "2", "TF_DETERMINISTIC_OPS": "1"})
+
+    def configure(self, tf):
+        tf.config.experimental.enable_op_determinism()
+        tf.config.experimental.enable_tensor_float_32_execution(False)
+
+    def tensor(self, array, dtype, *, index=False):
+        tf = self.imported()
+        if index:
+            return tf.constant(np.asarray(array), dtype=tf.int64)
+        return tf.cast(tf.constant(np.asarray(array, dtype=np.float64)), getattr(tf, dtype))
+
+    def to_numpy(self, value):
+        tf = self.imported()
+        value = tf.convert_to_tensor(value)
+        # cast in TensorFlow: a 0-d bfloat16 tensor cannot become a NumPy array (its
+        # __array__ returns a scalar)
+        if value.dtype.is_floating:
+            return tf.cast(value, tf.float64).numpy()
+        return value.numpy()
+
+    def tensor_source(self, array, dtype):
+        # tf.zeros for an empty array, whose shape a literal cannot carry
+        if np.size(array) == 0:
+            return f"tf.zeros({np.shape(array)}, dtype=tf.{dtype})"
+        return f"tf.constant({literal(array)}, dtype=tf.{dtype})"
+
+    def to_list_source(self, name):
+        return f"tf.cast({name}, tf.float64).numpy().tolist()"
+
+    def value_and_gradient(self, call, operands, wrt):
+        if wrt is None:
+            return call(operands), None
+        tf = self.imported()
+        operand = operands[wrt]
+        with tf.GradientTape() as tape:
+            tape.watch(operand)
+            value = call(operands)
+            total = tf.reduce_sum(value)
+        return value, tape.gradient(total, operand)
+
+    def gradient_source(self, call_source, wrt, to_list):
+        return ["with tf.GradientTape() as tape:",
+                f"    tape.watch({wrt})",
+                f"    loss = {call_source}",
+                "    total = tf.reduce_sum(loss)",
+                f"gradient = tape.gradient(total, {wrt})",
+                f"result = {to_list('gradient')}"]
+
+
+class NumPy(Framework):
+    name = "numpy"
+    modules = MappingProxyType({"np": "numpy"})
+    autograd = False
+    _no_autograd = "numpy has no automatic differentiation"
+
+    def tensor(self, array, dtype, *, index=False):
+        if index:
+            return np.asarray(array, dtype=np.int64)
+        return np.asarray(array, dtype=np.float64).astype(dtype)
+
+    def to_numpy(self, value):
+        return _numpy_to_float64(np.asarray(value))
+
+    def tensor_source(self, array, dtype):
+        if np.size(array) == 0:
+            return f"np.empty({np.shape(array)}, dtype=np.{dtype})"
+        return f"np.array({literal(array)}, dtype=np.{dtype})"
+
+    def to_list_source(self, name):
+        return f"np.asarray({name}, dtype=np.float64).tolist()"
+
+    def value_and_gradient(self, call, operands, wrt):
+        if wrt is not None:
+            raise NotImplementedError(self._no_autograd)
+        return call(operands), None
+
+    def gradient_source(self, call_source, wrt, to_list):
+        return [f"loss = {call_source}", f"raise NotImplementedError({self._no_autograd!r})"]
+
+
+TORCH, JAX, TENSORFLOW, NUMPY = Torch(), Jax(), TensorFlow(), NumPy()
+FRAMEWORKS = MappingProxyType({f.name: f for f in (TORCH, JAX, TENSORFLOW, NUMPY)})
+
+__all__ = ["FRAMEWORKS", "JAX", "NUMPY", "TENSORFLOW", "TORCH", "Framework", "ToListSource"]

@@ -1,0 +1,59 @@
+"""The deviation registry as the report lists it: by library, each entry once with the envs
+whose runs carry it (the Keras entries come with four envs), its matches and staleness per env.
+
+An entry's library is the backend of its APIs as the findings name them (``Model.facts``); an
+entry whose APIs no finding names is listed under the env whose file carries it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from reports.load import Results
+
+
+@dataclass
+class Entry:
+    ident: str
+    entry: dict  # kind, apis, reason, link (and actual) as the results file has it
+    matches: dict[str, int | None] = field(default_factory=dict)  # env -> matches (None: unknown)
+    stale: list[str] = field(default_factory=list)  # envs where it matched nothing
+
+    @property
+    def envs(self) -> list[str]:
+        return list(self.matches)
+
+
+@dataclass
+class LibraryRegistry:
+    library: str
+    entries: list[Entry]
+
+    @property
+    def stale(self) -> int:
+        return sum(1 for e in self.entries if e.stale)
+
+
+def _key(ident: str, entry: dict) -> tuple:
+    """One row per entry: the same id with the same content in several envs is one entry."""
+    return (ident, entry["kind"], entry["reason"], entry["link"], tuple(entry["apis"]))
+
+
+def by_library(results: Results, facts: dict[str, tuple[str, str]]) -> list[LibraryRegistry]:
+    rows: dict[str, dict[tuple, Entry]] = defaultdict(dict)
+    for env, run in results.runs.items():
+        stale = set(run.document["stale_deviations"])
+        for ident, entry in run.deviations.items():
+            backends = sorted({facts[a][0] for a in entry["apis"] if a in facts} - {"?"})
+            library = backends[0] if backends else f"(env {env})"
+            row = rows[library].setdefault(_key(ident, entry), Entry(ident, entry))
+            row.matches[env] = entry.get("matches")
+            if ident in stale:
+                row.stale.append(env)
+        for ident in sorted(stale - set(run.deviations)):  # stale, and not in the file
+            row = rows[f"(env {env})"].setdefault((ident,), Entry(ident, {}))
+            row.matches[env] = None
+            row.stale.append(env)
+    return [LibraryRegistry(library, sorted(entries.values(), key=lambda e: e.ident))
+            for library, entries in sorted(rows.items())]
