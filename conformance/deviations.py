@@ -2,7 +2,17 @@
 
 One TOML file per library in ``conformance/deviations/`` (version-controlled), and optionally
 overlays for behaviour of some envs only: ``keras@keras-jax.toml`` for one,
-``keras@keras-jax+keras-torch.toml`` for each env it names. Each entry::
+``keras@keras-jax+keras-torch.toml`` for each env it names. Each file opens with the version it
+was written against, once::
+
+    [registry]
+    library = "keras"                # the package whose behaviour the entries state
+    version = "3.15.1"               # the version read (sources cited by file and line)
+    also = { jax = "0.10.2" }        # optional: other packages the entries cite
+
+A link may name these versions as ``{version}`` and ``{jax}`` (each package of ``also``):
+``https://github.com/keras-team/keras/blob/v{version}/keras/src/losses/loss.py#L140``. Reasons
+do not repeat them. Each entry::
 
     [[deviation]]
     id = "torch-bce-log-clamp"
@@ -19,12 +29,14 @@ equal) and ``predicate`` (a name in ``conformance.predicates``); a list means an
 ``actual`` states what the library really does, and is itself asserted: the finding is
 explained only if the observation satisfies it:
 
-- ``oracle = {...}``: the oracle with these extra keywords agrees within the bound;
+- ``oracle = {...}``: the oracle with these extra keywords agrees within the bound
+  (``validate = false``: the library checks no values, and the oracle evaluates its formula
+  on inputs outside the domain too, so one entry states what every such case gives);
 - ``value = "nan"`` / ``"inf"`` / a number: every element of the result is that;
 - ``value = [...]``: the result is this array (numbers, ``"nan"``, ``"inf"``, ``"-inf"``) to
   within 8 units of the dtype's roundoff, for results that no oracle convention gives, such as
-  the gradient of inputs the oracle rejects (vectorised exp and log round differently on
-  different CPUs, so an exact literal would hold on one machine only);
+  what a library does with a class index out of range (vectorised exp and log round
+  differently on different CPUs, so an exact literal would hold on one machine only);
 - ``nan_or_oracle = {...}``: some elements are NaN where the oracle (with these extra
   keywords; ``{}`` for none) is not, and every other element agrees with it within the bound:
   a formula that meets 0 * inf or inf - inf in some elements only;
@@ -39,12 +51,22 @@ explained only if the observation satisfies it:
   with ``oracle``: the convention holds, with such an absolute error (a clipped log of
   -16 rounds to within 16 u, whatever the size of the loss).
 
+``round_constants = true`` qualifies a claim that gives the oracle keywords (``oracle``,
+``nan_or_oracle``, ``inf_or_oracle``): their numbers are Python constants the library converts
+to the dtype it computes in, so they are rounded to that dtype (the case's, or ``computed_in``'s)
+first. Keras's clip bounds ``[1e-7, 0.9999999]`` are then 1.0000000116860974e-07 and
+0.9999998807907104 in float32, 1.0011717677116394e-07 and 1 in bfloat16: one entry for every
+dtype.
+
 ``computed_in = "float32"`` qualifies any of these (alone, it means ``oracle = {}``): the
 library computed in that dtype, whatever it was given, so the claim is judged on the inputs
 rounded to it and with its rounding unit (Keras 3 computes float64 in float32 on its JAX,
 PyTorch and NumPy backends). ``accurate_to = "float32"`` is the milder fact: the library
 computed on the inputs as given but rounded some step to that dtype (a float32 mean of
 float64 element losses), so the claim is judged on the inputs as given, with that dtype's unit.
+Either restates only a case whose dtype is finer than the qualifier's: a float32 or
+half-precision case is judged as it is, so one entry holds for every dtype (and, the float32
+rounding being harmless there, on a backend that computes float64 in float64).
 
 Entries that explain no finding in a run are reported as stale.
 """
@@ -54,6 +76,7 @@ from __future__ import annotations
 import dataclasses
 import fnmatch
 import math
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,10 +95,28 @@ _ACTUAL_KEYS = {"oracle", "value", "raises", "within", "absolute", "nan_or_oracl
 #: the claims "special values in some elements, the oracle elsewhere", by their special value
 _SPECIAL_OR_ORACLE = {"nan_or_oracle": np.nan, "inf_or_oracle": np.inf}
 _QUALIFIER_DTYPES = ("float16", "bfloat16", "float32")
+#: the claims whose value is a dict of oracle keywords (what ``round_constants`` rounds)
+_KEYWORD_CLAIMS = ("oracle", *_SPECIAL_OR_ORACLE)
+_HEADER_KEYS = {"library", "version", "also"}
+#: a version as packages spell it: 3.15.1, 2.13.0+cpu, 0.2.8
+_VERSION = re.compile(r"[0-9][0-9A-Za-z.+-]*")
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
 
 class RegistryError(ValueError):
     """A registry file that cannot be used: names the file, the entry and the problem."""
+
+
+@dataclass(frozen=True)
+class Header:
+    """A registry file's ``[registry]`` table: the version its entries were written against."""
+    file: str
+    library: str
+    version: str
+    also: dict = field(default_factory=dict)  # other package -> version
+
+    def placeholders(self) -> dict:
+        return {**self.also, "version": self.version}
 
 
 @dataclass
@@ -121,8 +162,18 @@ def _as_list(value) -> list:
 
 
 class DeviationRegistry:
-    def __init__(self, entries: list[Deviation]):
+    def __init__(self, entries: list[Deviation], headers: list[Header] | None = None):
         self.entries = entries
+        self.headers = headers or []  # one per file read, in order
+
+    def written_for(self) -> dict[str, str]:
+        """Each package the files were written against, with its version (``keras: 3.15.1``)."""
+        versions = {}
+        for header in self.headers:
+            versions.setdefault(header.library, header.version)
+            for name, version in header.also.items():
+                versions.setdefault(name, version)
+        return versions
 
     @classmethod
     def load(cls, library: str, env: str | None = None,
@@ -130,7 +181,7 @@ class DeviationRegistry:
         """``<library>.toml``, plus the overlays ``<library>@<env>[+<env>...].toml`` that name
         ``env``, for what only some envs show (Keras computes float64 in float32 on some
         backends, not on others)."""
-        entries, seen = [], set()
+        entries, headers, seen = [], [], set()
         overlays = sorted(path for path in directory.glob(f"{library}@*.toml")
                           if env in path.stem.split("@", 1)[1].split("+"))
         for path in [directory / f"{library}.toml", *overlays]:
@@ -140,9 +191,14 @@ class DeviationRegistry:
                 data = tomllib.loads(path.read_text())
             except tomllib.TOMLDecodeError as exc:
                 raise RegistryError(f"{path}: not valid TOML: {exc}") from None
+            header = _header(path, data)
+            headers.append(header)
+            unknown = set(data) - {"registry", "deviation"}
+            if unknown:
+                raise RegistryError(f"{path.name}: unknown tables {sorted(unknown)}")
             for number, raw in enumerate(data.get("deviation", []), 1):
-                entries.append(_entry(path, number, raw, seen))
-        return cls(entries)
+                entries.append(_entry(path, number, raw, seen, header))
+        return cls(entries, headers)
 
     def explain(self, binding, case, case_name: str, category: str, check: str,
                 observation, verdict) -> Deviation | None:
@@ -160,7 +216,42 @@ class DeviationRegistry:
         return [e.id for e in self.entries if e.matches == 0]
 
 
-def _entry(path: Path, number: int, raw: dict, seen: set) -> Deviation:
+def _header(path: Path, data: dict) -> Header:
+    """The file's ``[registry]`` table, checked: library and version strings, ``also`` a table
+    of package -> version."""
+    raw = data.get("registry")
+    if not isinstance(raw, dict):
+        raise RegistryError(f"{path.name}: no [registry] table (library and version the "
+                            "entries were written against)")
+    unknown = set(raw) - _HEADER_KEYS
+    missing = {"library", "version"} - set(raw)
+    if unknown or missing:
+        raise RegistryError(f"{path.name}: [registry] "
+                            + (f"missing {', '.join(sorted(missing))}" if missing
+                               else f"unknown keys {sorted(unknown)}"))
+    also = raw.get("also", {})
+    if not isinstance(also, dict):
+        raise RegistryError(f"{path.name}: [registry] also must be a table of versions")
+    for name, version in [(raw["library"], raw["version"]), *also.items()]:
+        if not isinstance(name, str) or not name.strip():
+            raise RegistryError(f"{path.name}: [registry] library must be a package name")
+        if not isinstance(version, str) or not _VERSION.fullmatch(version):
+            raise RegistryError(f"{path.name}: [registry] version of {name} must be a version "
+                                f"string such as \"3.15.1\", not {version!r}")
+    return Header(path.name, raw["library"], raw["version"], dict(also))
+
+
+def _filled(where: str, link: str, header: Header) -> str:
+    """The link with ``{version}`` (and each package of ``also``) replaced by its version."""
+    values = header.placeholders()
+    unknown = sorted(set(_PLACEHOLDER.findall(link)) - set(values))
+    if unknown:
+        raise RegistryError(f"{where}: link placeholder {{{unknown[0]}}} is none of "
+                            + ", ".join(f"{{{name}}}" for name in sorted(values)))
+    return _PLACEHOLDER.sub(lambda m: values[m.group(1)], link)
+
+
+def _entry(path: Path, number: int, raw: dict, seen: set, header: Header) -> Deviation:
     where = f"{path.name} entry {number} ({raw.get('id', 'no id')})"
     missing = {"id", "apis", "kind", "reason", "link", "actual"} - set(raw)
     if missing:
@@ -183,24 +274,37 @@ def _entry(path: Path, number: int, raw: dict, seen: set) -> Deviation:
     claims = set(actual) & _ACTUAL_KEYS
     if qualifiers and not claims:
         claims = {"oracle"}
-    if set(actual) - _ACTUAL_KEYS - set(_QUALIFIERS) or not (
+    if "round_constants" in actual and (actual["round_constants"] is not True
+                                        or not claims & set(_KEYWORD_CLAIMS)):
+        raise RegistryError(f"{where}: round_constants must be true, beside oracle, "
+                            "nan_or_oracle or inf_or_oracle keywords")
+    if set(actual) - _ACTUAL_KEYS - set(_QUALIFIERS) - {"round_constants"} or not (
             len(claims) == 1 or claims in ({"oracle", "within"}, {"oracle", "absolute"})):
         raise RegistryError(f"{where}: actual must have exactly one of {sorted(_ACTUAL_KEYS)} "
                             "(or oracle with within or absolute)")
     for name in _as_list(raw.get("match", {}).get("predicate")):
         if not predicates.exists(name):
             raise RegistryError(f"{where}: unknown predicate {name!r}")
-    return Deviation(raw["id"], list(raw["apis"]), raw["kind"], raw["reason"], raw["link"],
-                     dict(raw.get("match", {})), dict(actual))
+    return Deviation(raw["id"], list(raw["apis"]), raw["kind"], raw["reason"],
+                     _filled(where, raw["link"], header), dict(raw.get("match", {})),
+                     dict(actual))
 
 
 def _actual_holds(actual: dict, binding, case, observation, verdict, check: str) -> bool:
     from conformance.compare import judge
 
+    # a qualifier restates only a case finer than its dtype: float32 and half-precision cases
+    # are judged as they are, so one entry serves every dtype
+    coarser = {name: actual[name] for name in _QUALIFIERS
+               if name in actual
+               and dtype_spec(actual[name]).unit_roundoff > dtype_spec(case.dtype).unit_roundoff}
+    if actual.get("round_constants"):
+        actual = _constants_rounded(actual, coarser.get("computed_in", case.dtype))
     for name, restate in _QUALIFIERS.items():
         if name not in actual:
             continue
-        case, observation = restate(actual[name], case, observation)
+        if name in coarser:
+            case, observation = restate(actual[name], case, observation)
         actual = {k: v for k, v in actual.items() if k != name}
         if not actual.keys() & {*_SPECIAL_OR_ORACLE, "raises", "value"}:
             actual.setdefault("oracle", {})  # judged afresh on the restated case
@@ -262,6 +366,23 @@ def _accurate_to(dtype: str, case, observation):
     """The case and observation judged with ``dtype``'s rounding unit, inputs as given."""
     return (dataclasses.replace(case, dtype=dtype),
             dataclasses.replace(observation, dtype=dtype))
+
+
+def _constants_rounded(actual: dict, dtype: str) -> dict:
+    """``actual`` with the numbers of its oracle keywords rounded to ``dtype`` (integers,
+    booleans and strings as they are)."""
+    spec = dtype_spec(dtype)
+
+    def rounded(value):
+        if isinstance(value, list):
+            return [rounded(v) for v in value]
+        if isinstance(value, float):
+            return float(spec.round(value))
+        return value
+
+    return {name: ({k: rounded(v) for k, v in claim.items()} if name in _KEYWORD_CLAIMS
+                   else claim)
+            for name, claim in actual.items() if name != "round_constants"}
 
 
 #: the qualifiers of a claim, each restating the case and observation it is judged on

@@ -4,6 +4,7 @@ Each claim is tried on an observation it describes and on one it does not: an en
 is false must leave the finding unexplained.
 """
 
+import dataclasses
 import math
 import textwrap
 
@@ -30,8 +31,17 @@ def observe(value=None, error=None, case=CASE, gradient=None, wrt=None) -> Obser
                        gradient=gradient, wrt=wrt, error=error)
 
 
-def registry(tmp_path, body: str, library: str = "lib", env: str | None = None):
-    (tmp_path / f"{library}.toml").write_text(textwrap.dedent(body))
+HEADER = """
+    [registry]
+    library = "lib"
+    version = "1.2.3"
+    also = { helper = "0.4" }
+    """
+
+
+def registry(tmp_path, body: str, library: str = "lib", env: str | None = None,
+             header: str = HEADER):
+    (tmp_path / f"{library}.toml").write_text(textwrap.dedent(header) + textwrap.dedent(body))
     return DeviationRegistry.load(library, env, directory=tmp_path)
 
 
@@ -224,14 +234,15 @@ def test_entries_that_explain_nothing_are_stale(tmp_path):
 
 
 def test_env_overlay_adds_its_entries(tmp_path):
-    (tmp_path / "lib.toml").write_text(textwrap.dedent(entry("{ value = 1.0 }")))
+    header = textwrap.dedent(HEADER)
+    (tmp_path / "lib.toml").write_text(header + textwrap.dedent(entry("{ value = 1.0 }")))
     (tmp_path / "lib@gpu.toml").write_text(
-        textwrap.dedent(entry("{ value = 2.0 }")).replace("the-entry", "gpu-entry"))
+        header + textwrap.dedent(entry("{ value = 2.0 }")).replace("the-entry", "gpu-entry"))
     assert [e.id for e in DeviationRegistry.load("lib", "gpu", tmp_path).entries] == [
         "the-entry", "gpu-entry"]
     assert [e.id for e in DeviationRegistry.load("lib", "cpu", tmp_path).entries] == ["the-entry"]
     (tmp_path / "lib@cpu+gpu.toml").write_text(
-        textwrap.dedent(entry("{ value = 3.0 }")).replace("the-entry", "both-entry"))
+        header + textwrap.dedent(entry("{ value = 3.0 }")).replace("the-entry", "both-entry"))
     assert [e.id for e in DeviationRegistry.load("lib", "cpu", tmp_path).entries] == [
         "the-entry", "both-entry"]
     assert [e.id for e in DeviationRegistry.load("lib", "gpu", tmp_path).entries] == [
@@ -250,6 +261,12 @@ def test_env_overlay_adds_its_entries(tmp_path):
      "computed_in must be one of"),
     (lambda s: s.replace("{ value = 1.0 }", "{ accurate_to = 'float32', computed_in = 'float32' }"),
      "exclude each other"),
+    (lambda s: s.replace("{ value = 1.0 }", "{ value = 1.0, round_constants = true }"),
+     "round_constants must be true, beside oracle"),
+    (lambda s: s.replace("{ value = 1.0 }", "{ oracle = {}, round_constants = 1 }"),
+     "round_constants must be true"),
+    (lambda s: s.replace("https://example.org", "https://example.org/v{versoin}"),
+     "link placeholder {versoin} is none of {helper}, {version}"),
     (lambda s: s + s, "duplicate id"),
     (lambda s: s.replace("[[deviation]]", "[[deviation]"), "not valid TOML"),
 ])
@@ -257,3 +274,89 @@ def test_bad_registry_files_name_the_file_entry_and_problem(tmp_path, mutate, pr
     with pytest.raises(RegistryError, match=r"lib\.toml") as raised:
         registry(tmp_path, mutate(textwrap.dedent(entry("{ value = 1.0 }"))))
     assert problem in str(raised.value)
+
+
+@pytest.mark.parametrize(("header", "problem"), [
+    ("", "no [registry] table"),
+    ('registry = "1.2.3"', "no [registry] table"),
+    ('[registry]\nlibrary = "lib"', "[registry] missing version"),
+    ('[registry]\nversion = "1.2.3"', "[registry] missing library"),
+    ('[registry]\nlibrary = "lib"\nversion = 1.2', "version of lib must be a version string"),
+    ('[registry]\nlibrary = "lib"\nversion = "latest"', "version of lib must be a version"),
+    ('[registry]\nlibrary = ""\nversion = "1.2.3"', "library must be a package name"),
+    ('[registry]\nlibrary = "lib"\nversion = "1.2.3"\nalso = "jax"', "also must be a table"),
+    ('[registry]\nlibrary = "lib"\nversion = "1.2.3"\nalso = { jax = "new" }',
+     "version of jax must be a version string"),
+    ('[registry]\nlibrary = "lib"\nversion = "1.2.3"\nreleased = 2024', "unknown keys"),
+    ('[registry]\nlibrary = "lib"\nversion = "1.2.3"\n[notes]\ntext = "x"', "unknown tables"),
+])
+def test_missing_or_malformed_header_names_the_file(tmp_path, header, problem):
+    with pytest.raises(RegistryError, match=r"lib\.toml") as raised:
+        registry(tmp_path, entry("{ value = 1.0 }"), header=header + "\n")
+    assert problem in str(raised.value)
+
+
+def test_header_versions_fill_the_link_and_are_exposed(tmp_path):
+    body = entry("{ value = 1.0 }").replace(
+        "https://example.org", "https://example.org/v{version}/a/{helper}/b#L1-L2")
+    reg = registry(tmp_path, body)
+    assert reg.entries[0].link == "https://example.org/v1.2.3/a/0.4/b#L1-L2"
+    assert reg.written_for() == {"lib": "1.2.3", "helper": "0.4"}
+    assert [(h.file, h.library, h.version) for h in reg.headers] == [("lib.toml", "lib", "1.2.3")]
+
+
+def test_round_constants_rounds_the_oracle_keywords_to_the_dtype(tmp_path):
+    # a clip at [1e-7, 1 - 1e-7] written in Python and converted to float16: 1e-7 becomes the
+    # subnormal 1.1920928955078125e-07 and 1 - 1e-7 becomes 1, so p = 2**-24 costs
+    # -log(1.19e-7) = 15.94, not -log(1e-7) = 16.12 (1 %, float16's u is 0.05 %)
+    p = np.array([2.0**-24, 0.5])
+    y = np.array([1.0, 1.0])
+    case = Case("binary_cross_entropy", {"input": p, "target": y}, {"reduction": "none"},
+                dtype="float16")
+    bce = Binding(api="lib.bce[logits]", library="lib", loss="binary_cross_entropy",
+                  expression="lib.bce(input, target)", reductions={"none": ""})
+    float16_clip = [float(np.float16(1e-7)), float(np.float16(1 - 1e-7))]
+    assert float16_clip == [1.1920928955078125e-07, 1.0]
+    clipped = np.asarray(reference.binary_cross_entropy(p, y, reduction="none",
+                                                        clip_epsilon=float16_clip))
+    observation = observe(clipped.astype(np.float16).astype(np.float64), case=case)
+    verdict = judge(bce, case, observation, "value")
+    assert verdict.outcome == "deviates"
+
+    def explained(claim: str) -> bool:
+        reg = registry(tmp_path, entry(claim))
+        return reg.explain(bce, case, "a-case", "values", "value", observation,
+                           verdict) is not None
+
+    assert explained("{ oracle = { clip_epsilon = [1e-7, 0.9999999] }, round_constants = true }")
+    assert not explained("{ oracle = { clip_epsilon = [1e-7, 0.9999999] } }")
+
+
+@pytest.mark.parametrize("qualifier", ["computed_in", "accurate_to"])
+def test_a_qualifier_leaves_a_coarser_case_as_it_is(tmp_path, qualifier):
+    # float32 is finer than float16: the float16 mean, rounded to float16, is judged with
+    # float16's unit (with float32's it would be far outside the bound)
+    case = dataclasses.replace(FINITE, dtype="float16")
+    mean = float(reference.binary_cross_entropy_with_logits(
+        FINITE.inputs["input"], FINITE.inputs["target"], reduction="mean"))
+    in_float16 = observe(np.float64(np.float16(mean + 2.0**-12)), case=case)
+    claim = f'{{ oracle = {{ reduction = "mean" }}, {qualifier} = "float32" }}'
+    assert explains(tmp_path, claim, in_float16, case)
+    assert not explains(tmp_path, '{ oracle = { reduction = "mean" }, computed_in = "float32" }',
+                        observe(np.float64(np.float16(mean + 2.0**-12)), case=FINITE), FINITE)
+
+
+def test_validate_false_states_what_a_library_does_outside_the_domain(tmp_path):
+    # a target of 1.5 is rejected by the oracle (accepts_invalid) but is what the formula
+    # -y log sigmoid(x) - (1 - y) log sigmoid(-x) gives as written
+    x = np.array([0.25, -3.0])
+    y = np.array([1.5, -0.5])
+    case = Case("binary_cross_entropy_with_logits", {"input": x, "target": y},
+                {"reduction": "none"})
+    as_written = np.logaddexp(0, -x) * y + np.logaddexp(0, x) * (1 - y)
+    observation = observe(as_written, case=case)
+    assert judge(BCE_LOGITS, case, observation, "value").outcome == "accepts_invalid"
+    assert explains(tmp_path, "{ oracle = { validate = false } }", observation, case)
+    assert not explains(tmp_path, "{ oracle = { validate = false } }",
+                        observe(as_written * 1.01, case=case), case)
+    assert not explains(tmp_path, "{ oracle = {} }", observation, case)

@@ -33,7 +33,8 @@ def guarded():
 
 
 def suite_with(tmp_path, guarded, registry_text: str = "") -> Suite:
-    (tmp_path / "fake.toml").write_text(textwrap.dedent(registry_text))
+    header = '[registry]\nlibrary = "fake"\nversion = "1.0"\n'
+    (tmp_path / "fake.toml").write_text(header + textwrap.dedent(registry_text))
     suite = Suite(Recorder("fake-env", "main", tmp_path))
     suite.adapters["fake"] = (FakeAdapter(), guarded)
     suite.registries["fake"] = DeviationRegistry.load("fake", directory=tmp_path)
