@@ -154,6 +154,9 @@ def gradient_scale(loss: str, kwargs: dict, wrt: str) -> np.ndarray:
     - binary cross-entropy with respect to the target: ``-(1 - e) (log a - log b)`` is the
       difference of two rounded logs, so its terms are ``|log a|`` and ``|log b|`` (times the
       element's weights, see ``_binary_log_terms``);
+    - a renormalised categorical cross-entropy with respect to the target: ``-c log(p / s)``
+      with s the rounded row sum, whose k_sum(C) u relative error is an absolute error of
+      k_sum(C) u on the log, whatever its size (see ``_renormalized_log_terms``);
     - everything else (nll_loss: exact; probabilities: one term per element): |gradient|.
 
     Logits also carry the rounding of ``z - max(z)``: a factor ``1 + |z| + max|z|``.
@@ -172,12 +175,31 @@ def gradient_scale(loss: str, kwargs: dict, wrt: str) -> np.ndarray:
     elif wrt == "target" and spec.family == "binary" and spec.input_kind == "probabilities":
         terms = _binary_log_terms(spec, kwargs)
         scale = np.where(np.isfinite(terms), np.maximum(g, terms), g)
+    elif wrt == "target" and kwargs.get("renormalize"):
+        scale = g + _renormalized_log_terms(spec, kwargs)
     else:
         scale = g
     if spec.input_kind == "logits":
         finite = np.abs(np.where(np.isfinite(x), x, 0.0))
         scale = scale * (1.0 + finite + np.max(finite, initial=0.0))
     return np.nan_to_num(scale, nan=0.0)
+
+
+def _renormalized_log_terms(spec, kwargs: dict) -> np.ndarray:
+    """``k_sum(C) c`` per target element of a renormalised loss: what the rounded row sum
+    s adds to each ``-c log(p / s)`` of the target gradient.
+
+    ``c`` (the sample weight, the smoothing factor, the mean's divisor) is read off the oracle
+    at a uniform input, where every ``p / s`` is ``1 / C`` and the gradient is ``c log C``
+    (as ``_renormalization_error`` reads the target mass).
+    """
+    shape = np.shape(kwargs["input"])
+    classes = shape[kwargs.get("axis", -1)] if shape else 1
+    if classes < 2:
+        return np.zeros(np.shape(kwargs["target"]))  # p / p: nothing is rounded
+    uniform = reference.grad(spec.name, wrt="target", **{
+        **kwargs, "input": np.ones(shape), "clip_epsilon": None, "log_offset": 0.0})
+    return k_sum(classes) * np.abs(np.asarray(uniform, dtype=np.float64)) / math.log(classes)
 
 
 def _binary_log_terms(spec, kwargs: dict) -> np.ndarray:
