@@ -75,36 +75,6 @@ def negative_infinite_input(case: Case) -> bool:
 
 
 @predicate
-def probability_at_0_or_1(case: Case) -> bool:
-    """Some predicted probability is exactly 0 or 1."""
-    p = _input(case)
-    return bool(((p == 0) | (p == 1)).any())
-
-
-@predicate
-def certain_wrong_probability(case: Case) -> bool:
-    """A predicted probability of 0 where the target is positive, or 1 where it is below 1."""
-    p, y = _input(case), np.asarray(_target(case), dtype=np.float64)
-    if p.shape != y.shape:
-        return False
-    return bool((((p == 0) & (y > 0)) | ((p == 1) & (y < 1))).any())
-
-
-@predicate
-def tiny_probability(case: Case) -> bool:
-    """Some probability (or its complement) is below 1e-7, where clipping libraries clip."""
-    p = _input(case)
-    return bool((((p < 1e-7) | (1 - p < 1e-7)) & np.isfinite(p)).any())
-
-
-@predicate
-def large_logits(case: Case) -> bool:
-    """Some finite logit has magnitude 30 or more (exp overflows float16 at about 11)."""
-    x = _input(case)
-    return bool((np.abs(np.where(np.isfinite(x), x, 0)) >= 30).any())
-
-
-@predicate
 def label_smoothing(case: Case) -> bool:
     return float(case.options.get("label_smoothing", 0.0)) != 0.0
 
@@ -129,18 +99,6 @@ def every_target_ignored(case: Case) -> bool:
     t = _target(case)
     ignore = case.options.get("ignore_index")
     return t.dtype.kind in "iu" and ignore is not None and t.size > 0 and bool((t == ignore).all())
-
-
-@predicate
-def target_outside_unit_interval(case: Case) -> bool:
-    t = _target(case)
-    return t.dtype.kind == "f" and bool(((t < 0) | (t > 1)).any())
-
-
-@predicate
-def probability_outside_unit_interval(case: Case) -> bool:
-    p = _input(case)
-    return bool(((p < 0) | (p > 1)).any())
 
 
 @predicate

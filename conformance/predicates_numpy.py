@@ -13,8 +13,7 @@ import numpy as np
 
 from adapters.core import Case
 from conformance.predicates import float_target, in_dtype, predicate
-
-_NUMPY_DTYPES = {"float16": np.float16, "float32": np.float32, "float64": np.float64}
+from reference.specs import dtype_spec
 
 
 @predicate
@@ -43,7 +42,7 @@ def probability_outside_dtype_epsilon_interval(case: Case) -> bool:
     """In the tested dtype, some probability lies below eps or above 1 - eps (eps: the dtype's
     machine epsilon, ``np.finfo(dtype).eps``): where ``clip(p, eps, 1 - eps)`` changes p."""
     p = in_dtype(case, "input")
-    eps = float(np.finfo(_NUMPY_DTYPES.get(case.dtype, np.float64)).eps)
+    eps = dtype_spec(case.dtype).eps
     return bool(((p < eps) | (p > 1 - eps)).any())
 
 
@@ -59,7 +58,7 @@ def inexact_complement_probability(case: Case) -> bool:
     p = in_dtype(case, "input")
     if y is None or y.shape != p.shape:
         return False
-    dtype = _NUMPY_DTYPES.get(case.dtype, np.float64)
+    dtype = dtype_spec(case.dtype).numpy or np.float64
     for probability in p[(y < 1) & np.isfinite(p)]:
         exact = 1 - Fraction(float(probability))
         if Fraction(float(dtype(1.0) - dtype(probability))) != exact:

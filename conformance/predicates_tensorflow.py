@@ -13,10 +13,7 @@ import numpy as np
 
 from adapters.core import Case
 from conformance.predicates import in_dtype, predicate
-
-#: smallest positive normal number of each dtype
-_TINY = {"float16": 2.0**-14, "bfloat16": 2.0**-126, "float32": 2.0**-126,
-         "float64": 2.0**-1022}
+from reference.specs import dtype_spec
 
 
 def _float_operand(case: Case, name: str) -> np.ndarray | None:
@@ -31,7 +28,7 @@ def operand_near_subnormal_in_dtype(case: Case) -> bool:
     """In the tested dtype, some nonzero finite float operand (input, target, weights) is below
     2**8 times the dtype's smallest normal number: it is subnormal, or a product or quotient of
     it (a gradient such as -x, (1 - e) * x, or a mean's x / n) can be."""
-    limit = 2.0**8 * _TINY[case.dtype]
+    limit = 2.0**8 * dtype_spec(case.dtype).smallest_normal
     for name in case.inputs:
         x = _float_operand(case, name)
         if x is None:
@@ -48,7 +45,7 @@ def zero_logit_in_dtype(case: Case) -> bool:
     exactly +0 or -0, or subnormal (its CPU kernels flush denormals to zero, see
     tf-flush-denormals-to-zero)."""
     x = in_dtype(case, case.inputs["input"])
-    return bool((np.abs(x) < _TINY[case.dtype]).any())
+    return bool((np.abs(x) < dtype_spec(case.dtype).smallest_normal).any())
 
 
 @predicate
