@@ -232,4 +232,13 @@ def literal(array: np.ndarray) -> str:
     return item(np.asarray(array).tolist())
 
 
-__all__ = ["ARRAY_OPTIONS", "Adapter", "literal"]
+def array_source(array: np.ndarray, constructor: str, empty: str, dtype: str) -> str:
+    """Source building ``array``: ``constructor(<literal>, dtype=dtype)``, or
+    ``empty(<shape>, dtype=dtype)`` when it has no element (a literal cannot carry the shape of
+    an empty array)."""
+    if np.size(array) == 0:
+        return f"{empty}({np.shape(array)}, dtype={dtype})"
+    return f"{constructor}({literal(array)}, dtype={dtype})"
+
+
+__all__ = ["ARRAY_OPTIONS", "Adapter", "array_source", "literal"]

@@ -32,7 +32,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from adapters.base import literal
+from adapters.base import array_source
 
 #: writes the source of a float64 Python list of the named tensor
 ToListSource = Callable[[str], str]
@@ -119,9 +119,7 @@ class Torch(Framework):
         return value.numpy()
 
     def tensor_source(self, array, dtype):
-        if np.size(array) == 0:
-            return f"torch.empty({np.shape(array)}, dtype=torch.{dtype})"
-        return f"torch.tensor({literal(array)}, dtype=torch.{dtype})"
+        return array_source(array, "torch.tensor", "torch.empty", f"torch.{dtype}")
 
     def to_list_source(self, name):
         return f"{name}.to(torch.float64).tolist()"
@@ -170,9 +168,7 @@ class Jax(Framework):
         return _numpy_to_float64(np.asarray(value))
 
     def tensor_source(self, array, dtype):
-        if np.size(array) == 0:
-            return f"jnp.zeros({np.shape(array)}, dtype=jnp.{dtype})"
-        return f"jnp.asarray({literal(array)}, dtype=jnp.{dtype})"
+        return array_source(array, "jnp.asarray", "jnp.zeros", f"jnp.{dtype}")
 
     def to_list_source(self, name):
         return f"{name}.astype(jnp.float64).tolist()"
@@ -222,10 +218,7 @@ class TensorFlow(Framework):
         return value.numpy()
 
     def tensor_source(self, array, dtype):
-        # tf.zeros for an empty array, whose shape a literal cannot carry
-        if np.size(array) == 0:
-            return f"tf.zeros({np.shape(array)}, dtype=tf.{dtype})"
-        return f"tf.constant({literal(array)}, dtype=tf.{dtype})"
+        return array_source(array, "tf.constant", "tf.zeros", f"tf.{dtype}")
 
     def to_list_source(self, name):
         return f"tf.cast({name}, tf.float64).numpy().tolist()"
@@ -265,9 +258,7 @@ class NumPy(Framework):
         return _numpy_to_float64(np.asarray(value))
 
     def tensor_source(self, array, dtype):
-        if np.size(array) == 0:
-            return f"np.empty({np.shape(array)}, dtype=np.{dtype})"
-        return f"np.array({literal(array)}, dtype=np.{dtype})"
+        return array_source(array, "np.array", "np.empty", f"np.{dtype}")
 
     def to_list_source(self, name):
         return f"np.asarray({name}, dtype=np.float64).tolist()"

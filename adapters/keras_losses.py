@@ -48,7 +48,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from adapters.base import Adapter, literal
+from adapters.base import Adapter, array_source
 from adapters.core import Binding
 from adapters.frameworks import JAX, NUMPY, TENSORFLOW, TORCH, Framework
 
@@ -91,9 +91,7 @@ class KerasOps:
                                               dtype="float64"), dtype)
 
     def tensor_source(self, array, dtype):
-        if np.size(array) == 0:
-            return f"keras.ops.zeros({np.shape(array)}, dtype={dtype!r})"
-        return f"keras.ops.convert_to_tensor({literal(array)}, dtype={dtype!r})"
+        return array_source(array, "keras.ops.convert_to_tensor", "keras.ops.zeros", repr(dtype))
 
     def to_list_source(self, name):
         return f"keras.ops.convert_to_numpy(keras.ops.cast({name}, 'float64')).tolist()"

@@ -19,7 +19,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from adapters.base import Adapter, literal
+from adapters.base import Adapter, array_source
 from adapters.core import Binding
 
 _FLOAT_DTYPES = ("float16", "float32", "float64")  # NumPy's floats; no bfloat16
@@ -44,9 +44,7 @@ class _ArrayAdapter(Adapter):
     def tensor_source(self, array, dtype, *, index=False, differentiable=False):
         dtype = "int64" if index else dtype
         spelled = f"np.{dtype}" if dtype in (*_FLOAT_DTYPES, "int64") else repr(dtype)
-        if np.size(array) == 0:
-            return f"np.empty({np.shape(array)}, dtype={spelled})"
-        return f"np.array({literal(array)}, dtype={spelled})"
+        return array_source(array, "np.array", "np.empty", spelled)
 
     def value_and_gradient(self, call, operands, wrt):
         if wrt is not None:
