@@ -104,6 +104,21 @@ class Binding:
     #: findings, explained by the conformance suite's deviation registry.
     fixed_options: Mapping[str, object] = field(default_factory=dict)
     notes: str = ""
+    #: the public callables the expression calls, as it names them, whose parameters the
+    #: option-surface check (``conformance.option_surface``) holds the cases to: a dotted
+    #: path ("torch.nn.functional.cross_entropy"; a class: its constructor), or the path
+    #: followed by "()" for calls of its instances (``torch.nn.CrossEntropyLoss()``: the class's
+    #: ``forward``, else ``__call__``). () for a formula that calls no loss API; None: not
+    #: declared, which the check reports.
+    surface: tuple[str, ...] | None = None
+    #: the documented parameter list of a surface callable that has no introspectable
+    #: signature (a C function, an operator schema), as a def's parameters would be written:
+    #: "(scores, labels, weights=None, *, reduction='mean', ignore_index=None)"
+    documented_signatures: Mapping[str, str] = field(default_factory=dict)
+    #: surface parameters no case passes, each with the reason ("size_average": "deprecated:
+    #: reduction supersedes it"); a parameter of one surface callable only may be written
+    #: "callable:parameter"
+    out_of_scope: Mapping[str, str] = field(default_factory=dict)
 
     def offers(self, option: str) -> bool:
         return option in self.options or option in self.operand_options
