@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib
 from typing import ClassVar
 
+from adapters import compiled
 from adapters.base import Adapter
 from adapters.core import Binding
 from adapters.frameworks import JAX
@@ -82,7 +83,7 @@ class JaxOptaxAdapter(Adapter):
     environment: ClassVar[dict[str, str]] = dict(JAX.environment)
     framework = JAX
     version_module = "optax"
-    bindings = BINDINGS
+    bindings = (*BINDINGS, *compiled.twins(BINDINGS, compiled.jax_jitted))  # adapters.compiled
 
     def version(self) -> str:
         """optax's version, and the jax and jaxlib doing the arithmetic."""

@@ -48,6 +48,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from adapters import compiled
 from adapters.base import Adapter, array_source
 from adapters.core import Binding
 from adapters.frameworks import JAX, NUMPY, TENSORFLOW, TORCH, Framework
@@ -296,6 +297,8 @@ class KerasAdapter(Adapter):
         self.keras = keras_backend(backend or backend_from_environment())
         self.backend = self.keras.name
         self.bindings = bindings_for(self.backend)
+        if self.backend == "tensorflow":  # the function forms compiled too (adapters.compiled)
+            self.bindings += compiled.twins(self.bindings[1::2], compiled.tf_xla)
         self.library = self.version_module = self.keras.library
         self.modules = dict(self.keras.modules)
         self.environment = dict(self.keras.environment)
@@ -303,6 +306,8 @@ class KerasAdapter(Adapter):
 
     def configure(self, namespace):
         self.keras.confirm(namespace)
+        if self.backend == "tensorflow":
+            compiled.define_xla(namespace)
 
     def version(self) -> str:
         """The Keras version and the backend library doing the arithmetic."""
@@ -320,7 +325,8 @@ class KerasAdapter(Adapter):
     def reproducer(self, binding, case, observation, source):
         """The base reproducer less the imports it does not use (the backend module is only
         needed for gradients, ``tf_keras`` only to be imported as ``tf.keras``)."""
-        lines = super().reproducer(binding, case, observation, source).splitlines()
+        lines = compiled.with_xla_helper(
+            super().reproducer(binding, case, observation, source), source).splitlines()
         body = "\n".join(line for line in lines if not line.startswith("import "))
         kept = []
         for line in lines:

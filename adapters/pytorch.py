@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from adapters import compiled
 from adapters.base import Adapter
 from adapters.core import Binding
 from adapters.frameworks import TORCH
@@ -53,4 +54,13 @@ class TorchAdapter(Adapter):
     modules: ClassVar[dict[str, str]] = dict(TORCH.modules)
     environment: ClassVar[dict[str, str]] = dict(TORCH.environment)
     framework = TORCH
-    bindings = BINDINGS
+    # the functional forms compiled too (adapters.compiled)
+    bindings = (*BINDINGS, *compiled.twins(
+        [b for b in BINDINGS if b.api.startswith("torch.nn.functional.")], compiled.torch_compiled))
+
+    def configure(self, namespace):
+        compiled.configure_torch(namespace["torch"])
+
+    def reproducer(self, binding, case, observation, source):
+        return compiled.with_torch_setup(super().reproducer(binding, case, observation, source),
+                                         source)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from adapters import compiled
 from adapters.base import Adapter
 from adapters.core import Binding
 from adapters.frameworks import TENSORFLOW
@@ -56,4 +57,11 @@ class TfAdapter(Adapter):
     modules: ClassVar[dict[str, str]] = dict(TENSORFLOW.modules)
     environment: ClassVar[dict[str, str]] = dict(TENSORFLOW.environment)
     framework = TENSORFLOW
-    bindings = BINDINGS
+    bindings = (*BINDINGS, *compiled.twins(BINDINGS, compiled.tf_xla))  # adapters.compiled
+
+    def configure(self, namespace):
+        compiled.define_xla(namespace)
+
+    def reproducer(self, binding, case, observation, source):
+        return compiled.with_xla_helper(super().reproducer(binding, case, observation, source),
+                                        source)

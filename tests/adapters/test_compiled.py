@@ -1,0 +1,204 @@
+"""The compiled twins (``adapters/compiled.py``): derived from their eager bindings by one rule
+per framework, they really run compiled code, reuse it for a case they met before, and their
+reproducers compile the same way and print what the adapter observed.
+
+The declarations are checked without importing any library; the calls skip with the adapter's
+"unavailable: ..." reason where the framework is not installed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+
+import numpy as np
+import pytest
+from _examples import regular_case
+from _reproducers import printed_numbers, run_reproducers
+
+from adapters import compiled, load_adapter
+from adapters.core import Binding
+from adapters.jax_optax import BINDINGS as OPTAX
+from adapters.keras_losses import KerasAdapter, bindings_for
+from adapters.pytorch import BINDINGS as TORCH_EAGER
+from adapters.tf_nn import BINDINGS as TF_NN
+
+#: (adapter name or Keras backend, eager bindings compiled, compile entry point, rule)
+MODES = {
+    "torch": ([b for b in TORCH_EAGER if b.api.startswith("torch.nn.functional.")],
+              "torch.compile", compiled.torch_compiled),
+    "jax": (list(OPTAX), "jax.jit", compiled.jax_jitted),
+    "tensorflow": (list(TF_NN), "tf.function", compiled.tf_xla),
+    "keras": (list(bindings_for("tensorflow")[1::2]), "tf.function", compiled.tf_xla),
+}
+
+
+def _adapter(name: str):
+    adapter = KerasAdapter("tensorflow") if name == "keras" else load_adapter(name)
+    reason = adapter.unavailable()
+    if reason is not None:
+        pytest.skip(f"{name} {reason}")
+    return adapter
+
+
+def _twins(name: str) -> list[tuple[Binding, Binding]]:
+    """(eager, compiled twin) as the adapter declares them."""
+    adapter = KerasAdapter("tensorflow") if name == "keras" else load_adapter(name)
+    eager, _, rule = MODES[name]
+    by_api = {b.api: b for b in adapter.bindings}
+    return [(b, by_api[rule(b).api]) for b in eager]
+
+
+# --- the declarations (no library imported) ---------------------------------------------------
+
+@pytest.mark.parametrize("name", MODES)
+def test_each_twin_is_its_eager_binding_compiled(name):
+    _, entry, _ = MODES[name]
+    for eager, twin in _twins(name):
+        assert twin.api.startswith(entry + "(" + eager.api)
+        # the library's registry, oracle loss and offer are the eager binding's
+        same = ("library", "loss", "options", "operand_options", "call_options", "required",
+                "reductions", "dtypes", "targets", "ranks", "gradients", "fixed_options")
+        assert {f: getattr(twin, f) for f in same} == {f: getattr(eager, f) for f in same}
+        callee, arguments = compiled.split_call(eager.expression)
+        assert twin.expression.endswith(")" + arguments)
+        assert callee in twin.expression
+        assert eager.out_of_scope.items() <= twin.out_of_scope.items()
+
+
+def test_keras_is_compiled_on_tensorflow_only():
+    assert not any("tf.function(" in b.api for b in bindings_for("tensorflow"))
+    for backend in ("jax", "torch", "numpy", "tf_keras"):
+        assert not any("(" in b.api.split(".losses.")[0] for b in KerasAdapter(backend).bindings)
+
+
+def test_split_call_takes_the_last_top_level_call():
+    assert compiled.split_call("torch.nn.NLLLoss(reduction={reduction}{options})(input, target)") \
+        == ("torch.nn.NLLLoss(reduction={reduction}{options})", "(input, target)")
+    assert compiled.split_call("f(g(x), y)") == ("f", "(g(x), y)")
+    for bad, problem in (("input", "not a call"), ("(input)", "no callee"),
+                         ("f(x))", "unbalanced")):
+        with pytest.raises(ValueError, match=problem):
+            compiled.split_call(bad)
+
+
+def test_jax_makes_the_constant_keywords_static():
+    by_api = {b.api: b for b in load_adapter("jax").bindings}
+    assert by_api["jax.jit(optax.softmax_cross_entropy)"].expression.startswith(
+        "jax.jit(optax.softmax_cross_entropy, static_argnames=('axis',))(")
+    # operands are traced, never static
+    assert "static" not in by_api["jax.jit(optax.sigmoid_binary_cross_entropy)"].expression
+
+
+@pytest.mark.parametrize("name", MODES)
+def test_every_compile_parameter_is_passed_or_out_of_scope(name):
+    """Each parameter of the entry point's real signature is in the expression or has a reason."""
+    adapter = _adapter(name)
+    _, entry, _ = MODES[name]
+    module, attribute = entry.split(".")
+    function = getattr(adapter.namespace()[module], attribute)
+    for _, twin in _twins(name):
+        for parameter in inspect.signature(function).parameters:
+            if parameter in ("model", "fun", "func"):  # the callee itself
+                continue
+            assert (f"{parameter}=" in twin.expression
+                    or f"{entry}:{parameter}" in twin.out_of_scope), (twin.api, parameter)
+
+
+# --- the calls --------------------------------------------------------------------------------
+
+def _case(binding: Binding, dtype: str = "float64"):
+    case = regular_case(binding.loss, rank=2, target_kind=binding.targets[0], dtype=dtype,
+                        reduction="mean" if "mean" in binding.reductions else "none",
+                        options=dict.fromkeys(binding.required))
+    return case
+
+
+def _torch_graphs(adapter) -> int:
+    return adapter.namespace()["torch"]._dynamo.utils.counters["stats"]["unique_graphs"]
+
+
+def test_torch_twin_compiles_once_per_shape_and_reuses_it():
+    adapter = _adapter("torch")
+    _, twin = _twins("torch")[2]  # cross_entropy
+    case = _case(twin)
+    before = _torch_graphs(adapter)
+    first = adapter.evaluate(twin, case)
+    assert first.error is None, first.error
+    assert _torch_graphs(adapter) == before + 1  # Dynamo captured a graph: not run eagerly
+    again = adapter.evaluate(twin, case)
+    assert _torch_graphs(adapter) == before + 1  # the same shape: the compiled graph, reused
+    np.testing.assert_array_equal(again.value, first.value)
+    other = adapter.evaluate(twin, case.with_inputs(input=case.inputs["input"][:1],
+                                                    target=case.inputs["target"][:1]))
+    assert other.error is None
+    assert _torch_graphs(adapter) == before + 2  # dynamic=False: a new shape, a new graph
+    config = adapter.namespace()["torch"]._dynamo.config
+    assert config.fail_on_recompile_limit_hit
+    assert config.recompile_limit >= 1 << 20
+
+
+def test_tensorflow_twin_traces_once_per_shape():
+    adapter = _adapter("tensorflow")
+    _, twin = _twins("tensorflow")[2]  # softmax_cross_entropy_with_logits
+    case = _case(twin)
+    callee = adapter.namespace()["tf"].nn.softmax_cross_entropy_with_logits
+    function = adapter.namespace()["xla"](callee)
+    assert function is adapter.namespace()["xla"](callee)  # memoised: one tf.function
+    before = function.experimental_get_tracing_count()
+    for _ in range(2):
+        assert adapter.evaluate(twin, case).error is None
+    assert function.experimental_get_tracing_count() == before + 1
+
+
+def test_jax_twin_traces_once_per_shape():
+    adapter = _adapter("jax")
+    _, twin = _twins("jax")[1]  # softmax_cross_entropy
+    case = _case(twin)
+    jax = adapter.namespace()["jax"]
+    traced = []
+    jax.monitoring.register_event_duration_secs_listener(
+        lambda event, *_, **__: traced.append(event) if event.endswith("trace_duration") else None)
+    assert adapter.evaluate(twin, case).error is None
+    count = len(traced)
+    assert count > 0
+    assert adapter.evaluate(twin, case).error is None
+    assert len(traced) == count  # a new jax.jit of the same function: its cached trace
+
+
+@pytest.mark.parametrize("name", MODES)
+@pytest.mark.parametrize("dtype", ["float16", "float32"])
+def test_reproducers_print_what_the_twin_observed(name, dtype):
+    """Every twin, value and input gradient, in a dtype where compiled code computes differently
+    (float16 in float32 registers); the reproducers run in one fresh interpreter."""
+    adapter = _adapter(name)
+    observations, observed = [], []
+    for _, twin in _twins(name):
+        case = _case(twin, dtype)
+        for check in ("value", "gradient"):
+            if check == "gradient" and "input" not in twin.gradients:
+                continue
+            seen = adapter.evaluate(twin, case, check)
+            assert seen.error is None, (twin.api, seen.error)
+            observations.append(seen)
+            observed.append(seen.value if check == "value" else seen.gradient)
+    outputs = run_reproducers([o.reproducer for o in observations],
+                              ("TF_", "JAX_", "KERAS_", "TORCH"))
+    for seen, expected, output in zip(observations, observed, outputs, strict=True):
+        assert "printed" in output, (seen.api, output, seen.reproducer)
+        printed = printed_numbers(output["printed"].strip().splitlines()[-1])
+        np.testing.assert_array_equal(printed, expected, err_msg=seen.reproducer)
+
+
+def test_twin_differs_from_eager_only_in_the_call():
+    """The reproducer of a twin is its eager twin's with the compiled call (and its set-up)."""
+    adapter = _adapter("keras")
+    eager, twin = _twins("keras")[0]
+    case = _case(eager)
+    plain = adapter.describe(eager, case).reproducer
+    compiled_one = adapter.describe(twin, case).reproducer
+    assert "xla = functools.cache(functools.partial(tf.function, jit_compile=True))" \
+        in compiled_one
+    assert eager.call_source(case) in plain
+    assert dataclasses.replace(eager, expression=twin.expression).call_source(case) \
+        in compiled_one
