@@ -128,8 +128,10 @@ def jax_jitted(binding: Binding) -> Binding:
     callee, arguments = split_call(binding.expression)
     static = _constant_keywords(arguments)
     extra = f", static_argnames={static!r}" if static else ""
+    out = _JAX_JIT_OUT if static else {
+        **_JAX_JIT_OUT, "jax.jit:static_argnames": "every argument is an array: none is static"}
     return _twin(binding, f"jax.jit({binding.api})", f"jax.jit({callee}{extra}){arguments}",
-                 "jax.jit", _JAX_JIT_OUT,
+                 "jax.jit", out,
                  "XLA via jax.jit" + (f" ({', '.join(static)} static)" if static else "") + ".")
 
 
