@@ -15,7 +15,6 @@ binding declares it, and asking for it fails the way NumPy does (``TypeError``).
 from __future__ import annotations
 
 import re
-
 import warnings
 from typing import ClassVar
 
