@@ -51,9 +51,20 @@ class Case:
 
     @property
     def target_kind(self) -> str:
-        """"indices" for integer targets (class indices), "probabilities" otherwise."""
-        integer = np.asarray(self.inputs["target"]).dtype.kind in "iu"
-        return "indices" if integer else "probabilities"
+        """"indices" for class indices: integer targets, or float labels shaped like the
+        samples (a categorical target with fewer axes than its input: ``[1.7, 0.0]`` for a
+        (2, 3) input); "probabilities" otherwise."""
+        target = np.asarray(self.inputs["target"])
+        if target.dtype.kind in "iu":
+            return "indices"
+        fewer_axes = target.ndim < np.ndim(self.inputs["input"])
+        categorical = loss_spec(self.loss).family == "categorical"
+        return "indices" if categorical and fewer_axes else "probabilities"
+
+    def is_index(self, name: str) -> bool:
+        """The operand ``name`` holds integer class indices (the library gets an integer
+        tensor; float labels are given as floats, as a user holding them would)."""
+        return name == "target" and np.asarray(self.inputs[name]).dtype.kind in "iu"
 
     @property
     def class_axis(self) -> int:

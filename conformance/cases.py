@@ -283,6 +283,33 @@ def _class_probability_edges(spec: LossSpec) -> Iterator[NamedCase]:
     yield NamedCase("class-indices", _with(spec, target=np.array([2, 0])))
 
 
+def _binary_rank_mismatches(spec: LossSpec) -> Iterator[NamedCase]:
+    """Targets of another rank than the predictions: the silent-broadcast trap. With (N, 1)
+    predictions and (N,) labels, elementwise code broadcasts to (N, N) and averages N**2 wrong
+    pairs; the exact loss is undefined (the shapes differ), so the oracle rejects them."""
+    example = spec.example()
+    x, t = example["input"][:, 1], example["target"][:, 1]  # one column: N = 2, labels [1, 0]
+    yield NamedCase("target-rank-1-input-column", _with(spec, input=x[:, None], target=t))
+    yield NamedCase("target-column-input-rank-1", _with(spec, input=x, target=t[:, None]))
+    yield NamedCase("target-row-input-rank-1", _with(spec, input=x, target=t[None, :]))
+
+
+def _class_index_rank_mismatches(spec: LossSpec) -> Iterator[NamedCase]:
+    """Class indices of another rank than the samples ((N, 1) or (1, N) for (N, C) inputs),
+    and class labels that are not integers (1.7: truncated, rounded or rejected?)."""
+    indices = spec.example("indices")["target"]
+    yield NamedCase("class-indices-column", _with(spec, target=indices[:, None]))
+    yield NamedCase("class-indices-row", _with(spec, target=indices[None, :]))
+    yield NamedCase("non-integral-class-labels", _with(spec, target=np.array([1.7, 0.0])))
+
+
+def _soft_target_rank_mismatch(spec: LossSpec) -> Iterator[NamedCase]:
+    """Probability targets with an extra leading axis, (1, N, C) for (N, C) predictions."""
+    soft = spec.example("probabilities")["target"]
+    yield NamedCase("soft-target-extra-axis", _with(spec, input=spec.example()["input"],
+                                                    target=soft[None]))
+
+
 def _is(family: str | None = None, input_kind: str | None = None, option: str | None = None,
         target: str | None = None) -> Callable[[LossSpec], bool]:
     """A trait test on a loss: its family, its input kind, an oracle option it has, a target
@@ -304,6 +331,9 @@ _EDGE_BLOCKS = (
      _soft_target_edges),
     (_is("categorical", "log-probabilities"), _log_probability_edges),
     (_is("categorical", "probabilities"), _class_probability_edges),
+    (_is("binary"), _binary_rank_mismatches),
+    (_is("categorical", target="indices"), _class_index_rank_mismatches),
+    (_is("categorical", target="probabilities"), _soft_target_rank_mismatch),
 )
 #: the stability sweeps, by input kind
 _SWEEPS = ((_is(input_kind="logits"), _logit_sweep),
