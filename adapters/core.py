@@ -155,7 +155,8 @@ class Binding:
             if not self.offers(name) and not _is_default(name, case):
                 return f"option {name} not offered"
         for name in self.required:
-            if name not in case.inputs and _is_default(name, case):
+            if name not in case.inputs and (name not in case.options
+                                            or _is_default(name, case)):
                 return f"option {name} is required"
         if check == "gradient" and wrt not in self.gradients:
             return f"no gradient with respect to {wrt}"

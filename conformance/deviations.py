@@ -17,7 +17,8 @@ do not repeat them. Each entry::
     [[deviation]]
     id = "torch-bce-log-clamp"
     apis = ["torch.nn.functional.binary_cross_entropy", "torch.nn.BCELoss"]
-    kind = "documented-semantics"   # or precision, bug, out-of-contract, unsupported
+    kind = "documented-semantics"   # or precision, bug, out-of-contract, unsupported,
+                                    # inconsistent-paths (two paths of one library disagree)
     reason = "torch clamps each log at -100, so a certain-wrong prediction costs 100."
     link = "https://pytorch.org/docs/stable/generated/torch.nn.BCELoss.html"
     match = { check = "value", predicate = "probability_at_certain_wrong" }
@@ -96,7 +97,8 @@ from conformance import predicates
 from reference.specs import dtype_spec
 
 DIRECTORY = Path(__file__).with_name("deviations")
-KINDS = ("documented-semantics", "precision", "bug", "out-of-contract", "unsupported")
+KINDS = ("documented-semantics", "precision", "bug", "out-of-contract", "unsupported",
+         "inconsistent-paths")
 _MATCH_KEYS = {"check", "wrt", "category", "dtype", "outcome", "loss", "case", "options",
                "predicate", "api"}
 _ACTUAL_KEYS = {"oracle", "value", "raises", "within", "absolute", "nan_or_oracle",
