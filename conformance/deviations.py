@@ -33,7 +33,8 @@ explained only if the observation satisfies it:
 - ``oracle = {...}``: the oracle with these extra keywords agrees within the bound
   (``validate = false``: the library checks no values, and the oracle evaluates its formula
   on inputs outside the domain too, so one entry states what every such case gives);
-- ``value = "nan"`` / ``"inf"`` / a number: every element of the result is that;
+- ``value = "nan"`` / ``"inf"`` / a number: every element of the result is that (a finite
+  number to within 8 units of the dtype's roundoff, as for an array literal);
 - ``value = [...]``: the result is this array (numbers, ``"nan"``, ``"inf"``, ``"-inf"``) to
   within 8 units of the dtype's roundoff, for results that no oracle convention gives, such as
   what a library does with a class index out of range (vectorised exp and log round
@@ -346,8 +347,8 @@ def _actual_holds(actual: dict, binding, case, observation, verdict, check: str)
 
 
 def _is_value(wanted, observation, check: str, dtype: str) -> bool:
-    """Every element is ``wanted`` (NaN, +-inf or a number), or the array literal to within
-    8 roundoffs."""
+    """Every element is ``wanted`` (NaN, +-inf, or a number to within 8 roundoffs), or the
+    array literal to within 8 roundoffs."""
     if observation.error is not None:
         return False
     observed = np.asarray(observation.value if check == "value" else observation.gradient)
@@ -359,7 +360,7 @@ def _is_value(wanted, observation, check: str, dtype: str) -> bool:
         return bool(np.all(np.isnan(observed)))
     wanted = float(wanted)
     return bool(np.all(observed == wanted)) if math.isinf(wanted) else bool(
-        np.allclose(observed, wanted, rtol=0, atol=0))
+        np.allclose(observed, wanted, rtol=8 * dtype_spec(dtype).unit_roundoff, atol=0))
 
 
 def _precise_enough(actual: dict, case, observation, verdict) -> bool:
