@@ -39,7 +39,7 @@ from adapters.core import Binding, Case, Observation
 from conformance import fitting
 from conformance._params import BINDINGS, describe
 from conformance.cases import reduction_cases, regular_cases, stability_cases
-from conformance.compare import Verdict, agree, expected
+from conformance.compare import Verdict, agree, expected, own_bound
 from conformance.conftest import available
 from conformance.runner import Unexplained
 from reference.specs import DTYPES, loss_spec, softmax
@@ -74,16 +74,20 @@ PAIRS = list(_pairs())
 
 def _as_twin(case: Case, loss: str) -> Case:
     """``case`` (on logits) for the loss ``loss`` computes: the same case, or its softmax or
-    sigmoid as probabilities for the probability twin."""
+    sigmoid as probabilities for the probability twin, with the classes (of the
+    probabilities and of probability targets) moved to the twin's class axis."""
     if case.loss == loss:
         return case
     z = np.asarray(case.inputs["input"], dtype=np.float64)
     if loss_spec(case.loss).family == "binary":
         with np.errstate(over="ignore"):
             p = 1.0 / (1.0 + np.exp(-z))
-    else:
-        p = softmax(z, case.class_axis)
-    return dataclasses.replace(case, loss=loss, inputs={**case.inputs, "input": p})
+        return dataclasses.replace(case, loss=loss, inputs={**case.inputs, "input": p})
+    source, twin = case.class_axis, loss_spec(loss).class_axis(z.ndim)
+    arrays = {"input": np.moveaxis(softmax(z, source), source, twin)}
+    if case.target_kind == "probabilities":
+        arrays["target"] = np.moveaxis(np.asarray(case.inputs["target"]), source, twin)
+    return dataclasses.replace(case, loss=loss, inputs={**case.inputs, **arrays})
 
 
 def _restated(first: Binding, second: Binding, case: Case) -> tuple[Case, Case] | None:
@@ -93,6 +97,8 @@ def _restated(first: Binding, second: Binding, case: Case) -> tuple[Case, Case] 
     if case2.options.get("reduction") != case1.options.get("reduction"):
         case1 = fitting.fit(first, dataclasses.replace(
             case1, options={**case1.options, "reduction": case2.options["reduction"]}))
+    if case2.options.get("reduction") != case1.options.get("reduction"):
+        return None  # no reduction both offer
     if first.supports(case1) is not None or second.supports(case2) is not None:
         return None
     return case1, case2
@@ -116,7 +122,7 @@ def test_equivalence_named(suite, name1, first, name2, second, source):
     for case_name, case in _named(first.loss, source):
         restated = _restated(first, second, case)
         if restated is not None:
-            _compare(suite, paths, (first, second), restated, case_name)
+            _compare(suite, paths, (first, second), restated, case_name, source)
     suite.assert_explained()
 
 
@@ -143,7 +149,7 @@ def test_equivalence_draws(suite, name1, first, name2, second, dtype, data):
     case = data.draw(regular_cases(_drawing(first, second), dtype), label="case")
     restated = _restated(first, second, case)
     if restated is not None:
-        _compare(suite, paths, (first, second), restated, describe(case))
+        _compare(suite, paths, (first, second), restated, describe(case), "values")
     suite.assert_explained()
 
 
@@ -153,11 +159,14 @@ class _Path(NamedTuple):
     seen: Observation
 
 
-def _compare(suite, guarded, bindings, cases, case_name: str) -> None:
-    """Evaluate both sides, judge each against the other, explain and record both."""
+def _compare(suite, guarded, bindings, cases, case_name: str, source: str) -> None:
+    """Evaluate both sides, judge each against the other, explain and record both
+    (``source``: the category the case comes from)."""
     paths = tuple(_Path(b, c, g.evaluate(b.api, c)) for g, b, c in zip(guarded, bindings, cases,
                                                                        strict=True))
-    verdicts = [_against(paths[1], paths[0]), _against(paths[0], paths[1])]
+    bounds = [own_bound(_with_fixed(p), p.seen) if p.seen.error is None else None
+              for p in paths]
+    verdicts = [_against(paths[1], paths[0], bounds[::-1]), _against(paths[0], paths[1], bounds)]
     # agreement is one fact about the pair: each side is measured in its own ulps and its own
     # bound, which can overflow to inf (and call anything a match) on one side only
     differing = [v for v in verdicts if v.outcome != "match"]
@@ -168,7 +177,7 @@ def _compare(suite, guarded, bindings, cases, case_name: str) -> None:
     for i in (0, 1):
         this, other = paths[i], paths[1 - i]
         _explain_and_record(suite, this, other, verdicts[i], verdicts[1 - i], case_name,
-                            statements if i == 0 else statements[::-1])
+                            source, statements if i == 0 else statements[::-1])
 
 
 def _with_fixed(path: _Path) -> Case:
@@ -177,9 +186,11 @@ def _with_fixed(path: _Path) -> Case:
                                                    **path.binding.fixed_options})
 
 
-def _against(other: _Path, this: _Path) -> Verdict:
-    """``this`` path judged against ``other``, each bound from its own case."""
-    return agree(_with_fixed(other), other.seen, _with_fixed(this), this.seen)
+def _against(other: _Path, this: _Path, bounds: list) -> Verdict:
+    """``this`` path judged against ``other``, each bound from its own case (``bounds``:
+    other's, then this one's; None where a side raised)."""
+    return agree(_with_fixed(other), other.seen, _with_fixed(this), this.seen,
+                 bounds=None if any(b is None for b in bounds) else tuple(bounds))
 
 
 def _statement(path: _Path) -> dict:
@@ -194,8 +205,23 @@ def _statement(path: _Path) -> dict:
             "observed": observed, "oracle": oracle}
 
 
+def _explain(suite, path: _Path, verdict: Verdict, case_name: str, source: str):
+    """The registry entry of ``path``'s library that explains its side of a difference: one
+    written for the pair (category equivalence), or the entry that explains what this path
+    does on this case in the category it comes from (a registered departure from the oracle
+    makes it disagree with any path that follows the oracle). Case globs name the source case
+    ("logit-magnitude-*")."""
+    registry = suite.registry(path.binding.library)
+    for category in ("equivalence", source):
+        deviation = registry.explain(path.binding, path.case, case_name, category, "value",
+                                     path.seen, verdict)
+        if deviation is not None:
+            return deviation
+    return None
+
+
 def _explain_and_record(suite, this: _Path, other: _Path, verdict: Verdict, reverse: Verdict,
-                        case_name: str, statements: list[dict]) -> None:
+                        case_name: str, source: str, statements: list[dict]) -> None:
     """Record ``this`` path's verdict against ``other`` under ``this`` API.
 
     A difference is explained by this library's registry, or else by the other's, for the
@@ -209,13 +235,9 @@ def _explain_and_record(suite, this: _Path, other: _Path, verdict: Verdict, reve
     name = f"agrees-with {other.binding.api}: {case_name}"
     deviation = None
     if verdict.outcome != "match":
-        # the registries' case globs name the source case ("logit-magnitude-*")
-        deviation = suite.registry(this.binding.library).explain(
-            this.binding, this.case, case_name, "equivalence", "value", this.seen, verdict)
+        deviation = _explain(suite, this, verdict, case_name, source)
         if deviation is None and reverse.outcome != "match":
-            deviation = suite.registry(other.binding.library).explain(
-                other.binding, other.case, case_name, "equivalence", "value", other.seen,
-                reverse)
+            deviation = _explain(suite, other, reverse, case_name, source)
         if deviation is None:
             suite.unexplained.append(Unexplained(
                 this.binding.api, name, "equivalence", "value", None, this.case.dtype, verdict,
