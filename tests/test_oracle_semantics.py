@@ -363,6 +363,13 @@ def test_keras_clipping_and_renormalisation():
                                  renormalize=True), [[-3.0, 1.0]])
 
 
+def test_clipped_probability_keeps_its_exact_complement_in_the_offset_log():
+    # p = 1 clipped to 1 - 1e-7, y = 0, log offset 1: -log(1 - p' + 1) = -log1p(1e-7), from the
+    # exact complement 1e-7 (1 - 1e-7 itself rounds: log1p(1 - p') was 184 ulp off).
+    assert_values(reference.binary_cross_entropy(1.0, 0.0, clip_epsilon=1e-7, log_offset=1.0),
+                  -math.log1p(1e-7), ulps=1)
+
+
 def test_keras_numpy_logits_sigmoid_then_clip():
     # Keras's NumPy backend: p = sigmoid(x) clipped to [lo, hi], then the probability formula.
     lo, hi = 1e-7, 1 - 1e-7
