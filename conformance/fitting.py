@@ -89,7 +89,7 @@ def _as_indices(binding: Binding, case: Case) -> Case:
 
 def _as_one_hot(binding: Binding, case: Case) -> Case:
     """Valid class indices as one-hot probability rows, if the API takes probabilities only."""
-    if not _takes_both_target_kinds(case) or case.target_kind != "indices" \
+    if not _takes_both_target_kinds(case) or not case.is_index("target") \
             or "indices" in binding.targets or "probabilities" not in binding.targets \
             or "ignore_index" in case.options:
         return case
