@@ -57,7 +57,8 @@ class Case:
 
     @property
     def class_axis(self) -> int:
-        return loss_spec(self.loss).class_axis(np.ndim(self.inputs["input"]))
+        return loss_spec(self.loss).class_axis(np.ndim(self.inputs["input"]),
+                                               self.options.get("axis"))
 
     def with_inputs(self, **arrays) -> Case:
         return dataclasses.replace(self, inputs={**self.inputs, **arrays})
@@ -92,7 +93,7 @@ class Binding:
     options: Mapping[str, str] = field(default_factory=dict)
     operand_options: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     call_options: tuple[str, ...] = ()
-    required: tuple[str, ...] = ()  # array options the API cannot be called without
+    required: tuple[str, ...] = ()  # options the API cannot be called without
     reductions: Mapping[str, str] = field(default_factory=dict)
     dtypes: tuple[str, ...] = DTYPES
     targets: tuple[str, ...] = ("probabilities",)  # "indices" and/or "probabilities"
@@ -143,7 +144,7 @@ class Binding:
             if not self.offers(name) and not _is_default(name, case):
                 return f"option {name} not offered"
         for name in self.required:
-            if name not in case.inputs:
+            if name not in case.inputs and _is_default(name, case):
                 return f"option {name} is required"
         if check == "gradient" and wrt not in self.gradients:
             return f"no gradient with respect to {wrt}"

@@ -55,12 +55,17 @@ def regular_cases(draw, binding: Binding, dtype: str, reductions=None, with_opti
     spatial = draw(st.integers(1, 3), label="spatial") if rank == 3 else None
     scale = _regular_logit_scale(dtype)
     floats = st.floats(-scale, scale, allow_nan=False, allow_infinity=False, width=64)
+    options = {}
     if categorical:
-        shape = {1: (c,), 2: (n, c),
-                 3: (n, c, spatial) if spec.class_axis(3) == 1 else (n, spatial, c)}[rank]
+        if with_options and binding.offers("axis") and draw(st.booleans(), label="use axis"):
+            # the classes on any axis, written either way round (1 or -2 of a rank-2 input)
+            options["axis"] = draw(st.integers(-rank, rank - 1), label="axis")
+        axis = spec.class_axis(rank, options.get("axis"))
+        sample_dims = [n, spatial][:rank - 1]
+        shape = (*sample_dims[:axis], c, *sample_dims[axis:])
     else:
         shape = {0: (), 1: (n,), 2: (n, c), 3: (n, c, spatial or 2)}[rank]
-    axis = spec.class_axis(len(shape))
+        axis = spec.class_axis(len(shape))
     logits = draw(hnp.arrays(np.float64, shape, elements=floats), label="logits")
     kinds = [k for k in binding.targets if k in spec.targets]
     kind = draw(st.sampled_from(kinds), label="target kind") if categorical else None
@@ -75,9 +80,9 @@ def regular_cases(draw, binding: Binding, dtype: str, reductions=None, with_opti
         target = draw(hnp.arrays(np.float64, shape, elements=st.floats(0, 1)), label="target")
     inputs = {"input": spec.from_logits(logits, axis), "target": target}
     offered = list(reductions or binding.reductions)
-    options = {"reduction": draw(st.sampled_from(offered), label="reduction")}
+    options["reduction"] = draw(st.sampled_from(offered), label="reduction")
     if with_options:
-        for name in sorted({*binding.options, *binding.operand_options}):
+        for name in sorted({*binding.options, *binding.operand_options} - {"axis"}):
             if name in binding.required or draw(st.booleans(), label=f"use {name}"):
                 value = _option(draw, name, spec, shape, sample_shape, c, kind, target,
                                 binding.fixed_options.get("average_last_axis", False))
@@ -86,8 +91,20 @@ def regular_cases(draw, binding: Binding, dtype: str, reductions=None, with_opti
     return Case(spec.name, inputs, options, dtype)
 
 
+#: a value of every option the strategies draw (``_option``, and the class axis in
+#: ``regular_cases``): the option-surface check renders calls with these
+OPTION_EXAMPLES = {
+    "weight": np.array([0.5, 1.0, 2.0]), "pos_weight": np.array([2.0, 1.0, 0.5]),
+    "sample_weight": np.array([0.3, 1.7]), "label_smoothing": 0.1, "ignore_index": 1,
+    "axis": 0,
+}
+
+
 def _option(draw, name, spec: LossSpec, shape, sample_shape, c, kind, target,
             per_sample_mean=False):
+    if name not in OPTION_EXAMPLES:
+        raise ValueError(f"no strategy draws the option {name!r}: add one to _option (and an "
+                         "example to OPTION_EXAMPLES), or the binding cannot declare it")
     positive = st.floats(0.25, 4.0, width=64)
     categorical = spec.family == "categorical"
     if name == "weight":

@@ -66,7 +66,8 @@ def value_bound(loss: str, kwargs: dict, expected: np.ndarray, dtype: str) -> np
             contribution = contribution + _probability_conditioning(g, x)
         if reduction == "none":
             conditioning = conditioning + _to_sample_shape(
-                contribution, per_sample.shape, spec.class_axis(np.ndim(kwargs["input"])))
+                contribution, per_sample.shape,
+                spec.class_axis(np.ndim(kwargs["input"]), kwargs.get("axis")))
         else:
             conditioning = conditioning + np.sum(contribution) * _mean_scale(
                 reduction, expected, per_sample)
@@ -230,7 +231,7 @@ def _binary_log_terms(spec, kwargs: dict) -> np.ndarray:
 def _softmax_terms(spec, kwargs: dict) -> np.ndarray:
     """|sw A p| + |sw a| of cross_entropy's gradient, in the input's shape (see above)."""
     z = np.asarray(kwargs["input"], dtype=np.float64)
-    axis = spec.class_axis(z.ndim)
+    axis = spec.class_axis(z.ndim, kwargs.get("axis"))
     C = z.shape[axis]
     with np.errstate(invalid="ignore", over="ignore"):
         e = np.exp(z - np.max(z, axis=axis, keepdims=True))
