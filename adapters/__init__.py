@@ -18,6 +18,8 @@ ADAPTERS = {
     "jax": "adapters.jax_optax:JaxOptaxAdapter",
     "tensorflow": "adapters.tf_nn:TfAdapter",
     "keras": "adapters.keras_losses:KerasAdapter",
+    "onnxruntime": "adapters.onnx_ops:OnnxRuntimeAdapter",
+    "onnx-reference": "adapters.onnx_ops:OnnxReferenceAdapter",
 }
 
 #: tox env -> the adapters that must be available there (elsewhere they may be skipped)
@@ -30,6 +32,7 @@ ENVIRONMENTS = {
     "keras-jax": ("keras",),
     "keras-torch": ("keras",),
     "keras-numpy": ("keras",),
+    "onnx": ("onnxruntime", "onnx-reference"),
 }
 
 
