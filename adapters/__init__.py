@@ -20,6 +20,7 @@ ADAPTERS = {
     "keras": "adapters.keras_losses:KerasAdapter",
     "onnxruntime": "adapters.onnx_ops:OnnxRuntimeAdapter",
     "onnx-reference": "adapters.onnx_ops:OnnxReferenceAdapter",
+    "mlx": "adapters.mlx_losses:MlxAdapter",
 }
 
 #: tox env -> the adapters that must be available there (elsewhere they may be skipped)
@@ -33,6 +34,7 @@ ENVIRONMENTS = {
     "keras-torch": ("keras",),
     "keras-numpy": ("keras",),
     "onnx": ("onnxruntime", "onnx-reference"),
+    "mlx": ("mlx",),
 }
 
 
