@@ -150,7 +150,8 @@ def test_declarations_name_oracle_losses_and_keywords(backend):
         keywords = set(inspect.signature(public).parameters)
         assert set(binding.options) <= keywords, binding.api
         assert set(binding.fixed_options) <= keywords, binding.api
-        assert set(binding.reductions) <= {"none", "sum", "mean", "sum_over_batch_size"}
+        assert set(binding.reductions) <= {"none", "sum", "mean", "sum_over_batch_size",
+                                           "weighted_mean"}
         assert set(binding.dtypes) <= set(DTYPES)
         assert set(binding.gradients) <= ({"input", "target"} if backend != "numpy" else set())
         on_logits = binding.loss in ("binary_cross_entropy_with_logits", "cross_entropy")
@@ -185,10 +186,12 @@ def test_reductions_map_to_keras_literals():
     by_api = {b.api: b for b in bindings_for("torch")}
     plain = by_api["keras.losses.CategoricalCrossentropy(from_logits=True)"]
     assert plain.reductions == {"none": "None", "sum": "'sum'",
-                                "sum_over_batch_size": "'sum_over_batch_size'", "mean": "'mean'"}
+                                "sum_over_batch_size": "'sum_over_batch_size'", "mean": "'mean'",
+                                "weighted_mean": "'mean_with_sample_weight'"}
     # class indices with logits: the oracle's "mean" is the sample-weighted mean
     sparse = by_api["keras.losses.SparseCategoricalCrossentropy(from_logits=True)"]
     assert sparse.reductions["mean"] == "'mean_with_sample_weight'"
+    assert sparse.reductions["weighted_mean"] == "'mean_with_sample_weight'"
     assert by_api["keras.losses.sparse_categorical_crossentropy"].reductions == {"none": ""}
     legacy = {b.api: b for b in bindings_for("tf_keras")}
     assert set(legacy["tf.keras.losses.BinaryCrossentropy"].reductions) == {
