@@ -43,7 +43,7 @@ _REDUCED = {"sum": "'sum'", "mean": "'mean'"}
 _DTYPES = ("float32", "float64")
 _ALL_RANKS = (0, 1, 2, 3, 4)
 _AXIS1_RANKS = (2, 3, 4)  # (N, C), (N, C, d1), (N, C, d1, d2) with axis=1
-_LAST_AXIS_RANKS = (1, 2, 3)  # (C,), (N, C), (N, d1, C): the classes last
+_LAST_AXIS_RANKS = (1, 2, 3, 4)  # (C,), (N, C), (N, d1, C), (N, d1, d2, C): the classes last
 
 _NAME = {"name": "the name of the operator in a static graph: no effect on what it computes"}
 _FUNCTIONAL = "paddle.nn.functional.cross_entropy"
@@ -60,6 +60,10 @@ _SCOPE = {
                        "axis=1 at rank 3 the one-hot runs along the wrong axis (it raises, or "
                        "with as many positions as classes computes another loss); the "
                        "soft-label bindings check label_smooth itself",
+    "nll_ignore": "nll_loss reshapes an (N, C, d) input to (N, C, 1, d), and with an ignore_index "
+                  "among its labels the kernel then corrupts memory (SIGSEGV, SIGABRT, or a hang "
+                  "seen, in value and gradient calls): a hang costs the suite a 60 s timeout, "
+                  "and a crash its worker; cross_entropy's ignore_index is checked instead",
     "soft_ignore": "with soft_label=True no sample is ignored (and an ignore_index above 0 "
                    "raises ValueError): nothing for the oracle's ignore_index to state",
     "no_softmax_weight": "the oracle's loss on probabilities, categorical_cross_entropy, has no "
@@ -131,7 +135,7 @@ BINDINGS = (
            ", use_softmax=False", _AXIS,
            {"weight": _SCOPE["no_softmax_weight"], "ignore_index": _SCOPE["no_softmax_weight"],
             "soft_label": _SCOPE["soft_label"], "label_smoothing": _SCOPE["index_smoothing"]},
-           reductions=_REDUCTIONS, dtypes=_DTYPES, targets=("indices",), ranks=_LAST_AXIS_RANKS,
+           reductions=_REDUCTIONS, dtypes=_DTYPES, targets=("indices",), ranks=(1, 2),
            notes="-log p[label], each log through TolerableValue (log 0 = -inf becomes "
                  "-1e20)."),
     *_pair("cross_entropy", "CrossEntropyLoss", "categorical_cross_entropy",
@@ -142,13 +146,11 @@ BINDINGS = (
            notes=_SMOOTHING_NOTE + "-sum_c y_c log p_c, each log through TolerableValue "
                  "(log 0 = -inf becomes -1e20); reduction='none' keeps the class axis (module "
                  "docstring)."),
-    # Rank 3 is not declared: nll_loss reshapes an (N, C, d) input to (N, C, 1, d) and, with
-    # an ignore_index among the labels, the kernel then corrupts memory (SIGSEGV, SIGABRT or a
-    # hang at exit, seen in value and gradient calls), and a hang costs the suite a 60 s timeout.
-    *_pair("nll_loss", "NLLLoss", "nll_loss", "", {**_WEIGHT, **_IGNORE}, {},
-           reductions=_REDUCTIONS, dtypes=_DTYPES, targets=("indices",), ranks=(2, 4),
-           notes=_IGNORE_NOTE + "Classes on axis 1, as the oracle's. Rank 3 is not declared: "
-                 "with an ignore_index among the labels it crashes or hangs the process."),
+    *_pair("nll_loss", "NLLLoss", "nll_loss", "", _WEIGHT,
+           {"ignore_index": _SCOPE["nll_ignore"]},
+           reductions=_REDUCTIONS, dtypes=_DTYPES, targets=("indices",), ranks=_AXIS1_RANKS,
+           notes="Classes on axis 1, as the oracle's. ignore_index is not declared: with an "
+                 "ignored label in an (N, C, d) input it crashes or hangs the process."),
 )
 
 
