@@ -167,12 +167,12 @@ def test_loss_objects_take_sample_weight_at_the_call_and_dtype_at_construction()
     case = make_case(binding, reduction="sum", dtype="float16",
                      options=("label_smoothing", "sample_weight"))
     assert binding.call_source(case) == (
-        "keras.losses.BinaryCrossentropy(reduction='sum', label_smoothing=0.1, "
+        "keras.losses.BinaryCrossentropy(from_logits=False, reduction='sum', label_smoothing=0.1, "
         "dtype='float16')(target, input, sample_weight=sample_weight)")
     legacy = bindings_for("tf_keras")[0]
     assert legacy.call_source(case) == (
-        "tf.keras.losses.BinaryCrossentropy(reduction='sum', label_smoothing=0.1)"
-        "(target, input, sample_weight=sample_weight)")
+        "tf.keras.losses.BinaryCrossentropy(from_logits=False, reduction='sum', "
+        "label_smoothing=0.1)(target, input, sample_weight=sample_weight)")
     function = next(b for b in bindings_for("jax")
                     if b.api == "keras.losses.binary_crossentropy(from_logits=True)")
     case = make_case(function, reduction="none", options=("label_smoothing",))
