@@ -21,6 +21,7 @@ ADAPTERS = {
     "onnxruntime": "adapters.onnx_ops:OnnxRuntimeAdapter",
     "onnx-reference": "adapters.onnx_ops:OnnxReferenceAdapter",
     "mlx": "adapters.mlx_losses:MlxAdapter",
+    "paddle": "adapters.paddle:PaddleAdapter",
 }
 
 #: tox env -> the adapters that must be available there (elsewhere they may be skipped)
@@ -35,6 +36,7 @@ ENVIRONMENTS = {
     "keras-numpy": ("keras",),
     "onnx": ("onnxruntime", "onnx-reference"),
     "mlx": ("mlx",),
+    "paddle": ("paddle",),
 }
 
 

@@ -1,4 +1,5 @@
-"""The array frameworks the adapters compute with: torch, JAX, TensorFlow, NumPy and MLX.
+"""The array frameworks the adapters compute with: torch, JAX, TensorFlow, NumPy, MLX and
+PaddlePaddle.
 
 Each framework is set up here once, for every adapter computing with it: its own adapter
 (``pytorch``, ``jax_optax``, ``tf_nn``) and Keras with it as backend. A framework says
@@ -16,6 +17,8 @@ The settings are those that make numbers exact and repeatable on the CPU:
 - JAX: the CPU platform; 64-bit types (without them a float64 request silently gives float32);
   the highest matmul precision;
 - TensorFlow: deterministic ops; no TF32; C++ logs below warnings silenced;
+- PaddlePaddle: the CPU device; one CPU thread per kernel (its default, set explicitly), so a
+  reduction adds in one order; C++ logs below warnings silenced;
 - NumPy: none;
 - MLX: the CPU device (the mlx-cpu build has no other).
 
@@ -244,6 +247,58 @@ class TensorFlow(Framework):
                 f"result = {to_list('gradient')}"]
 
 
+class Paddle(Framework):
+    name = "paddle"
+    modules = MappingProxyType({"paddle": "paddle"})
+    # FLAGS_paddle_num_threads: the CPU kernels' thread count, read at import (1 is the
+    # default; stated so a machine-wide setting cannot change the order of a sum);
+    # GLOG_minloglevel: no C++ info logs in the suite's output
+    environment = MappingProxyType({"FLAGS_paddle_num_threads": "1", "GLOG_minloglevel": "2"})
+
+    def configure(self, paddle):
+        paddle.set_device("cpu")
+        paddle.set_flags({"FLAGS_paddle_num_threads": 1})
+
+    def tensor(self, array, dtype, *, index=False):
+        paddle = self.imported()
+        if index:
+            return paddle.to_tensor(np.asarray(array), dtype=paddle.int64)
+        return paddle.to_tensor(np.asarray(array, dtype=np.float64)).astype(dtype)
+
+    def to_numpy(self, value):
+        paddle = self.imported()
+        # a tensor as it is (to_tensor of a tensor copies it, with a warning)
+        value = (value if isinstance(value, paddle.Tensor) else paddle.to_tensor(value)).detach()
+        if paddle.is_floating_point(value):
+            return value.astype(paddle.float64).numpy()
+        return value.numpy()
+
+    def tensor_source(self, array, dtype):
+        return array_source(array, "paddle.to_tensor", "paddle.empty", f"paddle.{dtype}")
+
+    def to_list_source(self, name):
+        return f"{name}.astype(paddle.float64).tolist()"
+
+    def value_and_gradient(self, call, operands, wrt):
+        paddle = self.imported()
+        if wrt is None:
+            with paddle.no_grad():
+                return call(operands), None
+        operand = operands[wrt]
+        operand.stop_gradient = False
+        value = call(operands)
+        # allow_unused: a result that does not depend on the operand has no gradient (None)
+        # rather than raising an error of ours
+        (gradient,) = paddle.grad([value.sum()], [operand], allow_unused=True)
+        return value, gradient
+
+    def gradient_source(self, call_source, wrt, to_list):
+        return [f"{wrt}.stop_gradient = False",
+                f"loss = {call_source}",
+                "loss.sum().backward()",
+                f"result = {to_list(wrt + '.grad')}"]
+
+
 class NumPy(Framework):
     name = "numpy"
     modules = MappingProxyType({"np": "numpy"})
@@ -332,7 +387,8 @@ class Mlx(Framework):
 
 
 TORCH, JAX, TENSORFLOW, NUMPY = Torch(), Jax(), TensorFlow(), NumPy()
-MLX = Mlx()
-FRAMEWORKS = MappingProxyType({f.name: f for f in (TORCH, JAX, TENSORFLOW, NUMPY, MLX)})
+MLX, PADDLE = Mlx(), Paddle()
+FRAMEWORKS = MappingProxyType({f.name: f for f in (TORCH, JAX, TENSORFLOW, NUMPY, MLX, PADDLE)})
 
-__all__ = ["FRAMEWORKS", "JAX", "MLX", "NUMPY", "TENSORFLOW", "TORCH", "Framework", "ToListSource"]
+__all__ = ["FRAMEWORKS", "JAX", "MLX", "NUMPY", "PADDLE", "TENSORFLOW", "TORCH", "Framework",
+           "ToListSource"]

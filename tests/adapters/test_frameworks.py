@@ -27,7 +27,7 @@ UNIT = {"float16": 2.0**-11, "bfloat16": 2.0**-8, "float32": 2.0**-24, "float64"
 # not representable in float16 / bfloat16 / float32 (0.1, 1e-3), a signed zero, a large value
 VALUES = np.array([[0.1, -2.5, 1e-3], [3.0e4, 0.0, -0.0]])
 LIBRARIES = ("torch", "jax", "jaxlib", "optax", "tensorflow", "keras", "tf_keras", "scipy",
-             "sklearn", "mlx")
+             "sklearn", "mlx", "paddle")
 
 
 def _namespace(name: str) -> dict:
