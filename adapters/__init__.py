@@ -18,6 +18,7 @@ ADAPTERS = {
     "jax": "adapters.jax_optax:JaxOptaxAdapter",
     "tensorflow": "adapters.tf_nn:TfAdapter",
     "keras": "adapters.keras_losses:KerasAdapter",
+    "tinygrad": "adapters.tinygrad_losses:TinygradAdapter",
 }
 
 #: tox env -> the adapters that must be available there (elsewhere they may be skipped)
@@ -30,6 +31,7 @@ ENVIRONMENTS = {
     "keras-jax": ("keras",),
     "keras-torch": ("keras",),
     "keras-numpy": ("keras",),
+    "tinygrad": ("tinygrad",),
 }
 
 
