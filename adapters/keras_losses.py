@@ -63,8 +63,11 @@ def backend_from_environment() -> str:
 
 # --- what varies by backend -------------------------------------------------------------------
 
+# Keras 3's "mean_with_sample_weight" divides by the summed sample weights: the oracle's
+# "weighted_mean".
 _KERAS3_REDUCTIONS = {"none": "None", "sum": "'sum'",
-                      "sum_over_batch_size": "'sum_over_batch_size'", "mean": "'mean'"}
+                      "sum_over_batch_size": "'sum_over_batch_size'", "mean": "'mean'",
+                      "weighted_mean": "'mean_with_sample_weight'"}
 # tf_keras has no "mean"; its "auto" is "sum_over_batch_size" outside tf.distribute.
 _TF_KERAS_REDUCTIONS = {"none": "'none'", "sum": "'sum'",
                         "sum_over_batch_size": "'sum_over_batch_size'"}
@@ -222,8 +225,7 @@ _BINARY_AXIS = {"axis": "the axis of the per-sample mean; the oracle's average_l
 _LOGITS_AXIS = {"axis": "the oracle's cross_entropy has its classes on axis 1, which is the "
                         "last axis of every rank declared here, Keras's default; other axes "
                         "are exercised on the probability path (from_logits=False)"}
-_IGNORE_ON_PROBABILITIES = ("the oracle's loss on probabilities has no ignore_index yet; "
-                            "ignore_class is exercised with from_logits=True")
+_IGNORE_NOTE = "ignore_class: ignored samples cost 0 and leave the mean's divisor."
 _BCE = {"average_last_axis": True}
 _LOSS_NAMES = {  # oracle-facing name -> (class, function)
     "binary": ("BinaryCrossentropy", "binary_crossentropy"),
@@ -300,10 +302,11 @@ def bindings_for(backend: str) -> tuple[Binding, ...]:
         # The sparse forms offer no axis (TensorFlow accepts only the last one, tf_keras's class
         # has no axis argument). ignore_class is offered with logits only: the oracle's loss on
         # probabilities, categorical_cross_entropy, has no ignore_index.
-        *declare("sparse", "categorical_cross_entropy", _AXIS, logits=False,
-                 class_options=_AXIS if keras.sparse_class_axis else {},
-                 targets=("indices",), ranks=(1, 2), gradients=(), note=keras.notes["sparse"],
-                 out_of_scope={"ignore_class": _IGNORE_ON_PROBABILITIES}),
+        *declare("sparse", "categorical_cross_entropy", {**_AXIS, **_IGNORE_CLASS},
+                 logits=False,
+                 class_options={**_IGNORE_CLASS, **(_AXIS if keras.sparse_class_axis else {})},
+                 targets=("indices",), ranks=(1, 2), gradients=(),
+                 note=keras.notes["sparse"] + " " + _IGNORE_NOTE),
         *declare("sparse", "cross_entropy", _IGNORE_CLASS, logits=True, targets=("indices",),
                  ranks=(1, 2), gradients=input_only,
                  class_reductions=keras.weighted_reductions, note=_SPARSE_LOGITS_NOTE,

@@ -162,10 +162,9 @@ class ScipyAdapter(_ArrayAdapter):
 # --- scikit-learn: sklearn.metrics.log_loss ----------------------------------------------------
 
 # normalize=True is the mean over samples, normalize=False the sum. With sample_weight,
-# normalize=True divides by sum(sample_weight), which no oracle option expresses for these
-# losses (the oracle's mean divides by the number of samples): the weighted forms offer "sum".
+# normalize=True divides by sum(sample_weight) (np.average): the oracle's "weighted_mean".
 _LOG_LOSS_MEAN_SUM = {"mean": "True", "sum": "False"}
-_LOG_LOSS_SUM = {"sum": "False"}
+_LOG_LOSS_WEIGHTED = {"weighted_mean": "True", "sum": "False"}
 _LOG_LOSS_NOTES = (
     "sklearn.metrics.log_loss (scikit-learn 1.9): y_proba is clipped to [eps, 1 - eps] with "
     "eps = finfo(y_proba.dtype).eps (float16: 2**-10, float32: 2**-23, float64: 2**-52), "
@@ -173,7 +172,8 @@ _LOG_LOSS_NOTES = (
     "rows are not renormalised (a UserWarning if they do not sum to 1 within sqrt(eps)); "
     "NaN or inf in y_proba, probabilities outside [0, 1], an empty batch and all-zero sample "
     "weights raise ValueError. With sample_weight, normalize=True divides by sum(sample_weight) "
-    "(ZeroDivisionError if it is 0), not offered here; normalize=False is sum(w_i * l_i)."
+    "(the oracle's weighted_mean; ZeroDivisionError if it is 0); normalize=False is "
+    "sum(w_i * l_i)."
 )
 
 
@@ -183,7 +183,8 @@ _LOG_LOSS_SURFACE = {"surface": ("sklearn.metrics.log_loss",)}
 
 
 def _log_loss(form: str, loss: str, y_true_args: str, **declared) -> tuple[Binding, Binding]:
-    """The plain call (mean and sum) and the sample-weighted one (sum only) of one form."""
+    """The plain call (mean and sum) and the sample-weighted one (weighted mean and sum) of
+    one form."""
     suffix = f"[{form}]" if form else ""
     weighted_suffix = f"[{form}, sample_weight]" if form else "[sample_weight]"
     expression = "sklearn.metrics.log_loss(target, input, normalize={reduction}{options}"
@@ -198,7 +199,7 @@ def _log_loss(form: str, loss: str, y_true_args: str, **declared) -> tuple[Bindi
         Binding(api=f"sklearn.metrics.log_loss{weighted_suffix}", library="scikit-learn",
                 loss=loss, expression=expression + y_true_args + ")",
                 options={"sample_weight": "sample_weight=sample_weight"},
-                reductions=_LOG_LOSS_SUM, dtypes=_FLOAT_DTYPES, gradients=(),
+                reductions=_LOG_LOSS_WEIGHTED, dtypes=_FLOAT_DTYPES, gradients=(),
                 notes=_LOG_LOSS_NOTES, **_LOG_LOSS_SURFACE, out_of_scope=_Y_PRED, **declared),
     )
 

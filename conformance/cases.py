@@ -144,7 +144,20 @@ def _with(spec: LossSpec, reduction: str = "mean", **inputs) -> Case:
 def _reduction_cases(spec: LossSpec) -> Iterator[NamedCase]:
     """Every reduction, weighted means, per-sample vs per-class weights, empty batches, every
     target ignored."""
-    for reduction in ("none", "sum", "mean", "sum_over_batch_size"):
+    for reduction in ("none", "sum", "mean", "sum_over_batch_size", "weighted_mean"):
+        if reduction == "weighted_mean":
+            # the mean over the summed sample weights: without them it is "mean", so only the
+            # sample-weighted cases tell it apart (weights not summing to N = 2):
+            # (0.5 l_0 + 2 l_1) / 2.5, and with sample 1 ignored 0.5 l_0 / 0.5 = l_0 (Keras
+            # merges the ignore mask into the sample weights)
+            weights = np.array([0.5, 2.0])
+            yield NamedCase(f"sample-weighted-{reduction}",
+                            _with(spec, reduction, sample_weight=weights))
+            if spec.takes("ignore_index"):
+                yield NamedCase(f"sample-weighted-ignored-one-{reduction}", _with(
+                    spec, reduction, target=np.array([2, 1]), ignore_index=1,
+                    sample_weight=weights))
+            continue
         yield NamedCase(f"reduction-{reduction}", _with(spec, reduction))
         if spec.family == "categorical" and spec.takes("weight"):
             yield NamedCase(f"class-weighted-{reduction}",

@@ -1,14 +1,14 @@
 """equivalence: paths that should agree do agree, on the suite's own cases.
 
-Pairs come from the declarations of the adapters available in the env: two bindings of the
-same loss (functional vs module, tf.nn vs Keras, eager vs compiled, sparse vs categorical with
-one-hot targets), and a logits binding against a probabilities binding fed softmax(z) or
-sigmoid(z) (the loss's ``probability_twin``).
+Pairs come from the declarations of the adapters available in the env: two paths of one
+library that differ in one step (``_pairs``): functional vs module, eager vs compiled, sparse vs
+categorical with one-hot targets, and a logits binding against a probabilities binding fed
+softmax(z) or sigmoid(z) (the loss's ``probability_twin``).
 
 Each pair meets the cases the other categories run, not one fixed input:
 
 - ``reductions``: every named reduction case (each reduction, class and sample weights,
-  ignore_index, empty batches), in float32 and float64;
+  ignore_index, empty batches), in float64;
 - ``stability``: the magnitude sweeps of the loss, in every dtype;
 - ``draws``: regular cases drawn with every option both sides offer, in every dtype.
 
@@ -39,12 +39,13 @@ from adapters.core import Binding, Case, Observation
 from conformance import fitting
 from conformance._params import BINDINGS, describe
 from conformance.cases import reduction_cases, regular_cases, stability_cases
-from conformance.compare import Verdict, agree, expected
+from conformance.compare import Verdict, agree, expected, own_bound
 from conformance.conftest import available
 from conformance.runner import Unexplained
 from reference.specs import DTYPES, loss_spec, softmax
 
-REDUCTION_DTYPES = ("float32", "float64")
+#: the reduction cases test what a reduction and its options mean, the same in any dtype
+REDUCTION_DTYPES = ("float64",)
 
 
 def _logits_first(b1: Binding, b2: Binding) -> tuple[bool, Binding, Binding] | None:
@@ -59,11 +60,27 @@ def _logits_first(b1: Binding, b2: Binding) -> tuple[bool, Binding, Binding] | N
     return None
 
 
+def _aspects(binding: Binding) -> tuple:
+    """What tells two paths of one library apart: the form of the call (a loss object, or a
+    function), the loss (on logits, or its probability twin) and the target kinds taken."""
+    form = any(entry.endswith("()") for entry in binding.surface or ())
+    return form, binding.loss, tuple(sorted(binding.targets))
+
+
 def _pairs():
+    """Two paths of one library that differ in at most one aspect (``_aspects``): each
+    difference is then pinned to one step (functional vs module, logits vs probabilities,
+    indices vs one-hot rows, eager vs compiled), and a path that differs in two is
+    connected to the other through the pairs between. Across libraries, agreement is what
+    the oracle already judges."""
     for (n1, b1), (n2, b2) in itertools.combinations(BINDINGS, 2):
         ordered = _logits_first(b1, b2)
         if ordered is None or b1.fixed_options != b2.fixed_options:
             continue  # different definitions (Keras's last-axis mean): not comparable
+        if b1.library != b2.library:
+            continue
+        if sum(a != b for a, b in zip(_aspects(b1), _aspects(b2), strict=True)) > 1:
+            continue
         swapped, first, second = ordered
         names = (n2, n1) if swapped else (n1, n2)
         yield pytest.param(names[0], first, names[1], second, id=f"{first.api} == {second.api}")
@@ -74,16 +91,20 @@ PAIRS = list(_pairs())
 
 def _as_twin(case: Case, loss: str) -> Case:
     """``case`` (on logits) for the loss ``loss`` computes: the same case, or its softmax or
-    sigmoid as probabilities for the probability twin."""
+    sigmoid as probabilities for the probability twin, with the classes (of the
+    probabilities and of probability targets) moved to the twin's class axis."""
     if case.loss == loss:
         return case
     z = np.asarray(case.inputs["input"], dtype=np.float64)
     if loss_spec(case.loss).family == "binary":
         with np.errstate(over="ignore"):
             p = 1.0 / (1.0 + np.exp(-z))
-    else:
-        p = softmax(z, case.class_axis)
-    return dataclasses.replace(case, loss=loss, inputs={**case.inputs, "input": p})
+        return dataclasses.replace(case, loss=loss, inputs={**case.inputs, "input": p})
+    source, twin = case.class_axis, loss_spec(loss).class_axis(z.ndim)
+    arrays = {"input": np.moveaxis(softmax(z, source), source, twin)}
+    if case.target_kind == "probabilities":
+        arrays["target"] = np.moveaxis(np.asarray(case.inputs["target"]), source, twin)
+    return dataclasses.replace(case, loss=loss, inputs={**case.inputs, **arrays})
 
 
 def _restated(first: Binding, second: Binding, case: Case) -> tuple[Case, Case] | None:
@@ -93,6 +114,8 @@ def _restated(first: Binding, second: Binding, case: Case) -> tuple[Case, Case] 
     if case2.options.get("reduction") != case1.options.get("reduction"):
         case1 = fitting.fit(first, dataclasses.replace(
             case1, options={**case1.options, "reduction": case2.options["reduction"]}))
+    if case2.options.get("reduction") != case1.options.get("reduction"):
+        return None  # no reduction both offer
     if first.supports(case1) is not None or second.supports(case2) is not None:
         return None
     return case1, case2
@@ -116,7 +139,7 @@ def test_equivalence_named(suite, name1, first, name2, second, source):
     for case_name, case in _named(first.loss, source):
         restated = _restated(first, second, case)
         if restated is not None:
-            _compare(suite, paths, (first, second), restated, case_name)
+            _compare(suite, paths, (first, second), restated, case_name, source)
     suite.assert_explained()
 
 
@@ -143,7 +166,7 @@ def test_equivalence_draws(suite, name1, first, name2, second, dtype, data):
     case = data.draw(regular_cases(_drawing(first, second), dtype), label="case")
     restated = _restated(first, second, case)
     if restated is not None:
-        _compare(suite, paths, (first, second), restated, describe(case))
+        _compare(suite, paths, (first, second), restated, describe(case), "values")
     suite.assert_explained()
 
 
@@ -153,11 +176,14 @@ class _Path(NamedTuple):
     seen: Observation
 
 
-def _compare(suite, guarded, bindings, cases, case_name: str) -> None:
-    """Evaluate both sides, judge each against the other, explain and record both."""
+def _compare(suite, guarded, bindings, cases, case_name: str, source: str) -> None:
+    """Evaluate both sides, judge each against the other, explain and record both
+    (``source``: the category the case comes from)."""
     paths = tuple(_Path(b, c, g.evaluate(b.api, c)) for g, b, c in zip(guarded, bindings, cases,
                                                                        strict=True))
-    verdicts = [_against(paths[1], paths[0]), _against(paths[0], paths[1])]
+    bounds = [own_bound(_with_fixed(p), p.seen) if p.seen.error is None else None
+              for p in paths]
+    verdicts = [_against(paths[1], paths[0], bounds[::-1]), _against(paths[0], paths[1], bounds)]
     # agreement is one fact about the pair: each side is measured in its own ulps and its own
     # bound, which can overflow to inf (and call anything a match) on one side only
     differing = [v for v in verdicts if v.outcome != "match"]
@@ -168,7 +194,7 @@ def _compare(suite, guarded, bindings, cases, case_name: str) -> None:
     for i in (0, 1):
         this, other = paths[i], paths[1 - i]
         _explain_and_record(suite, this, other, verdicts[i], verdicts[1 - i], case_name,
-                            statements if i == 0 else statements[::-1])
+                            source, statements if i == 0 else statements[::-1])
 
 
 def _with_fixed(path: _Path) -> Case:
@@ -177,9 +203,11 @@ def _with_fixed(path: _Path) -> Case:
                                                    **path.binding.fixed_options})
 
 
-def _against(other: _Path, this: _Path) -> Verdict:
-    """``this`` path judged against ``other``, each bound from its own case."""
-    return agree(_with_fixed(other), other.seen, _with_fixed(this), this.seen)
+def _against(other: _Path, this: _Path, bounds: list) -> Verdict:
+    """``this`` path judged against ``other``, each bound from its own case (``bounds``:
+    other's, then this one's; None where a side raised)."""
+    return agree(_with_fixed(other), other.seen, _with_fixed(this), this.seen,
+                 bounds=None if any(b is None for b in bounds) else tuple(bounds))
 
 
 def _statement(path: _Path) -> dict:
@@ -194,8 +222,23 @@ def _statement(path: _Path) -> dict:
             "observed": observed, "oracle": oracle}
 
 
+def _explain(suite, path: _Path, verdict: Verdict, case_name: str, source: str):
+    """The registry entry of ``path``'s library that explains its side of a difference: one
+    written for the pair (category equivalence), or the entry that explains what this path
+    does on this case in the category it comes from (a registered departure from the oracle
+    makes it disagree with any path that follows the oracle). Case globs name the source case
+    ("logit-magnitude-*")."""
+    registry = suite.registry(path.binding.library)
+    for category in ("equivalence", source):
+        deviation = registry.explain(path.binding, path.case, case_name, category, "value",
+                                     path.seen, verdict)
+        if deviation is not None:
+            return deviation
+    return None
+
+
 def _explain_and_record(suite, this: _Path, other: _Path, verdict: Verdict, reverse: Verdict,
-                        case_name: str, statements: list[dict]) -> None:
+                        case_name: str, source: str, statements: list[dict]) -> None:
     """Record ``this`` path's verdict against ``other`` under ``this`` API.
 
     A difference is explained by this library's registry, or else by the other's, for the
@@ -209,13 +252,9 @@ def _explain_and_record(suite, this: _Path, other: _Path, verdict: Verdict, reve
     name = f"agrees-with {other.binding.api}: {case_name}"
     deviation = None
     if verdict.outcome != "match":
-        # the registries' case globs name the source case ("logit-magnitude-*")
-        deviation = suite.registry(this.binding.library).explain(
-            this.binding, this.case, case_name, "equivalence", "value", this.seen, verdict)
+        deviation = _explain(suite, this, verdict, case_name, source)
         if deviation is None and reverse.outcome != "match":
-            deviation = suite.registry(other.binding.library).explain(
-                other.binding, other.case, case_name, "equivalence", "value", other.seen,
-                reverse)
+            deviation = _explain(suite, other, reverse, case_name, source)
         if deviation is None:
             suite.unexplained.append(Unexplained(
                 this.binding.api, name, "equivalence", "value", None, this.case.dtype, verdict,

@@ -151,7 +151,8 @@ def gradient_scale(loss: str, kwargs: dict, wrt: str) -> np.ndarray:
     - binary losses: the two terms are the gradients with every target 0 and every target 1
       (one term each), read off the oracle;
     - softmax cross-entropy: ``sw A p`` and ``sw a`` with ``a_k = weight_k * q_k`` (q the
-      smoothed target), divided by the mean's divisor;
+      smoothed target), divided by the mean's divisor (whichever mean: the count, the summed
+      class weights, or the summed sample weights of "weighted_mean", read off the oracle);
     - binary cross-entropy with respect to the target: ``-(1 - e) (log a - log b)`` is the
       difference of two rounded logs, so its terms are ``|log a|`` and ``|log b|`` (times the
       element's weights, see ``_binary_log_terms``);
@@ -254,7 +255,7 @@ def _softmax_terms(spec, kwargs: dict) -> np.ndarray:
     sw = kwargs.get("sample_weight")
     sw = 1.0 if sw is None else np.expand_dims(np.asarray(sw, float), axis)
     terms = np.abs(sw) * (A * p + a)
-    if kwargs.get("reduction", "mean") in ("mean", "sum_over_batch_size"):
+    if kwargs.get("reduction", "mean") not in ("none", "sum"):  # every mean, weighted or not
         terms = terms / _divisor(spec, kwargs)
     return terms
 
