@@ -22,6 +22,7 @@ ADAPTERS = {
     "onnx-reference": "adapters.onnx_ops:OnnxReferenceAdapter",
     "mlx": "adapters.mlx_losses:MlxAdapter",
     "paddle": "adapters.paddle:PaddleAdapter",
+    "tinygrad": "adapters.tinygrad_losses:TinygradAdapter",
 }
 
 #: tox env -> the adapters that must be available there (elsewhere they may be skipped)
@@ -37,6 +38,7 @@ ENVIRONMENTS = {
     "onnx": ("onnxruntime", "onnx-reference"),
     "mlx": ("mlx",),
     "paddle": ("paddle",),
+    "tinygrad": ("tinygrad",),
 }
 
 

@@ -1,5 +1,5 @@
-"""The array frameworks the adapters compute with: torch, JAX, TensorFlow, NumPy, MLX and
-PaddlePaddle.
+"""The array frameworks the adapters compute with: torch, JAX, TensorFlow, NumPy, MLX,
+PaddlePaddle and tinygrad.
 
 Each framework is set up here once, for every adapter computing with it: its own adapter
 (``pytorch``, ``jax_optax``, ``tf_nn``) and Keras with it as backend. A framework says
@@ -21,6 +21,7 @@ The settings are those that make numbers exact and repeatable on the CPU:
   reduction adds in one order; C++ logs below warnings silenced;
 - NumPy: none;
 - MLX: the CPU device (the mlx-cpu build has no other).
+- tinygrad: the CPU device; kernels compiled in the calling process (no worker pool).
 
 Importing this module imports none of them: ``Adapter.namespace`` sets ``environment``, imports
 the framework with the adapter's other modules and then calls ``configure``. The methods that
@@ -383,12 +384,66 @@ class Mlx(Framework):
 
     def gradient_source(self, call_source, wrt, to_list):
         return [f"gradient = mx.grad(lambda {wrt}: mx.sum({call_source}))({wrt})",
+class Tinygrad(Framework):
+    """tinygrad on its CPU device, which compiles every kernel it runs with clang (a new shape
+    or dtype is a new kernel). ``DEV=CPU`` pins the device that would otherwise be the first
+    one found; ``PARALLEL=0`` compiles in the calling process rather than in a pool of worker
+    processes per test process. A float64 array is made a float64 tensor and cast: tinygrad
+    casts float64 to float16 through float32 (a double rounding: 1 + 2**-11 + 2**-40 becomes
+    float16 1, not 1 + 2**-10), and ``fed`` records what it made. Results are lazy: reading
+    one back runs its kernels, so a failure of the computation raises there. No kernel reading
+    a bfloat16 buffer compiles with clang 14 ("__bf16 is not supported on this target"), so
+    bfloat16 tensors can be made but not used."""
+
+    name = "tinygrad"
+    modules = MappingProxyType({"tinygrad": "tinygrad"})
+    environment = MappingProxyType({"DEV": "CPU", "PARALLEL": "0"})
+
+    def configure(self, tinygrad):
+        if tinygrad.Device.DEFAULT != "CPU":
+            raise RuntimeError(f"DEV=CPU did not take effect: device {tinygrad.Device.DEFAULT}")
+
+    def tensor(self, array, dtype, *, index=False):
+        tinygrad = self.imported()
+        if index:
+            return tinygrad.Tensor(np.asarray(array, dtype=np.int64), dtype=tinygrad.dtypes.int64)
+        made = tinygrad.Tensor(np.asarray(array, dtype=np.float64), dtype=tinygrad.dtypes.float64)
+        # realized: a buffer of the dtype, as a user's tensor is (and as the reproducer's
+        # literal makes it), not a cast the loss's kernel would fuse
+        return made.cast(getattr(tinygrad.dtypes, dtype)).realize()
+
+    def to_numpy(self, value):
+        tinygrad = self.imported()
+        if not isinstance(value, tinygrad.Tensor):
+            value = tinygrad.Tensor(value)
+        if tinygrad.dtypes.is_float(value.dtype):
+            # every float widens to float64 exactly
+            return value.cast(tinygrad.dtypes.float64).numpy()
+        return value.numpy().astype(np.int64)
+
+    def tensor_source(self, array, dtype):
+        return array_source(array, "tinygrad.Tensor", "tinygrad.Tensor.empty",
+                            f"tinygrad.dtypes.{dtype}")
+
+    def to_list_source(self, name):
+        return f"{name}.cast(tinygrad.dtypes.float64).tolist()"
+
+    def value_and_gradient(self, call, operands, wrt):
+        value = call(operands)
+        if wrt is None:
+            return value, None
+        (gradient,) = value.sum().gradient(operands[wrt])
+        return value, gradient
+
+    def gradient_source(self, call_source, wrt, to_list):
+        return [f"(gradient,) = ({call_source}).sum().gradient({wrt})",
                 f"result = {to_list('gradient')}"]
 
 
 TORCH, JAX, TENSORFLOW, NUMPY = Torch(), Jax(), TensorFlow(), NumPy()
-MLX, PADDLE = Mlx(), Paddle()
-FRAMEWORKS = MappingProxyType({f.name: f for f in (TORCH, JAX, TENSORFLOW, NUMPY, MLX, PADDLE)})
+MLX, PADDLE, TINYGRAD = Mlx(), Paddle(), Tinygrad()
+FRAMEWORKS = MappingProxyType({f.name: f for f in (TORCH, JAX, TENSORFLOW, NUMPY, MLX, PADDLE,
+                                                   TINYGRAD)})
 
-__all__ = ["FRAMEWORKS", "JAX", "MLX", "NUMPY", "PADDLE", "TENSORFLOW", "TORCH", "Framework",
-           "ToListSource"]
+__all__ = ["FRAMEWORKS", "JAX", "MLX", "NUMPY", "PADDLE", "TENSORFLOW", "TINYGRAD", "TORCH",
+           "Framework", "ToListSource"]
