@@ -384,6 +384,9 @@ class Mlx(Framework):
 
     def gradient_source(self, call_source, wrt, to_list):
         return [f"gradient = mx.grad(lambda {wrt}: mx.sum({call_source}))({wrt})",
+                f"result = {to_list('gradient')}"]
+
+
 class Tinygrad(Framework):
     """tinygrad on its CPU device, which compiles every kernel it runs with clang (a new shape
     or dtype is a new kernel). ``DEV=CPU`` pins the device that would otherwise be the first
