@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from adapters.core import Case
-from reference.specs import dtype_spec
+from reference.specs import dtype_spec, loss_spec
 
 _PREDICATES = {}
 
@@ -151,6 +151,17 @@ def infinite_logit_at_certain_target(case: Case) -> bool:
     if y is None or y.shape != x.shape:
         return False
     return bool((((x == np.inf) & (y == 1)) | ((x == -np.inf) & (y == 0))).any())
+
+
+@predicate
+def certain_probability_in_dtype(case: Case) -> bool:
+    """In the tested dtype some probability input is exactly 0 or 1: given so, or rounded
+    there (sigmoid(z) or softmax(z) of logits beyond about 8 in float16, 17 in float32 and 37
+    in float64 leave no room between p and 1). A loss of such a p is the loss of certainty."""
+    if loss_spec(case.loss).input_kind != "probabilities":
+        return False
+    p = in_dtype(case, _input(case))
+    return bool(((p == 0) | (p == 1)).any())
 
 
 def _load_backend_predicates() -> None:

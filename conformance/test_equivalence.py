@@ -39,7 +39,7 @@ from adapters.core import Binding, Case, Observation
 from conformance import fitting
 from conformance._params import BINDINGS, describe
 from conformance.cases import reduction_cases, regular_cases, stability_cases
-from conformance.compare import Verdict, agree, expected, own_bound
+from conformance.compare import Verdict, agree, expected, judge, own_bound
 from conformance.conftest import available
 from conformance.runner import Unexplained
 from reference.specs import DTYPES, loss_spec, softmax
@@ -227,17 +227,19 @@ def _statement(path: _Path) -> dict:
 
 def _explain(suite, path: _Path, verdict: Verdict, case_name: str, source: str):
     """The registry entry of ``path``'s library that explains its side of a difference: one
-    written for the pair (category equivalence), or the entry that explains what this path
-    does on this case in the category it comes from (a registered departure from the oracle
-    makes it disagree with any path that follows the oracle). Case globs name the source case
-    ("logit-magnitude-*")."""
+    written for the pair (category equivalence, judged on the pair's verdict), or the entry
+    that explains this path's own difference from the oracle on this case in the category the
+    case comes from (a registered departure from the oracle makes it disagree with any path
+    that follows the oracle). Case globs name the source case ("logit-magnitude-*")."""
     registry = suite.registry(path.binding.library)
-    for category in ("equivalence", source):
-        deviation = registry.explain(path.binding, path.case, case_name, category, "value",
-                                     path.seen, verdict)
-        if deviation is not None:
-            return deviation
-    return None
+    deviation = registry.explain(path.binding, path.case, case_name, "equivalence", "value",
+                                 path.seen, verdict)
+    if deviation is not None:
+        return deviation
+    own = judge(path.binding, path.case, path.seen)
+    if own.outcome == "match":
+        return None  # this side is the oracle's: the other side must explain the difference
+    return registry.explain(path.binding, path.case, case_name, source, "value", path.seen, own)
 
 
 def _explain_and_record(suite, this: _Path, other: _Path, verdict: Verdict, reverse: Verdict,
