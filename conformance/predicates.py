@@ -154,6 +154,14 @@ def infinite_logit_at_certain_target(case: Case) -> bool:
 
 
 @predicate
+def class_weight_given(case: Case) -> bool:
+    """A categorical loss weighs its classes (``weight``), not all by 1."""
+    if loss_spec(case.loss).family != "categorical" or "weight" not in case.inputs:
+        return False
+    return bool(np.any(np.asarray(case.inputs["weight"], dtype=np.float64) != 1))
+
+
+@predicate
 def certain_probability_in_dtype(case: Case) -> bool:
     """In the tested dtype some probability input is exactly 0 or 1: given so, or rounded
     there (sigmoid(z) or softmax(z) of logits beyond about 8 in float16, 17 in float32 and 37

@@ -35,7 +35,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adapters.core import Binding, Case, Observation
+from adapters.core import Binding, Case, Observation, one_hot
 from conformance import fitting
 from conformance._params import BINDINGS, describe
 from conformance.cases import reduction_cases, regular_cases, stability_cases
@@ -84,6 +84,12 @@ def _pairs():
         swapped, first, second = ordered
         names = (n2, n1) if swapped else (n1, n2)
         yield pytest.param(names[0], first, names[1], second, id=f"{first.api} == {second.api}")
+    for name, binding in BINDINGS:
+        # one API taking class indices and probability rows: its two paths
+        if {"indices", "probabilities"} <= set(binding.targets) \
+                and {"indices", "probabilities"} <= set(loss_spec(binding.loss).targets):
+            yield pytest.param(name, binding, name, binding,
+                               id=f"{binding.api} [indices] == {binding.api} [one-hot]")
 
 
 PAIRS = list(_pairs())
@@ -107,9 +113,30 @@ def _as_twin(case: Case, loss: str) -> Case:
     return dataclasses.replace(case, loss=loss, inputs={**case.inputs, **arrays})
 
 
+def _one_hot_twin(case: Case) -> Case | None:
+    """``case`` with its class indices as one-hot probability rows on the class axis; None
+    where rows cannot say the same (no valid indices, or some ignored)."""
+    target = np.asarray(case.inputs["target"])
+    if not case.is_index("target") or "ignore_index" in case.options:
+        return None
+    x = np.asarray(case.inputs["input"])
+    classes = x.shape[case.class_axis] if x.ndim else 0
+    if not np.all((target >= 0) & (target < classes)):
+        return None
+    rows = np.moveaxis(one_hot(target, classes), -1, case.class_axis)
+    return case.with_inputs(target=rows)
+
+
 def _restated(first: Binding, second: Binding, case: Case) -> tuple[Case, Case] | None:
-    """The case as each side can express it, or None where one side cannot."""
+    """The case as each side can express it, or None where one side cannot (the same
+    binding on both sides: its class-index path against its one-hot path)."""
     case1 = fitting.fit(first, case)
+    if first is second:
+        case2 = _one_hot_twin(case1)
+        if case2 is None or first.supports(case1) is not None \
+                or second.supports(case2) is not None:
+            return None
+        return case1, case2
     case2 = fitting.fit(second, _as_twin(case1, second.loss))
     if case2.options.get("reduction") != case1.options.get("reduction"):
         case1 = fitting.fit(first, dataclasses.replace(
@@ -146,6 +173,8 @@ def test_equivalence_named(suite, name1, first, name2, second, source):
 def _drawing(first: Binding, second: Binding) -> Binding:
     """What a case both sides can take is drawn from: the first side's declaration with only
     the options, reductions and ranks the second offers too."""
+    if first is second:  # class indices, which the one-hot side gets as rows
+        return dataclasses.replace(first, targets=("indices",))
     shared = {k: v for k, v in first.options.items() if second.offers(k)}
     operands = {k: v for k, v in first.operand_options.items() if second.offers(k)}
     return dataclasses.replace(
@@ -177,13 +206,21 @@ class _Path(NamedTuple):
     binding: Binding
     case: Case
     seen: Observation
+    label: str  # the API, and its target kind where the API takes both
+
+
+def _label(binding: Binding, case: Case) -> str:
+    if {"indices", "probabilities"} <= set(binding.targets) and loss_spec(
+            binding.loss).family == "categorical":
+        return f"{binding.api} [{'indices' if case.is_index('target') else 'probabilities'}]"
+    return binding.api
 
 
 def _compare(suite, guarded, bindings, cases, case_name: str, source: str) -> None:
     """Evaluate both sides, judge each against the other, explain and record both
     (``source``: the category the case comes from)."""
-    paths = tuple(_Path(b, c, g.evaluate(b.api, c)) for g, b, c in zip(guarded, bindings, cases,
-                                                                       strict=True))
+    paths = tuple(_Path(b, c, g.evaluate(b.api, c), _label(b, c))
+                  for g, b, c in zip(guarded, bindings, cases, strict=True))
     bounds = [own_bound(_with_fixed(p), p.seen) if p.seen.error is None else None
               for p in paths]
     verdicts = [_against(paths[1], paths[0], bounds[::-1]), _against(paths[0], paths[1], bounds)]
@@ -221,7 +258,7 @@ def _statement(path: _Path) -> dict:
                 else {"error": seen.error[0], "message": seen.error[1]})
     oracle, _ = expected(path.binding, path.case, seen.fed or dict(path.case.inputs), "value",
                          None)
-    return {"api": path.binding.api, "options": dict(_with_fixed(path).options),
+    return {"api": path.label, "options": dict(_with_fixed(path).options),
             "observed": observed, "oracle": oracle}
 
 
@@ -254,7 +291,7 @@ def _explain_and_record(suite, this: _Path, other: _Path, verdict: Verdict, reve
     """
     if other.seen.error is not None and this.seen.error is None:
         return
-    name = f"agrees-with {other.binding.api}: {case_name}"
+    name = f"agrees-with {other.label}: {case_name}"
     deviation = None
     if verdict.outcome != "match":
         deviation = _explain(suite, this, verdict, case_name, source)
@@ -276,7 +313,7 @@ def _both(this: _Path, other: _Path) -> str:
     API's name, both printed at the end."""
     parts = []
     for label, path in (("this", this), ("other", other)):
-        parts.append(f"# --- {label}: {path.binding.api}\n" + path.seen.reproducer.replace(
+        parts.append(f"# --- {label}: {path.label}\n" + path.seen.reproducer.replace(
             "print(result)", f"result_{label} = result"))
     parts.append("print(result_this)\nprint(result_other)\n")
     return "\n".join(parts)
