@@ -64,7 +64,8 @@ dtype.
 computed on other arrays than it was given, which the claim is judged on instead:
 
 - ``"broadcast"``: predictions and targets broadcast against each other (NumPy's rules), as
-  element-wise code does with targets of another rank ((N, 1) against (N,) gives (N, N));
+  element-wise code does with targets of another rank ((N, 1) against (N,) gives (N, N)); a
+  gradient is then that of the broadcast loss summed back to the differentiated shape;
 - ``"aligned"``: the target reshaped to the shape the loss expects of it (the input's; for class
   indices the input's without its class axis), as Keras squeezes or expands a rank;
 - ``"truncated-labels"``: float class labels cast to integers toward zero (1.7 is class 1).
@@ -309,6 +310,8 @@ def _entry(path: Path, number: int, raw: dict, seen: set, header: Header) -> Dev
 def _actual_holds(actual: dict, binding, case, observation, verdict, check: str) -> bool:
     from conformance.compare import judge
 
+    if actual.get("inputs") == "broadcast" and check == "gradient":
+        return _broadcast_gradient_holds(binding, case, observation)
     if "inputs" in actual:  # the arrays the library really computed on
         case, observation = _RESTATED_INPUTS[actual["inputs"]](case, observation)
         actual = {k: v for k, v in actual.items() if k != "inputs"}
@@ -420,6 +423,37 @@ def _broadcast(case, observation):
     x, t = (np.asarray(observation.fed[k]) for k in ("input", "target"))
     x, t = (np.array(a) for a in np.broadcast_arrays(x, t))
     return _with_arrays(case, observation, input=x, target=t)
+
+
+def _broadcast_gradient_holds(binding, case, observation) -> bool:
+    """The observed gradient is that of the loss of the broadcast arrays, summed back over the
+    broadcast axes to the shape of what was differentiated (the chain rule of a broadcast),
+    within the summed bounds of its elements."""
+    from conformance.compare import expected
+    from conformance.tolerance import gradient_bound
+
+    wrt = observation.wrt
+    if observation.error is not None or observation.gradient is None:
+        return False
+    restated, seen = _broadcast(case, observation)
+    exact, kwargs = expected(binding, restated, seen.fed, "gradient", wrt)
+    if isinstance(exact, str):
+        return False
+    shape = np.shape(observation.fed[wrt])
+    bound = np.broadcast_to(gradient_bound(case.loss, kwargs, wrt, case.dtype), exact.shape)
+    exact, bound = _sum_to_shape(exact, shape), _sum_to_shape(np.abs(bound), shape)
+    observed = np.asarray(observation.gradient, dtype=np.float64)
+    if observed.shape != exact.shape:
+        return False
+    with np.errstate(invalid="ignore"):
+        return bool(np.all((observed == exact) | (np.abs(observed - exact) <= bound)))
+
+
+def _sum_to_shape(array: np.ndarray, shape: tuple) -> np.ndarray:
+    """``array`` summed over the axes that broadcasting added to or stretched from ``shape``."""
+    array = np.sum(array, axis=tuple(range(array.ndim - len(shape))))
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and array.shape[i] != 1)
+    return np.sum(array, axis=stretched, keepdims=True)
 
 
 def _aligned(case, observation):
