@@ -172,7 +172,9 @@ def agree(first_case: Case, first: Observation, second_case: Case, second: Obser
         unit = tolerance.ulp(a, case.dtype)
         ulps = err / unit
         bound_ulps = np.broadcast_to(bound, a.shape) / unit + 2.0
-        ratio = ulps / bound_ulps
+        # the same number or NaN on both sides is agreement, whatever the bound (which an
+        # infinite input can make NaN)
+        ratio = np.where(same, 0.0, ulps / bound_ulps)
     worst = np.unravel_index(int(np.argmax(ratio)), ratio.shape) if ratio.size else ()
     error = {"abs": float(np.max(err, initial=0.0)), "rel": float("nan"),
              "ulp": float(ulps[worst]) if ratio.size else 0.0,

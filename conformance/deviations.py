@@ -68,7 +68,9 @@ computed on other arrays than it was given, which the claim is judged on instead
   gradient is then that of the broadcast loss summed back to the differentiated shape;
 - ``"aligned"``: the target reshaped to the shape the loss expects of it (the input's; for class
   indices the input's without its class axis), as Keras squeezes or expands a rank;
-- ``"truncated-labels"``: float class labels cast to integers toward zero (1.7 is class 1).
+- ``"truncated-labels"``: float class labels cast to integers toward zero (1.7 is class 1);
+- ``"smoothed-on-last-axis"``: label smoothing applied over the last axis whatever the class
+  axis, (1 - e) t + e / C_last.
 
 ``computed_in = "float32"`` qualifies any of these (alone, it means ``oracle = {}``): the
 library computed in that dtype, whatever it was given, so the claim is judged on the inputs
@@ -464,6 +466,17 @@ def _aligned(case, observation):
     return _with_arrays(case, observation, target=t.reshape(shape))
 
 
+def _smoothed_on_last_axis(case, observation):
+    """Label smoothing applied over the last axis, whatever the class axis: the target
+    becomes (1 - e) t + e / C_last, and the case has no smoothing left to apply."""
+    e = float(case.options.get("label_smoothing", 0.0))
+    t = np.asarray(observation.fed["target"], dtype=np.float64)
+    smoothed = (1 - e) * t + e / t.shape[-1]
+    case, observation = _with_arrays(case, observation, target=smoothed)
+    return dataclasses.replace(case, options={**case.options, "label_smoothing": 0.0}), \
+        observation
+
+
 def _truncated_labels(case, observation):
     labels = np.trunc(np.asarray(observation.fed["target"], dtype=np.float64)).astype(np.int64)
     return _with_arrays(case, observation, target=labels)
@@ -471,7 +484,8 @@ def _truncated_labels(case, observation):
 
 #: ``inputs = ...``: the arrays a library computed on, from those it was given
 _RESTATED_INPUTS = {"broadcast": _broadcast, "aligned": _aligned,
-                    "truncated-labels": _truncated_labels}
+                    "truncated-labels": _truncated_labels,
+                    "smoothed-on-last-axis": _smoothed_on_last_axis}
 
 
 def _numbers(values):

@@ -162,6 +162,20 @@ def class_weight_given(case: Case) -> bool:
 
 
 @predicate
+def one_row_input(case: Case) -> bool:
+    """The input is one row: a categorical (C,) input, or a binary input of rank 1 or 0 (one
+    sample, where a loss averages the last axis per sample as Keras does)."""
+    ndim = np.ndim(case.inputs["input"])
+    return ndim == 1 if loss_spec(case.loss).family == "categorical" else ndim <= 1
+
+
+@predicate
+def class_axis_not_last(case: Case) -> bool:
+    """The classes are on another axis than the last one."""
+    return case.class_axis != max(np.ndim(case.inputs["input"]) - 1, 0)
+
+
+@predicate
 def certain_probability_in_dtype(case: Case) -> bool:
     """In the tested dtype some probability input is exactly 0 or 1: given so, or rounded
     there (sigmoid(z) or softmax(z) of logits beyond about 8 in float16, 17 in float32 and 37
