@@ -162,6 +162,12 @@ def class_weight_given(case: Case) -> bool:
 
 
 @predicate
+def ignore_index_given(case: Case) -> bool:
+    """The case ignores a class index (``ignore_index``)."""
+    return case.options.get("ignore_index") is not None
+
+
+@predicate
 def one_row_input(case: Case) -> bool:
     """The input is one row: a categorical (C,) input, or a binary input of rank 1 or 0 (one
     sample, where a loss averages the last axis per sample as Keras does)."""
