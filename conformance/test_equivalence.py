@@ -44,7 +44,7 @@ from conformance.compare import Verdict, agree, expected, judge, own_bound
 from conformance.conftest import available
 from conformance.recorder import finding_id
 from conformance.runner import Unexplained
-from reference.specs import DTYPES, loss_spec, softmax
+from reference.specs import DTYPES, dtype_spec, loss_spec, softmax
 
 #: the reduction cases test what a reduction and its options mean, the same in any dtype
 REDUCTION_DTYPES = ("float64",)
@@ -98,12 +98,14 @@ PAIRS = list(_pairs())
 
 
 def _as_twin(case: Case, loss: str) -> Case:
-    """``case`` (on logits) for the loss ``loss`` computes: the same case, or its softmax or
-    sigmoid as probabilities for the probability twin, with the classes (of the
-    probabilities and of probability targets) moved to the twin's class axis."""
+    """``case`` (on logits) for the loss ``loss`` computes: the same case, or the softmax or
+    sigmoid of its logits (rounded to the case's dtype first) as probabilities for the
+    probability twin, with the classes (of the probabilities and of probability targets)
+    moved to the twin's class axis."""
     if case.loss == loss:
         return case
-    z = np.asarray(case.inputs["input"], dtype=np.float64)
+    # the logits as the dtype holds them (as a user has them): float16 logits of 1e6 are inf
+    z = dtype_spec(case.dtype).round(np.asarray(case.inputs["input"], dtype=np.float64))
     if loss_spec(case.loss).family == "binary":
         with np.errstate(over="ignore"):
             p = 1.0 / (1.0 + np.exp(-z))
