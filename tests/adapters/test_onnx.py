@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 import pytest
-from _reproducers import printed_numbers, run_reproducers
+from _reproducers import assert_reproducers_print
 
 import reference
 from adapters.core import Binding, Case
@@ -246,12 +246,4 @@ def test_reproducers_print_the_observation(cls):
         assert RUNNER[cls.library] in observation.reproducer
         assert observation.reproducer.rstrip().endswith("print(result)")
 
-    results = run_reproducers([o.reproducer for o in observations], ("ORT_", "ONNX"))
-    for observation, result in zip(observations, results, strict=True):
-        if observation.error is not None:
-            assert result == {"error": observation.error[0].rsplit(".", 1)[-1]}
-            continue
-        assert "printed" in result, f"{result}\n{observation.reproducer}"
-        printed = printed_numbers(result["printed"])
-        assert printed.shape == observation.value.shape
-        assert np.array_equal(printed, observation.value, equal_nan=True), observation.reproducer
+    assert_reproducers_print(observations, ("ORT_", "ONNX"))

@@ -18,8 +18,7 @@ from typing import ClassVar
 
 import numpy as np
 import pytest
-from _reproducers import printed_numbers
-from _reproducers import run_reproducers as _run_reproducers
+from _reproducers import assert_reproducers_print
 
 import reference
 from adapters.core import DTYPES, Binding, Case
@@ -271,13 +270,4 @@ def test_reproducers_print_the_observation(adapter):
         assert observation.reproducer.rstrip().endswith("print(result)")
 
     # a clean environment: the reproducer itself must set what paddle needs
-    results = _run_reproducers([o.reproducer for o in observations], ("FLAGS_", "GLOG_"))
-    for observation, result in zip(observations, results, strict=True):
-        if observation.error is not None:
-            assert result == {"error": observation.error[0].rsplit(".", 1)[-1]}
-            continue
-        observed = observation.value if observation.wrt is None else observation.gradient
-        assert "printed" in result, f"{result}\n{observation.reproducer}"
-        printed = printed_numbers(result["printed"])
-        assert printed.shape == observed.shape
-        assert np.array_equal(printed, observed, equal_nan=True), observation.reproducer
+    assert_reproducers_print(observations, ("FLAGS_", "GLOG_"))
