@@ -153,6 +153,7 @@ def _restated(first: Binding, second: Binding, case: Case) -> tuple[Case, Case] 
 
 
 def _named(loss: str, source: str) -> Iterator[tuple[str, Case]]:
+    """(name, case) of the named cases of ``source`` ("reductions" or "stability")."""
     if source == "reductions":
         for dtype in REDUCTION_DTYPES:
             for named in reduction_cases(loss):
@@ -174,6 +175,7 @@ def test_equivalence_named(suite, name1, first, name2, second, source):
         restated = _restated(first, second, case)
         if restated is None:
             continue
+        # the digest of what each side is asked (inputs, options, dtype)
         key = tuple(finding_id("", "", "", None, c.dtype, "", c) for c in restated)
         if key in compared:
             continue  # restated into a case already compared (a reduction both lack)
