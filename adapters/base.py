@@ -140,7 +140,9 @@ class Adapter:
             index = case.is_index(name)
             tensor = self.tensor(np.asarray(array), case.dtype, index=index)
             operands[name] = tensor
-            fed[name] = self.to_numpy(tensor)
+            # a copy: to_numpy may share the tensor's memory, and a library may write into its
+            # operands (Keras on torch scales a sample_weight tensor in place with ignore_class)
+            fed[name] = np.array(self.to_numpy(tensor), copy=True)
         return operands, fed
 
     def evaluate(self, binding: Binding, case: Case, check: str = "value",
