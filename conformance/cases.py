@@ -92,9 +92,10 @@ def regular_cases(draw, binding: Binding, dtype: str, reductions=None, with_opti
 
 
 #: a value of every option the strategies draw (``_option``, and the class axis in
-#: ``regular_cases``): the option-surface check renders calls with these
+#: ``regular_cases``), for two samples of three classes: the option-surface check renders
+#: calls with these, and the adapter contract tests use the array and scalar ones
 OPTION_EXAMPLES = {
-    "weight": np.array([0.5, 1.0, 2.0]), "pos_weight": np.array([2.0, 1.0, 0.5]),
+    "weight": np.array([0.5, 1.0, 2.0]), "pos_weight": np.array([1.5, 0.5, 2.0]),
     "sample_weight": np.array([0.3, 1.7]), "label_smoothing": 0.1, "ignore_index": 1,
     "axis": 0,
 }
