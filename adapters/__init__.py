@@ -18,6 +18,11 @@ ADAPTERS = {
     "jax": "adapters.jax_optax:JaxOptaxAdapter",
     "tensorflow": "adapters.tf_nn:TfAdapter",
     "keras": "adapters.keras_losses:KerasAdapter",
+    "onnxruntime": "adapters.onnx_ops:OnnxRuntimeAdapter",
+    "onnx-reference": "adapters.onnx_ops:OnnxReferenceAdapter",
+    "mlx": "adapters.mlx_losses:MlxAdapter",
+    "paddle": "adapters.paddle:PaddleAdapter",
+    "tinygrad": "adapters.tinygrad_losses:TinygradAdapter",
 }
 
 #: tox env -> the adapters that must be available there (elsewhere they may be skipped)
@@ -30,6 +35,10 @@ ENVIRONMENTS = {
     "keras-jax": ("keras",),
     "keras-torch": ("keras",),
     "keras-numpy": ("keras",),
+    "onnx": ("onnxruntime", "onnx-reference"),
+    "mlx": ("mlx",),
+    "paddle": ("paddle",),
+    "tinygrad": ("tinygrad",),
 }
 
 

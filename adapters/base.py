@@ -137,10 +137,12 @@ class Adapter:
         """The library operands for ``case`` and float64 copies of exactly what they hold."""
         operands, fed = {}, {}
         for name, array in case.inputs.items():
-            index = name == "target" and case.target_kind == "indices"
+            index = case.is_index(name)
             tensor = self.tensor(np.asarray(array), case.dtype, index=index)
             operands[name] = tensor
-            fed[name] = self.to_numpy(tensor)
+            # a copy: to_numpy may share the tensor's memory, and a library may write into its
+            # operands (Keras on torch scales a sample_weight tensor in place with ignore_class)
+            fed[name] = np.array(self.to_numpy(tensor), copy=True)
         return operands, fed
 
     def evaluate(self, binding: Binding, case: Case, check: str = "value",
@@ -190,7 +192,7 @@ class Adapter:
             array = observation.fed.get(name)
             if array is None:
                 array = np.asarray(case.inputs[name])
-            index = name == "target" and case.target_kind == "indices"
+            index = case.is_index(name)
             lines.append(f"{name} = " + self.tensor_source(array, case.dtype, index=index))
         if observation.wrt is None:
             lines += self.value_source(source)

@@ -51,13 +51,25 @@ class Case:
 
     @property
     def target_kind(self) -> str:
-        """"indices" for integer targets (class indices), "probabilities" otherwise."""
-        integer = np.asarray(self.inputs["target"]).dtype.kind in "iu"
-        return "indices" if integer else "probabilities"
+        """"indices" for class indices: integer targets, or float labels shaped like the
+        samples (a categorical target with fewer axes than its input: ``[1.7, 0.0]`` for a
+        (2, 3) input); "probabilities" otherwise."""
+        target = np.asarray(self.inputs["target"])
+        if target.dtype.kind in "iu":
+            return "indices"
+        fewer_axes = target.ndim < np.ndim(self.inputs["input"])
+        categorical = loss_spec(self.loss).family == "categorical"
+        return "indices" if categorical and fewer_axes else "probabilities"
+
+    def is_index(self, name: str) -> bool:
+        """The operand ``name`` holds integer class indices (the library gets an integer
+        tensor; float labels are given as floats, as a user holding them would)."""
+        return name == "target" and np.asarray(self.inputs[name]).dtype.kind in "iu"
 
     @property
     def class_axis(self) -> int:
-        return loss_spec(self.loss).class_axis(np.ndim(self.inputs["input"]))
+        return loss_spec(self.loss).class_axis(np.ndim(self.inputs["input"]),
+                                               self.options.get("axis"))
 
     def with_inputs(self, **arrays) -> Case:
         return dataclasses.replace(self, inputs={**self.inputs, **arrays})
@@ -92,7 +104,7 @@ class Binding:
     options: Mapping[str, str] = field(default_factory=dict)
     operand_options: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     call_options: tuple[str, ...] = ()
-    required: tuple[str, ...] = ()  # array options the API cannot be called without
+    required: tuple[str, ...] = ()  # options the API cannot be called without
     reductions: Mapping[str, str] = field(default_factory=dict)
     dtypes: tuple[str, ...] = DTYPES
     targets: tuple[str, ...] = ("probabilities",)  # "indices" and/or "probabilities"
@@ -143,7 +155,8 @@ class Binding:
             if not self.offers(name) and not _is_default(name, case):
                 return f"option {name} not offered"
         for name in self.required:
-            if name not in case.inputs:
+            if name not in case.inputs and (name not in case.options
+                                            or _is_default(name, case)):
                 return f"option {name} is required"
         if check == "gradient" and wrt not in self.gradients:
             return f"no gradient with respect to {wrt}"

@@ -1,4 +1,5 @@
-"""The array frameworks the adapters compute with: torch, JAX, TensorFlow and NumPy.
+"""The array frameworks the adapters compute with: torch, JAX, TensorFlow, NumPy, MLX,
+PaddlePaddle and tinygrad.
 
 Each framework is set up here once, for every adapter computing with it: its own adapter
 (``pytorch``, ``jax_optax``, ``tf_nn``) and Keras with it as backend. A framework says
@@ -16,7 +17,11 @@ The settings are those that make numbers exact and repeatable on the CPU:
 - JAX: the CPU platform; 64-bit types (without them a float64 request silently gives float32);
   the highest matmul precision;
 - TensorFlow: deterministic ops; no TF32; C++ logs below warnings silenced;
-- NumPy: none.
+- PaddlePaddle: the CPU device; one CPU thread per kernel (its default, set explicitly), so a
+  reduction adds in one order; C++ logs below warnings silenced;
+- NumPy: none;
+- MLX: the CPU device (the mlx-cpu build has no other).
+- tinygrad: the CPU device; kernels compiled in the calling process (no worker pool).
 
 Importing this module imports none of them: ``Adapter.namespace`` sets ``environment``, imports
 the framework with the adapter's other modules and then calls ``configure``. The methods that
@@ -243,6 +248,58 @@ class TensorFlow(Framework):
                 f"result = {to_list('gradient')}"]
 
 
+class Paddle(Framework):
+    name = "paddle"
+    modules = MappingProxyType({"paddle": "paddle"})
+    # FLAGS_paddle_num_threads: the CPU kernels' thread count, read at import (1 is the
+    # default; stated so a machine-wide setting cannot change the order of a sum);
+    # GLOG_minloglevel: no C++ info logs in the suite's output
+    environment = MappingProxyType({"FLAGS_paddle_num_threads": "1", "GLOG_minloglevel": "2"})
+
+    def configure(self, paddle):
+        paddle.set_device("cpu")
+        paddle.set_flags({"FLAGS_paddle_num_threads": 1})
+
+    def tensor(self, array, dtype, *, index=False):
+        paddle = self.imported()
+        if index:
+            return paddle.to_tensor(np.asarray(array), dtype=paddle.int64)
+        return paddle.to_tensor(np.asarray(array, dtype=np.float64)).astype(dtype)
+
+    def to_numpy(self, value):
+        paddle = self.imported()
+        # a tensor as it is (to_tensor of a tensor copies it, with a warning)
+        value = (value if isinstance(value, paddle.Tensor) else paddle.to_tensor(value)).detach()
+        if paddle.is_floating_point(value):
+            return value.astype(paddle.float64).numpy()
+        return value.numpy()
+
+    def tensor_source(self, array, dtype):
+        return array_source(array, "paddle.to_tensor", "paddle.empty", f"paddle.{dtype}")
+
+    def to_list_source(self, name):
+        return f"{name}.astype(paddle.float64).tolist()"
+
+    def value_and_gradient(self, call, operands, wrt):
+        paddle = self.imported()
+        if wrt is None:
+            with paddle.no_grad():
+                return call(operands), None
+        operand = operands[wrt]
+        operand.stop_gradient = False
+        value = call(operands)
+        # allow_unused: a result that does not depend on the operand has no gradient (None)
+        # rather than raising an error of ours
+        (gradient,) = paddle.grad([value.sum()], [operand], allow_unused=True)
+        return value, gradient
+
+    def gradient_source(self, call_source, wrt, to_list):
+        return [f"{wrt}.stop_gradient = False",
+                f"loss = {call_source}",
+                "loss.sum().backward()",
+                f"result = {to_list(wrt + '.grad')}"]
+
+
 class NumPy(Framework):
     name = "numpy"
     modules = MappingProxyType({"np": "numpy"})
@@ -272,7 +329,124 @@ class NumPy(Framework):
         return [f"loss = {call_source}", f"raise NotImplementedError({self._no_autograd!r})"]
 
 
-TORCH, JAX, TENSORFLOW, NUMPY = Torch(), Jax(), TensorFlow(), NumPy()
-FRAMEWORKS = MappingProxyType({f.name: f for f in (TORCH, JAX, TENSORFLOW, NUMPY)})
+class Mlx(Framework):
+    """MLX on the CPU (the ``mlx-cpu`` build: no Metal, no CUDA). ``mx.array`` of a float64
+    NumPy array makes float32 unless told the dtype, so tensors are made as float64 and cast;
+    MLX casts float64 to float16 and bfloat16 through float32 (a double rounding: 1 + 2**-8 +
+    2**-30 becomes bfloat16 1, not 1 + 2**-7), and ``fed`` records what it made."""
 
-__all__ = ["FRAMEWORKS", "JAX", "NUMPY", "TENSORFLOW", "TORCH", "Framework", "ToListSource"]
+    name = "mlx"
+    modules = MappingProxyType({"mx": "mlx.core"})
+
+    def imported(self):
+        # mlx is a namespace package: the arrays, the version and the devices are mlx.core's
+        return importlib.import_module("mlx.core")
+
+    def configure(self, mx):
+        mx.set_default_device(mx.cpu)
+
+    def tensor(self, array, dtype, *, index=False):
+        mx = self.imported()
+        if index:
+            return mx.array(np.asarray(array, dtype=np.int64), dtype=mx.int64)
+        return mx.array(np.asarray(array, dtype=np.float64), dtype=mx.float64).astype(
+            getattr(mx, dtype))
+
+    def to_numpy(self, value):
+        mx = self.imported()
+        value = mx.array(value)
+        # evaluate first: an error of the lazy computation then raises, where NumPy's buffer
+        # read of an unevaluated array swallows it and returns uninitialised memory
+        mx.eval(value)
+        if mx.issubdtype(value.dtype, mx.floating):
+            # (NumPy cannot read a bfloat16 buffer; every float widens to float64 exactly)
+            return np.array(value.astype(mx.float64))
+        return np.array(value).astype(np.int64)
+
+    def tensor_source(self, array, dtype):
+        return array_source(array, "mx.array", "mx.zeros", f"mx.{dtype}")
+
+    def to_list_source(self, name):
+        return f"{name}.astype(mx.float64).tolist()"
+
+    def value_and_gradient(self, call, operands, wrt):
+        if wrt is None:
+            return call(operands), None
+        mx = self.imported()
+
+        def total(x):
+            value = call({**operands, wrt: x})
+            return mx.sum(value), value
+
+        # the first output is differentiated, the value rides along
+        (_, value), gradient = mx.value_and_grad(total)(operands[wrt])
+        return value, gradient
+
+    def gradient_source(self, call_source, wrt, to_list):
+        return [f"gradient = mx.grad(lambda {wrt}: mx.sum({call_source}))({wrt})",
+                f"result = {to_list('gradient')}"]
+
+
+class Tinygrad(Framework):
+    """tinygrad on its CPU device, which compiles every kernel it runs with clang (a new shape
+    or dtype is a new kernel). ``DEV=CPU`` pins the device that would otherwise be the first
+    one found; ``PARALLEL=0`` compiles in the calling process rather than in a pool of worker
+    processes per test process. A float64 array is made a float64 tensor and cast: tinygrad
+    casts float64 to float16 through float32 (a double rounding: 1 + 2**-11 + 2**-40 becomes
+    float16 1, not 1 + 2**-10), and ``fed`` records what it made. Results are lazy: reading
+    one back runs its kernels, so a failure of the computation raises there. No kernel reading
+    a bfloat16 buffer compiles with clang 14 ("__bf16 is not supported on this target"), so
+    bfloat16 tensors can be made but not used."""
+
+    name = "tinygrad"
+    modules = MappingProxyType({"tinygrad": "tinygrad"})
+    environment = MappingProxyType({"DEV": "CPU", "PARALLEL": "0"})
+
+    def configure(self, tinygrad):
+        if tinygrad.Device.DEFAULT != "CPU":
+            raise RuntimeError(f"DEV=CPU did not take effect: device {tinygrad.Device.DEFAULT}")
+
+    def tensor(self, array, dtype, *, index=False):
+        tinygrad = self.imported()
+        if index:
+            return tinygrad.Tensor(np.asarray(array, dtype=np.int64), dtype=tinygrad.dtypes.int64)
+        made = tinygrad.Tensor(np.asarray(array, dtype=np.float64), dtype=tinygrad.dtypes.float64)
+        # realized: a buffer of the dtype, as a user's tensor is (and as the reproducer's
+        # literal makes it), not a cast the loss's kernel would fuse
+        return made.cast(getattr(tinygrad.dtypes, dtype)).realize()
+
+    def to_numpy(self, value):
+        tinygrad = self.imported()
+        if not isinstance(value, tinygrad.Tensor):
+            value = tinygrad.Tensor(value)
+        if tinygrad.dtypes.is_float(value.dtype):
+            # every float widens to float64 exactly
+            return value.cast(tinygrad.dtypes.float64).numpy()
+        return value.numpy().astype(np.int64)
+
+    def tensor_source(self, array, dtype):
+        return array_source(array, "tinygrad.Tensor", "tinygrad.Tensor.empty",
+                            f"tinygrad.dtypes.{dtype}")
+
+    def to_list_source(self, name):
+        return f"{name}.cast(tinygrad.dtypes.float64).tolist()"
+
+    def value_and_gradient(self, call, operands, wrt):
+        value = call(operands)
+        if wrt is None:
+            return value, None
+        (gradient,) = value.sum().gradient(operands[wrt])
+        return value, gradient
+
+    def gradient_source(self, call_source, wrt, to_list):
+        return [f"(gradient,) = ({call_source}).sum().gradient({wrt})",
+                f"result = {to_list('gradient')}"]
+
+
+TORCH, JAX, TENSORFLOW, NUMPY = Torch(), Jax(), TensorFlow(), NumPy()
+MLX, PADDLE, TINYGRAD = Mlx(), Paddle(), Tinygrad()
+FRAMEWORKS = MappingProxyType({f.name: f for f in (TORCH, JAX, TENSORFLOW, NUMPY, MLX, PADDLE,
+                                                   TINYGRAD)})
+
+__all__ = ["FRAMEWORKS", "JAX", "MLX", "NUMPY", "PADDLE", "TENSORFLOW", "TINYGRAD", "TORCH",
+           "Framework", "ToListSource"]

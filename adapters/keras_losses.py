@@ -64,8 +64,11 @@ def backend_from_environment() -> str:
 
 # --- what varies by backend -------------------------------------------------------------------
 
+# Keras 3's "mean_with_sample_weight" divides by the summed sample weights: the oracle's
+# "weighted_mean".
 _KERAS3_REDUCTIONS = {"none": "None", "sum": "'sum'",
-                      "sum_over_batch_size": "'sum_over_batch_size'", "mean": "'mean'"}
+                      "sum_over_batch_size": "'sum_over_batch_size'", "mean": "'mean'",
+                      "weighted_mean": "'mean_with_sample_weight'"}
 # tf_keras has no "mean"; its "auto" is "sum_over_batch_size" outside tf.distribute.
 _TF_KERAS_REDUCTIONS = {"none": "'none'", "sum": "'sum'",
                         "sum_over_batch_size": "'sum_over_batch_size'"}
@@ -133,6 +136,8 @@ class KerasBackend:
     #: the notes of the losses where the backend's source differs: "binary", "binary logits",
     #: "sparse"
     notes: Mapping[str, str]
+    #: SparseCategoricalCrossentropy takes an axis (tf_keras's class has none)
+    sparse_class_axis: bool = True
 
     @property
     def autograd(self) -> bool:
@@ -194,7 +199,7 @@ KERAS_BACKENDS = {
         # tf_keras has no "mean", so no sample-weighted one either; its loss classes compute
         # in the dtype of y_pred (no dtype argument)
         reductions=_TF_KERAS_REDUCTIONS, weighted_reductions=_TF_KERAS_REDUCTIONS,
-        dtype_keyword="", binary_ranks=(1, 2, 3, 4),
+        dtype_keyword="", binary_ranks=(1, 2, 3, 4), sparse_class_axis=False,
         notes={"binary": f"p {_CLIP}, and 1e-7 added inside both logs; mean over the last axis.",
                "binary logits": _TF_SIGMOID, "sparse": _TF_SPARSE}),
 }
@@ -215,6 +220,13 @@ _AXIS = {"axis": "axis={}"}
 _SAMPLE_WEIGHT = {"sample_weight": "sample_weight=sample_weight"}
 _IGNORE_CLASS = {"ignore_index": "ignore_class={}"}
 _FUNCTION_REDUCTIONS = {"none": ""}  # the functions return per-sample losses
+_NAME = {"name": "the loss object's name, for logs and metrics: no effect on what it computes"}
+_BINARY_AXIS = {"axis": "the axis of the per-sample mean; the oracle's average_last_axis is "
+                        "the default, the last axis"}
+_LOGITS_AXIS = {"axis": "the oracle's cross_entropy has its classes on axis 1, which is the "
+                        "last axis of every rank declared here, Keras's default; other axes "
+                        "are exercised on the probability path (from_logits=False)"}
+_IGNORE_NOTE = "ignore_class: ignored samples cost 0 and leave the mean's divisor."
 _BCE = {"average_last_axis": True}
 _LOSS_NAMES = {  # oracle-facing name -> (class, function)
     "binary": ("BinaryCrossentropy", "binary_crossentropy"),
@@ -240,32 +252,44 @@ def bindings_for(backend: str) -> tuple[Binding, ...]:
     input_only = ("input",) if keras.autograd else ()
 
     def declare(kind: str, loss: str, options: dict, *, logits: bool, note: str,
-                class_reductions=keras.reductions, **declared) -> list[Binding]:
+                class_reductions=keras.reductions, out_of_scope=None,
+                class_options=None, **declared) -> list[Binding]:
         cls, function = _LOSS_NAMES[kind]
         suffix = "(from_logits=True)" if logits else ""
-        flag = "from_logits=True, " if logits else ""
+        # from_logits is written out either way: each value is a binding of its own
+        flag = f"from_logits={logits}"
+        cls_path, function_path = (f"{keras.prefix}.losses.{n}" for n in (cls, function))
+        class_options = options if class_options is None else class_options
+
+        def scoped(surface: tuple[str, ...], reasons: Mapping[str, str]) -> dict[str, str]:
+            """The reasons that concern ``surface`` (a "callable:parameter" key names one)."""
+            return {k: v for k, v in reasons.items()
+                    if ":" not in k or k.partition(":")[0] in surface}
+
         return [
-            Binding(api=f"{keras.prefix}.losses.{cls}{suffix}", library=keras.library,
-                    loss=loss,
-                    expression=(f"{keras.prefix}.losses.{cls}({flag}reduction={{reduction}}"
+            Binding(api=f"{cls_path}{suffix}", library=keras.library, loss=loss,
+                    expression=(f"{cls_path}({flag}, reduction={{reduction}}"
                                 f"{{options}}{keras.dtype_keyword})"
                                 "(target, input{call_options})"),
-                    options={**options, **_SAMPLE_WEIGHT}, call_options=("sample_weight",),
-                    reductions=class_reductions, notes=note, **declared),
-            Binding(api=f"{keras.prefix}.losses.{function}{suffix}", library=keras.library,
-                    loss=loss,
-                    expression=(f"{keras.prefix}.losses.{function}(target, input"
-                                f"{', from_logits=True' if logits else ''}{{options}})"),
-                    options=options, reductions=_FUNCTION_REDUCTIONS, notes=note, **declared),
+                    options={**class_options, **_SAMPLE_WEIGHT}, call_options=("sample_weight",),
+                    reductions=class_reductions, notes=note,
+                    surface=(cls_path, f"{cls_path}()"),
+                    out_of_scope={**_NAME, **scoped((cls_path,), out_of_scope or {})},
+                    **declared),
+            Binding(api=f"{function_path}{suffix}", library=keras.library, loss=loss,
+                    expression=f"{function_path}(target, input, {flag}{{options}})",
+                    options=options, reductions=_FUNCTION_REDUCTIONS, notes=note,
+                    surface=(function_path,),
+                    out_of_scope=scoped((function_path,), out_of_scope or {}), **declared),
         ]
 
     return tuple([
         *declare("binary", "binary_cross_entropy", _SMOOTHING, logits=False,
                  fixed_options=_BCE, ranks=keras.binary_ranks, gradients=both,
-                 note=keras.notes["binary"]),
+                 note=keras.notes["binary"], out_of_scope=_BINARY_AXIS),
         *declare("binary", "binary_cross_entropy_with_logits", _SMOOTHING, logits=True,
                  fixed_options=_BCE, ranks=keras.binary_ranks, gradients=both,
-                 note=keras.notes["binary logits"]),
+                 note=keras.notes["binary logits"], out_of_scope=_BINARY_AXIS),
         # The categorical forms have their classes on the last axis, the oracle's
         # cross_entropy on axis 1: they agree for (C,) and (N, C) inputs. (Keras also takes
         # (N, d1, ..., C), which the categorical_cross_entropy forms could state with axis=-1,
@@ -274,15 +298,22 @@ def bindings_for(backend: str) -> tuple[Binding, ...]:
                  logits=False, targets=("probabilities",), ranks=(1, 2), gradients=target_only,
                  note=_CATEGORICAL_NOTE),
         *declare("categorical", "cross_entropy", _SMOOTHING, logits=True,
-                 targets=("probabilities",), ranks=(1, 2), gradients=both, note=""),
+                 targets=("probabilities",), ranks=(1, 2), gradients=both, note="",
+                 out_of_scope=_LOGITS_AXIS),
         # The sparse forms offer no axis (TensorFlow accepts only the last one, tf_keras's class
         # has no axis argument). ignore_class is offered with logits only: the oracle's loss on
         # probabilities, categorical_cross_entropy, has no ignore_index.
-        *declare("sparse", "categorical_cross_entropy", {}, logits=False,
-                 targets=("indices",), ranks=(1, 2), gradients=(), note=keras.notes["sparse"]),
+        *declare("sparse", "categorical_cross_entropy", {**_AXIS, **_IGNORE_CLASS},
+                 logits=False,
+                 class_options={**_IGNORE_CLASS, **(_AXIS if keras.sparse_class_axis else {})},
+                 targets=("indices",), ranks=(1, 2), gradients=(),
+                 note=keras.notes["sparse"] + " " + _IGNORE_NOTE),
         *declare("sparse", "cross_entropy", _IGNORE_CLASS, logits=True, targets=("indices",),
                  ranks=(1, 2), gradients=input_only,
-                 class_reductions=keras.weighted_reductions, note=_SPARSE_LOGITS_NOTE),
+                 class_reductions=keras.weighted_reductions, note=_SPARSE_LOGITS_NOTE,
+                 out_of_scope=_LOGITS_AXIS if keras.sparse_class_axis
+                 else {f"{keras.prefix}.losses.sparse_categorical_crossentropy:axis":
+                       _LOGITS_AXIS["axis"]}),
     ])
 
 

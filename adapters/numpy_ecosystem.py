@@ -14,6 +14,7 @@ binding declares it, and asking for it fails the way NumPy does (``TypeError``).
 
 from __future__ import annotations
 
+import re
 import warnings
 from typing import ClassVar
 
@@ -72,6 +73,7 @@ NUMPY_BINDINGS = (
         loss="binary_cross_entropy",
         expression="-np.mean(target * np.log(input) + (1 - target) * np.log(1 - input))",
         reductions={"mean": ""}, dtypes=_FLOAT_DTYPES, ranks=_ANY_RANK, gradients=(),
+        surface=(),  # a formula: no loss API, no parameters
         notes="The seed's binary_cross_entropy_loss, no epsilon: p in {0, 1} with the "
               "matching label gives 0 * log(0) = nan (exact: 0); with the wrong label inf, "
               "as exact.",
@@ -81,7 +83,7 @@ NUMPY_BINDINGS = (
         loss="categorical_cross_entropy",
         expression="-np.mean(np.sum(target * np.log(input + 1e-9), axis=1))",
         reductions={"mean": ""}, dtypes=_FLOAT_DTYPES, targets=("probabilities",),
-        ranks=(2,), gradients=(),
+        ranks=(2,), gradients=(), surface=(),
         notes="The seed's categorical_cross_entropy_loss: (N, C) only (axis=1 is the class "
               "axis); the + 1e-9 inside the log is the oracle's log_offset=1e-9 (in float16 "
               "1e-9 rounds to 0, so no offset at all).",
@@ -102,21 +104,34 @@ class NumpyAdapter(_ArrayAdapter):
 _SCIPY_REDUCTIONS = {"none": "", "sum": "np.sum", "mean": "np.mean"}
 
 
-def _scipy(api: str, loss: str, per_sample: str, **declared) -> Binding:
+#: the keywords every NumPy ufunc takes (scipy.special's functions are ufuncs)
+_UFUNC_KEYWORDS = {
+    name: "a keyword of the ufunc machinery (output buffer, mask, casting, memory order, loop "
+          "selection), common to every ufunc: it does not change the formula; the case's "
+          "dtype is set by the inputs"
+    for name in ("out", "where", "casting", "order", "dtype", "subok", "signature")}
+
+
+def _scipy(api: str, loss: str, per_sample: str, out_of_scope=_UFUNC_KEYWORDS,
+           **declared) -> Binding:
+    """A formula over scipy.special functions (ufuncs, unless ``out_of_scope`` says
+    otherwise); its surface: the scipy.special functions it calls, as written."""
+    called = tuple(dict.fromkeys(re.findall(r"scipy\.special\.\w+", per_sample)))
     return Binding(api=api, library="scipy", loss=loss,
                    expression="{reduction}(" + per_sample + ")",
-                   reductions=_SCIPY_REDUCTIONS, dtypes=_FLOAT_DTYPES, gradients=(), **declared)
+                   reductions=_SCIPY_REDUCTIONS, dtypes=_FLOAT_DTYPES, gradients=(),
+                   surface=called, out_of_scope=out_of_scope, **declared)
 
 
 SCIPY_BINDINGS = (
     _scipy("scipy.special.log_softmax[indices]", "cross_entropy",
            "-np.take_along_axis(scipy.special.log_softmax(input, axis=1), "
            "np.expand_dims(target, 1), axis=1).squeeze(1)",
-           targets=("indices",), ranks=(2, 3, 4),
+           targets=("indices",), ranks=(2, 3, 4), out_of_scope={},
            notes="Softmax cross-entropy of logits at class indices, classes on axis 1."),
     _scipy("scipy.special.log_softmax[probabilities]", "cross_entropy",
            "-np.sum(target * scipy.special.log_softmax(input, axis=1), axis=1)",
-           targets=("probabilities",), ranks=(2, 3, 4),
+           targets=("probabilities",), ranks=(2, 3, 4), out_of_scope={},
            notes="Softmax cross-entropy of logits against probabilities, classes on axis 1; "
                  "a -inf logit with target 0 gives 0 * -inf = nan (exact: 0)."),
     _scipy("scipy.special.log_expit", "binary_cross_entropy_with_logits",
@@ -147,10 +162,9 @@ class ScipyAdapter(_ArrayAdapter):
 # --- scikit-learn: sklearn.metrics.log_loss ----------------------------------------------------
 
 # normalize=True is the mean over samples, normalize=False the sum. With sample_weight,
-# normalize=True divides by sum(sample_weight), which no oracle option expresses for these
-# losses (the oracle's mean divides by the number of samples): the weighted forms offer "sum".
+# normalize=True divides by sum(sample_weight) (np.average): the oracle's "weighted_mean".
 _LOG_LOSS_MEAN_SUM = {"mean": "True", "sum": "False"}
-_LOG_LOSS_SUM = {"sum": "False"}
+_LOG_LOSS_WEIGHTED = {"weighted_mean": "True", "sum": "False"}
 _LOG_LOSS_NOTES = (
     "sklearn.metrics.log_loss (scikit-learn 1.9): y_proba is clipped to [eps, 1 - eps] with "
     "eps = finfo(y_proba.dtype).eps (float16: 2**-10, float32: 2**-23, float64: 2**-52), "
@@ -158,24 +172,35 @@ _LOG_LOSS_NOTES = (
     "rows are not renormalised (a UserWarning if they do not sum to 1 within sqrt(eps)); "
     "NaN or inf in y_proba, probabilities outside [0, 1], an empty batch and all-zero sample "
     "weights raise ValueError. With sample_weight, normalize=True divides by sum(sample_weight) "
-    "(ZeroDivisionError if it is 0), not offered here; normalize=False is sum(w_i * l_i)."
+    "(the oracle's weighted_mean; ZeroDivisionError if it is 0); normalize=False is "
+    "sum(w_i * l_i)."
 )
 
 
+_Y_PRED = {"y_pred": "a deprecated alias of y_proba (scikit-learn 1.8), which every call "
+                     "passes"}
+_LOG_LOSS_SURFACE = {"surface": ("sklearn.metrics.log_loss",)}
+
+
 def _log_loss(form: str, loss: str, y_true_args: str, **declared) -> tuple[Binding, Binding]:
-    """The plain call (mean and sum) and the sample-weighted one (sum only) of one form."""
+    """The plain call (mean and sum) and the sample-weighted one (weighted mean and sum) of
+    one form."""
     suffix = f"[{form}]" if form else ""
     weighted_suffix = f"[{form}, sample_weight]" if form else "[sample_weight]"
     expression = "sklearn.metrics.log_loss(target, input, normalize={reduction}{options}"
     return (
         Binding(api=f"sklearn.metrics.log_loss{suffix}", library="scikit-learn", loss=loss,
                 expression=expression + y_true_args + ")", reductions=_LOG_LOSS_MEAN_SUM,
-                dtypes=_FLOAT_DTYPES, gradients=(), notes=_LOG_LOSS_NOTES, **declared),
+                dtypes=_FLOAT_DTYPES, gradients=(), notes=_LOG_LOSS_NOTES,
+                **_LOG_LOSS_SURFACE, out_of_scope={
+                    **_Y_PRED, "sample_weight": f"passed by sklearn.metrics.log_loss"
+                                                f"{weighted_suffix}, the same call weighted"},
+                **declared),
         Binding(api=f"sklearn.metrics.log_loss{weighted_suffix}", library="scikit-learn",
                 loss=loss, expression=expression + y_true_args + ")",
                 options={"sample_weight": "sample_weight=sample_weight"},
-                reductions=_LOG_LOSS_SUM, dtypes=_FLOAT_DTYPES, gradients=(),
-                notes=_LOG_LOSS_NOTES, **declared),
+                reductions=_LOG_LOSS_WEIGHTED, dtypes=_FLOAT_DTYPES, gradients=(),
+                notes=_LOG_LOSS_NOTES, **_LOG_LOSS_SURFACE, out_of_scope=_Y_PRED, **declared),
     )
 
 

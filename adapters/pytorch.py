@@ -17,6 +17,15 @@ _IGNORE_NOTE = ("ignore_index defaults to -100 in torch, so a target of -100 is 
                 "when the case sets no ignore_index.")
 
 
+#: every loss of torch.nn.functional and torch.nn keeps these two for old code
+_LEGACY = {
+    "size_average": "deprecated (torch/nn/_reduction.py, legacy_get_string): it and reduce map "
+                    "onto reduction, which the suite exercises in every value",
+    "reduce": "deprecated (torch/nn/_reduction.py, legacy_get_string): it and size_average map "
+              "onto reduction, which the suite exercises in every value",
+}
+
+
 def _pair(name: str, module: str, loss: str, options: dict[str, str], **declared):
     """The functional form and the module form of one loss: one declaration each."""
     functional_kwargs = "{options}, reduction={reduction}"
@@ -24,10 +33,13 @@ def _pair(name: str, module: str, loss: str, options: dict[str, str], **declared
     return (
         Binding(api=f"torch.nn.functional.{name}", library="torch", loss=loss,
                 expression=f"torch.nn.functional.{name}(input, target{functional_kwargs})",
-                options=options, reductions=_REDUCTIONS, **declared),
+                options=options, reductions=_REDUCTIONS,
+                surface=(f"torch.nn.functional.{name}",), out_of_scope=_LEGACY, **declared),
         Binding(api=f"torch.nn.{module}", library="torch", loss=loss,
                 expression=f"torch.nn.{module}({module_kwargs})(input, target)",
-                options=options, reductions=_REDUCTIONS, **declared),
+                options=options, reductions=_REDUCTIONS,
+                surface=(f"torch.nn.{module}", f"torch.nn.{module}()"), out_of_scope=_LEGACY,
+                **declared),
     )
 
 

@@ -19,9 +19,13 @@ from adapters.frameworks import TENSORFLOW
 _REDUCTIONS = {"none": "", "sum": "tf.reduce_sum", "mean": "tf.reduce_mean"}
 
 
+_NAME = {"name": "the name of the operation in a graph: no effect on what it computes"}
+
+
 def _binding(name: str, loss: str, expression: str, **declared) -> Binding:
     return Binding(api=f"tf.nn.{name}", library="tensorflow", loss=loss,
-                   expression=expression, reductions=_REDUCTIONS, **declared)
+                   expression=expression, reductions=_REDUCTIONS,
+                   surface=(f"tf.nn.{name}",), out_of_scope=_NAME, **declared)
 
 
 BINDINGS = (

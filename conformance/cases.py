@@ -55,12 +55,17 @@ def regular_cases(draw, binding: Binding, dtype: str, reductions=None, with_opti
     spatial = draw(st.integers(1, 3), label="spatial") if rank == 3 else None
     scale = _regular_logit_scale(dtype)
     floats = st.floats(-scale, scale, allow_nan=False, allow_infinity=False, width=64)
+    options = {}
     if categorical:
-        shape = {1: (c,), 2: (n, c),
-                 3: (n, c, spatial) if spec.class_axis(3) == 1 else (n, spatial, c)}[rank]
+        if with_options and binding.offers("axis") and draw(st.booleans(), label="use axis"):
+            # the classes on any axis, written either way round (1 or -2 of a rank-2 input)
+            options["axis"] = draw(st.integers(-rank, rank - 1), label="axis")
+        axis = spec.class_axis(rank, options.get("axis"))
+        sample_dims = [n, spatial][:rank - 1]
+        shape = (*sample_dims[:axis], c, *sample_dims[axis:])
     else:
         shape = {0: (), 1: (n,), 2: (n, c), 3: (n, c, spatial or 2)}[rank]
-    axis = spec.class_axis(len(shape))
+        axis = spec.class_axis(len(shape))
     logits = draw(hnp.arrays(np.float64, shape, elements=floats), label="logits")
     kinds = [k for k in binding.targets if k in spec.targets]
     kind = draw(st.sampled_from(kinds), label="target kind") if categorical else None
@@ -75,9 +80,9 @@ def regular_cases(draw, binding: Binding, dtype: str, reductions=None, with_opti
         target = draw(hnp.arrays(np.float64, shape, elements=st.floats(0, 1)), label="target")
     inputs = {"input": spec.from_logits(logits, axis), "target": target}
     offered = list(reductions or binding.reductions)
-    options = {"reduction": draw(st.sampled_from(offered), label="reduction")}
+    options["reduction"] = draw(st.sampled_from(offered), label="reduction")
     if with_options:
-        for name in sorted({*binding.options, *binding.operand_options}):
+        for name in sorted({*binding.options, *binding.operand_options} - {"axis"}):
             if name in binding.required or draw(st.booleans(), label=f"use {name}"):
                 value = _option(draw, name, spec, shape, sample_shape, c, kind, target,
                                 binding.fixed_options.get("average_last_axis", False))
@@ -86,8 +91,21 @@ def regular_cases(draw, binding: Binding, dtype: str, reductions=None, with_opti
     return Case(spec.name, inputs, options, dtype)
 
 
+#: a value of every option the strategies draw (``_option``, and the class axis in
+#: ``regular_cases``), for two samples of three classes: the option-surface check renders
+#: calls with these, and the adapter contract tests use the array and scalar ones
+OPTION_EXAMPLES = {
+    "weight": np.array([0.5, 1.0, 2.0]), "pos_weight": np.array([1.5, 0.5, 2.0]),
+    "sample_weight": np.array([0.3, 1.7]), "label_smoothing": 0.1, "ignore_index": 1,
+    "axis": 0,
+}
+
+
 def _option(draw, name, spec: LossSpec, shape, sample_shape, c, kind, target,
             per_sample_mean=False):
+    if name not in OPTION_EXAMPLES:
+        raise ValueError(f"no strategy draws the option {name!r}: add one to _option (and an "
+                         "example to OPTION_EXAMPLES), or the binding cannot declare it")
     positive = st.floats(0.25, 4.0, width=64)
     categorical = spec.family == "categorical"
     if name == "weight":
@@ -127,7 +145,20 @@ def _with(spec: LossSpec, reduction: str = "mean", **inputs) -> Case:
 def _reduction_cases(spec: LossSpec) -> Iterator[NamedCase]:
     """Every reduction, weighted means, per-sample vs per-class weights, empty batches, every
     target ignored."""
-    for reduction in ("none", "sum", "mean", "sum_over_batch_size"):
+    for reduction in ("none", "sum", "mean", "sum_over_batch_size", "weighted_mean"):
+        if reduction == "weighted_mean":
+            # the mean over the summed sample weights: without them it is "mean", so only the
+            # sample-weighted cases tell it apart (weights not summing to N = 2):
+            # (0.5 l_0 + 2 l_1) / 2.5, and with sample 1 ignored 0.5 l_0 / 0.5 = l_0 (Keras
+            # merges the ignore mask into the sample weights)
+            weights = np.array([0.5, 2.0])
+            yield NamedCase(f"sample-weighted-{reduction}",
+                            _with(spec, reduction, sample_weight=weights))
+            if spec.takes("ignore_index"):
+                yield NamedCase(f"sample-weighted-ignored-one-{reduction}", _with(
+                    spec, reduction, target=np.array([2, 1]), ignore_index=1,
+                    sample_weight=weights))
+            continue
         yield NamedCase(f"reduction-{reduction}", _with(spec, reduction))
         if spec.family == "categorical" and spec.takes("weight"):
             yield NamedCase(f"class-weighted-{reduction}",
@@ -266,6 +297,33 @@ def _class_probability_edges(spec: LossSpec) -> Iterator[NamedCase]:
     yield NamedCase("class-indices", _with(spec, target=np.array([2, 0])))
 
 
+def _binary_rank_mismatches(spec: LossSpec) -> Iterator[NamedCase]:
+    """Targets of another rank than the predictions: the silent-broadcast trap. With (N, 1)
+    predictions and (N,) labels, elementwise code broadcasts to (N, N) and averages N**2 wrong
+    pairs; the exact loss is undefined (the shapes differ), so the oracle rejects them."""
+    example = spec.example()
+    x, t = example["input"][:, 1], example["target"][:, 1]  # one column: N = 2, labels [1, 0]
+    yield NamedCase("target-rank-1-input-column", _with(spec, input=x[:, None], target=t))
+    yield NamedCase("target-column-input-rank-1", _with(spec, input=x, target=t[:, None]))
+    yield NamedCase("target-row-input-rank-1", _with(spec, input=x, target=t[None, :]))
+
+
+def _class_index_rank_mismatches(spec: LossSpec) -> Iterator[NamedCase]:
+    """Class indices of another rank than the samples ((N, 1) or (1, N) for (N, C) inputs),
+    and class labels that are not integers (1.7: truncated, rounded or rejected?)."""
+    indices = spec.example("indices")["target"]
+    yield NamedCase("class-indices-column", _with(spec, target=indices[:, None]))
+    yield NamedCase("class-indices-row", _with(spec, target=indices[None, :]))
+    yield NamedCase("non-integral-class-labels", _with(spec, target=np.array([1.7, 0.0])))
+
+
+def _soft_target_rank_mismatch(spec: LossSpec) -> Iterator[NamedCase]:
+    """Probability targets with an extra leading axis, (1, N, C) for (N, C) predictions."""
+    soft = spec.example("probabilities")["target"]
+    yield NamedCase("soft-target-extra-axis", _with(spec, input=spec.example()["input"],
+                                                    target=soft[None]))
+
+
 def _is(family: str | None = None, input_kind: str | None = None, option: str | None = None,
         target: str | None = None) -> Callable[[LossSpec], bool]:
     """A trait test on a loss: its family, its input kind, an oracle option it has, a target
@@ -287,6 +345,9 @@ _EDGE_BLOCKS = (
      _soft_target_edges),
     (_is("categorical", "log-probabilities"), _log_probability_edges),
     (_is("categorical", "probabilities"), _class_probability_edges),
+    (_is("binary"), _binary_rank_mismatches),
+    (_is("categorical", target="indices"), _class_index_rank_mismatches),
+    (_is("categorical", target="probabilities"), _soft_target_rank_mismatch),
 )
 #: the stability sweeps, by input kind
 _SWEEPS = ((_is(input_kind="logits"), _logit_sweep),

@@ -133,12 +133,19 @@ def _own_bound(case: Case, observation: Observation, check: str) -> np.ndarray:
         return np.zeros(())
 
 
+def own_bound(case: Case, observation: Observation, check: str = "value") -> np.ndarray:
+    """One path's allowed error (what ``agree`` adds up), for callers judging a pair both
+    ways, who compute it once per path."""
+    return _own_bound(case, observation, check)
+
+
 def agree(first_case: Case, first: Observation, second_case: Case, second: Observation,
-          check: str = "value") -> Verdict:
+          check: str = "value", bounds: tuple | None = None) -> Verdict:
     """Do two paths that should agree agree? ``second`` judged against ``first``.
 
     Allowed: the sum of both paths' bounds, each from its own error model on its own inputs
-    (the cases carry the options each binding always applies).
+    (the cases carry the options each binding always applies); ``bounds`` gives them
+    precomputed (``own_bound`` of the first, then of the second).
     """
     case = second_case
     if first.error is not None or second.error is not None:
@@ -154,8 +161,9 @@ def agree(first_case: Case, first: Observation, second_case: Case, second: Obser
     if a.shape != b.shape:
         return Verdict("deviates", a, b, {"abs": np.inf, "rel": np.inf, "ulp": np.inf,
                                           "bound": 0.0, "bound_ratio": np.inf, "index": None})
-    bound = (np.broadcast_to(_own_bound(first_case, first, check), a.shape)
-             + np.broadcast_to(_own_bound(second_case, second, check), a.shape))
+    if bounds is None:
+        bounds = (_own_bound(first_case, first, check), _own_bound(second_case, second, check))
+    bound = np.broadcast_to(bounds[0], a.shape) + np.broadcast_to(bounds[1], a.shape)
     same = (np.isnan(a) & np.isnan(b)) | (a == b)
     if not np.all(same | (np.isfinite(a) & np.isfinite(b))):
         return Verdict("nonfinite", a, b, _nonfinite_error(a, b, same | np.isfinite(a)))
@@ -164,7 +172,9 @@ def agree(first_case: Case, first: Observation, second_case: Case, second: Obser
         unit = tolerance.ulp(a, case.dtype)
         ulps = err / unit
         bound_ulps = np.broadcast_to(bound, a.shape) / unit + 2.0
-        ratio = ulps / bound_ulps
+        # the same number or NaN on both sides is agreement, whatever the bound (which an
+        # infinite input can make NaN)
+        ratio = np.where(same, 0.0, ulps / bound_ulps)
     worst = np.unravel_index(int(np.argmax(ratio)), ratio.shape) if ratio.size else ()
     error = {"abs": float(np.max(err, initial=0.0)), "rel": float("nan"),
              "ulp": float(ulps[worst]) if ratio.size else 0.0,

@@ -17,7 +17,8 @@ do not repeat them. Each entry::
     [[deviation]]
     id = "torch-bce-log-clamp"
     apis = ["torch.nn.functional.binary_cross_entropy", "torch.nn.BCELoss"]
-    kind = "documented-semantics"   # or precision, bug, out-of-contract, unsupported
+    kind = "documented-semantics"   # or precision, bug, out-of-contract, unsupported,
+                                    # inconsistent-paths (two paths of one library disagree)
     reason = "torch clamps each log at -100, so a certain-wrong prediction costs 100."
     link = "https://pytorch.org/docs/stable/generated/torch.nn.BCELoss.html"
     match = { check = "value", predicate = "probability_at_certain_wrong" }
@@ -32,7 +33,8 @@ explained only if the observation satisfies it:
 - ``oracle = {...}``: the oracle with these extra keywords agrees within the bound
   (``validate = false``: the library checks no values, and the oracle evaluates its formula
   on inputs outside the domain too, so one entry states what every such case gives);
-- ``value = "nan"`` / ``"inf"`` / a number: every element of the result is that;
+- ``value = "nan"`` / ``"inf"`` / a number: every element of the result is that (a finite
+  number to within 8 units of the dtype's roundoff, as for an array literal);
 - ``value = [...]``: the result is this array (numbers, ``"nan"``, ``"inf"``, ``"-inf"``) to
   within 8 units of the dtype's roundoff, for results that no oracle convention gives, such as
   what a library does with a class index out of range (vectorised exp and log round
@@ -57,6 +59,18 @@ to the dtype it computes in, so they are rounded to that dtype (the case's, or `
 first. Keras's clip bounds ``[1e-7, 0.9999999]`` are then 1.0000000116860974e-07 and
 0.9999998807907104 in float32, 1.0011717677116394e-07 and 1 in bfloat16: one entry for every
 dtype.
+
+``inputs = "..."`` qualifies any of these (alone, it means ``oracle = {}``): the library
+computed on other arrays than it was given, which the claim is judged on instead:
+
+- ``"broadcast"``: predictions and targets broadcast against each other (NumPy's rules), as
+  element-wise code does with targets of another rank ((N, 1) against (N,) gives (N, N)); a
+  gradient is then that of the broadcast loss summed back to the differentiated shape;
+- ``"aligned"``: the target reshaped to the shape the loss expects of it (the input's; for class
+  indices the input's without its class axis), as Keras squeezes or expands a rank;
+- ``"truncated-labels"``: float class labels cast to integers toward zero (1.7 is class 1);
+- ``"smoothed-on-last-axis"``: label smoothing applied over the last axis whatever the class
+  axis, (1 - e) t + e / C_last.
 
 ``computed_in = "float32"`` qualifies any of these (alone, it means ``oracle = {}``): the
 library computed in that dtype, whatever it was given, so the claim is judged on the inputs
@@ -87,7 +101,8 @@ from conformance import predicates
 from reference.specs import dtype_spec
 
 DIRECTORY = Path(__file__).with_name("deviations")
-KINDS = ("documented-semantics", "precision", "bug", "out-of-contract", "unsupported")
+KINDS = ("documented-semantics", "precision", "bug", "out-of-contract", "unsupported",
+         "inconsistent-paths")
 _MATCH_KEYS = {"check", "wrt", "category", "dtype", "outcome", "loss", "case", "options",
                "predicate", "api"}
 _ACTUAL_KEYS = {"oracle", "value", "raises", "within", "absolute", "nan_or_oracle",
@@ -278,7 +293,11 @@ def _entry(path: Path, number: int, raw: dict, seen: set, header: Header) -> Dev
                                         or not claims & set(_KEYWORD_CLAIMS)):
         raise RegistryError(f"{where}: round_constants must be true, beside oracle, "
                             "nan_or_oracle or inf_or_oracle keywords")
-    if set(actual) - _ACTUAL_KEYS - set(_QUALIFIERS) - {"round_constants"} or not (
+    if "inputs" in actual:
+        if actual["inputs"] not in _RESTATED_INPUTS:
+            raise RegistryError(f"{where}: inputs must be one of {', '.join(_RESTATED_INPUTS)}")
+        claims = claims or {"oracle"}
+    if set(actual) - _ACTUAL_KEYS - set(_QUALIFIERS) - {"round_constants", "inputs"} or not (
             len(claims) == 1 or claims in ({"oracle", "within"}, {"oracle", "absolute"})):
         raise RegistryError(f"{where}: actual must have exactly one of {sorted(_ACTUAL_KEYS)} "
                             "(or oracle with within or absolute)")
@@ -293,6 +312,16 @@ def _entry(path: Path, number: int, raw: dict, seen: set, header: Header) -> Dev
 def _actual_holds(actual: dict, binding, case, observation, verdict, check: str) -> bool:
     from conformance.compare import judge
 
+    if actual.get("inputs") == "broadcast" and check == "gradient":
+        extra = actual.get("oracle", {})
+        if actual.get("round_constants"):
+            extra = _constants_rounded({"oracle": extra}, case.dtype)["oracle"]
+        return _broadcast_gradient_holds(binding, case, observation, extra)
+    if "inputs" in actual:  # the arrays the library really computed on
+        case, observation = _RESTATED_INPUTS[actual["inputs"]](case, observation)
+        actual = {k: v for k, v in actual.items() if k != "inputs"}
+        if not actual.keys() & _ACTUAL_KEYS:
+            actual["oracle"] = {}
     # a qualifier restates only a case finer than its dtype: float32 and half-precision cases
     # are judged as they are, so one entry serves every dtype
     coarser = {name: actual[name] for name in _QUALIFIERS
@@ -326,8 +355,8 @@ def _actual_holds(actual: dict, binding, case, observation, verdict, check: str)
 
 
 def _is_value(wanted, observation, check: str, dtype: str) -> bool:
-    """Every element is ``wanted`` (NaN, +-inf or a number), or the array literal to within
-    8 roundoffs."""
+    """Every element is ``wanted`` (NaN, +-inf, or a number to within 8 roundoffs), or the
+    array literal to within 8 roundoffs."""
     if observation.error is not None:
         return False
     observed = np.asarray(observation.value if check == "value" else observation.gradient)
@@ -339,7 +368,7 @@ def _is_value(wanted, observation, check: str, dtype: str) -> bool:
         return bool(np.all(np.isnan(observed)))
     wanted = float(wanted)
     return bool(np.all(observed == wanted)) if math.isinf(wanted) else bool(
-        np.allclose(observed, wanted, rtol=0, atol=0))
+        np.allclose(observed, wanted, rtol=8 * dtype_spec(dtype).unit_roundoff, atol=0))
 
 
 def _precise_enough(actual: dict, case, observation, verdict) -> bool:
@@ -387,6 +416,88 @@ def _constants_rounded(actual: dict, dtype: str) -> dict:
 
 #: the qualifiers of a claim, each restating the case and observation it is judged on
 _QUALIFIERS = {"computed_in": _computed_in, "accurate_to": _accurate_to}
+
+
+def _with_arrays(case, observation, **arrays):
+    """``case`` and ``observation`` with these arrays in place of what was given."""
+    return (case.with_inputs(**arrays),
+            dataclasses.replace(observation, fed={**observation.fed, **arrays}))
+
+
+def _broadcast(case, observation):
+    x, t = (np.asarray(observation.fed[k]) for k in ("input", "target"))
+    x, t = (np.array(a) for a in np.broadcast_arrays(x, t))
+    return _with_arrays(case, observation, input=x, target=t)
+
+
+def _broadcast_gradient_holds(binding, case, observation, extra: dict) -> bool:
+    """The observed gradient is that of the loss of the broadcast arrays, summed back over the
+    broadcast axes to the shape of what was differentiated (the chain rule of a broadcast),
+    within the summed bounds of its elements."""
+    from conformance.compare import expected
+    from conformance.tolerance import gradient_bound
+
+    wrt = observation.wrt
+    if observation.error is not None or observation.gradient is None:
+        return False
+    restated, seen = _broadcast(case, observation)
+    exact, kwargs = expected(binding, restated, seen.fed, "gradient", wrt, extra)
+    if isinstance(exact, str):
+        return False
+    shape = np.shape(observation.fed[wrt])
+    bound = np.broadcast_to(gradient_bound(case.loss, kwargs, wrt, case.dtype), exact.shape)
+    exact, bound = _sum_to_shape(exact, shape), _sum_to_shape(np.abs(bound), shape)
+    observed = np.asarray(observation.gradient, dtype=np.float64)
+    if observed.shape != exact.shape:
+        return False
+    with np.errstate(invalid="ignore"):
+        return bool(np.all((observed == exact) | (np.abs(observed - exact) <= bound)))
+
+
+def _sum_to_shape(array: np.ndarray, shape: tuple) -> np.ndarray:
+    """``array`` summed over the axes that broadcasting added to or stretched from ``shape``."""
+    array = np.sum(array, axis=tuple(range(array.ndim - len(shape))))
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and array.shape[i] != 1)
+    return np.sum(array, axis=stretched, keepdims=True)
+
+
+def _aligned(case, observation):
+    """The rank rule of Keras's squeeze_or_expand_to_same_rank: an input with one more axis,
+    of size 1, than its element-wise target loses it (its gradient read in that shape);
+    otherwise the target takes the shape the loss expects of it."""
+    x, t = (np.asarray(observation.fed[k]) for k in ("input", "target"))
+    if case.target_kind != "indices" and x.ndim == t.ndim + 1 and x.shape[-1:] == (1,):
+        squeezed = x.reshape(x.shape[:-1])
+        if observation.gradient is not None and np.size(observation.gradient) == x.size:
+            observation = dataclasses.replace(
+                observation, gradient=np.reshape(observation.gradient, squeezed.shape))
+        return _with_arrays(case, observation, input=squeezed)
+    shape = x.shape
+    if case.target_kind == "indices" and x.ndim:
+        shape = tuple(n for i, n in enumerate(x.shape) if i != case.class_axis)
+    return _with_arrays(case, observation, target=t.reshape(shape))
+
+
+def _smoothed_on_last_axis(case, observation):
+    """Label smoothing applied over the last axis, whatever the class axis: the target
+    becomes (1 - e) t + e / C_last, and the case has no smoothing left to apply."""
+    e = float(case.options.get("label_smoothing", 0.0))
+    t = np.asarray(observation.fed["target"], dtype=np.float64)
+    smoothed = (1 - e) * t + e / t.shape[-1]
+    case, observation = _with_arrays(case, observation, target=smoothed)
+    return dataclasses.replace(case, options={**case.options, "label_smoothing": 0.0}), \
+        observation
+
+
+def _truncated_labels(case, observation):
+    labels = np.trunc(np.asarray(observation.fed["target"], dtype=np.float64)).astype(np.int64)
+    return _with_arrays(case, observation, target=labels)
+
+
+#: ``inputs = ...``: the arrays a library computed on, from those it was given
+_RESTATED_INPUTS = {"broadcast": _broadcast, "aligned": _aligned,
+                    "truncated-labels": _truncated_labels,
+                    "smoothed-on-last-axis": _smoothed_on_last_axis}
 
 
 def _numbers(values):

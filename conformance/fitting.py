@@ -5,7 +5,8 @@ probability targets and no reduction. An API that offers only a mean, only rank-
 class indices would skip them all, and its matrix cells would stay empty. Where a case can be
 restated without changing what it tests, it is:
 
-- the reduction: the first of none, sum, mean, sum_over_batch_size the API offers;
+- the reduction: the first of none, sum, mean, sum_over_batch_size, weighted_mean the API
+  offers;
 - the rank of a binary loss (element-wise): the arrays flattened to rank 1, weights broadcast
   first;
 - the targets of a categorical loss: one-hot probability rows become class indices, and valid
@@ -23,7 +24,7 @@ import numpy as np
 from adapters.core import Binding, Case, one_hot
 from reference.specs import loss_spec
 
-_FALLBACK_REDUCTIONS = ("none", "sum", "mean", "sum_over_batch_size")
+_FALLBACK_REDUCTIONS = ("none", "sum", "mean", "sum_over_batch_size", "weighted_mean")
 
 
 def _takes_both_target_kinds(case: Case) -> bool:
@@ -88,7 +89,7 @@ def _as_indices(binding: Binding, case: Case) -> Case:
 
 def _as_one_hot(binding: Binding, case: Case) -> Case:
     """Valid class indices as one-hot probability rows, if the API takes probabilities only."""
-    if not _takes_both_target_kinds(case) or case.target_kind != "indices" \
+    if not _takes_both_target_kinds(case) or not case.is_index("target") \
             or "indices" in binding.targets or "probabilities" not in binding.targets \
             or "ignore_index" in case.options:
         return case

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from adapters.core import Case
-from reference.specs import dtype_spec
+from reference.specs import dtype_spec, loss_spec
 
 _PREDICATES = {}
 
@@ -151,6 +151,45 @@ def infinite_logit_at_certain_target(case: Case) -> bool:
     if y is None or y.shape != x.shape:
         return False
     return bool((((x == np.inf) & (y == 1)) | ((x == -np.inf) & (y == 0))).any())
+
+
+@predicate
+def class_weight_given(case: Case) -> bool:
+    """A categorical loss weighs its classes (``weight``), not all by 1."""
+    if loss_spec(case.loss).family != "categorical" or "weight" not in case.inputs:
+        return False
+    return bool(np.any(np.asarray(case.inputs["weight"], dtype=np.float64) != 1))
+
+
+@predicate
+def ignore_index_given(case: Case) -> bool:
+    """The case ignores a class index (``ignore_index``)."""
+    return case.options.get("ignore_index") is not None
+
+
+@predicate
+def one_row_input(case: Case) -> bool:
+    """The input is one row: a categorical (C,) input, or a binary input of rank 1 or 0 (one
+    sample, where a loss averages the last axis per sample as Keras does)."""
+    ndim = np.ndim(case.inputs["input"])
+    return ndim == 1 if loss_spec(case.loss).family == "categorical" else ndim <= 1
+
+
+@predicate
+def class_axis_not_last(case: Case) -> bool:
+    """The classes are on another axis than the last one."""
+    return case.class_axis != max(np.ndim(case.inputs["input"]) - 1, 0)
+
+
+@predicate
+def certain_probability_in_dtype(case: Case) -> bool:
+    """In the tested dtype some probability input is exactly 0 or 1: given so, or rounded
+    there (sigmoid(z) or softmax(z) of logits beyond about 8 in float16, 17 in float32 and 37
+    in float64 leave no room between p and 1). A loss of such a p is the loss of certainty."""
+    if loss_spec(case.loss).input_kind != "probabilities":
+        return False
+    p = in_dtype(case, _input(case))
+    return bool(((p == 0) | (p == 1)).any())
 
 
 def _load_backend_predicates() -> None:

@@ -71,7 +71,8 @@ class Recorder:
                                       "ulps": [], "bound_ratio": None})
 
     def record(self, *, binding, observation, case, case_name: str, category: str,
-               check: str, verdict: Verdict, deviation, magnitude: float | None = None) -> None:
+               check: str, verdict: Verdict, deviation, magnitude: float | None = None,
+               paths: list | None = None) -> None:
         errors = ulp_errors(verdict, case.dtype)
         ratio = (verdict.error or {}).get("bound_ratio")
         self.journal.append("tally", {
@@ -115,6 +116,7 @@ class Recorder:
             deviation=None if deviation is None else deviation.id,
             reproducer=reproducer,
             magnitude=magnitude,
+            paths=paths,
         )
         self.journal.append("finding", finding.to_json())
 

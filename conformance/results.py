@@ -114,10 +114,15 @@ class Finding:
     #: stability sweeps only: the swept magnitude (largest |logit|, or the distance of p from 0
     #: or 1); None (not written) elsewhere
     magnitude: float | None = None
+    #: equivalence only: both paths, each as {"api", "options", "observed", "oracle"} (what it
+    #: returned or raised, and what the oracle says for its own case); None (not written)
+    #: elsewhere
+    paths: list | None = None
 
     def to_json(self) -> dict:
-        """The record as a results file holds it (``encode``d). ``case``, ``loss`` and
-        ``magnitude`` are left out when None, as the schema allows; ``wrt`` is always written."""
+        """The record as a results file holds it (``encode``d). ``case``, ``loss``,
+        ``magnitude`` and ``paths`` are left out when None, as the schema allows; ``wrt`` is
+        always written."""
         record = {name: getattr(self, name) for name in _FINDING_FIELDS}
         for name in _OMITTED_WHEN_NONE:
             if record[name] is None:
@@ -151,7 +156,7 @@ class Finding:
 _FINDING_FIELDS = tuple(f.name for f in fields(Finding))  # in the order files list them
 _FINDING_FIELD_SET = frozenset(_FINDING_FIELDS)
 #: optional fields the recorder leaves out when they have no value (it always writes wrt)
-_OMITTED_WHEN_NONE = ("case", "loss", "magnitude")
+_OMITTED_WHEN_NONE = ("case", "loss", "magnitude", "paths")
 _REQUIRED_FINDING_FIELDS = _FINDING_FIELD_SET - {*_OMITTED_WHEN_NONE, "wrt"}
 
 

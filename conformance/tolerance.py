@@ -66,7 +66,8 @@ def value_bound(loss: str, kwargs: dict, expected: np.ndarray, dtype: str) -> np
             contribution = contribution + _probability_conditioning(g, x)
         if reduction == "none":
             conditioning = conditioning + _to_sample_shape(
-                contribution, per_sample.shape, spec.class_axis(np.ndim(kwargs["input"])))
+                contribution, per_sample.shape,
+                spec.class_axis(np.ndim(kwargs["input"]), kwargs.get("axis")))
         else:
             conditioning = conditioning + np.sum(contribution) * _mean_scale(
                 reduction, expected, per_sample)
@@ -150,7 +151,8 @@ def gradient_scale(loss: str, kwargs: dict, wrt: str) -> np.ndarray:
     - binary losses: the two terms are the gradients with every target 0 and every target 1
       (one term each), read off the oracle;
     - softmax cross-entropy: ``sw A p`` and ``sw a`` with ``a_k = weight_k * q_k`` (q the
-      smoothed target), divided by the mean's divisor;
+      smoothed target), divided by the mean's divisor (whichever mean: the count, the summed
+      class weights, or the summed sample weights of "weighted_mean", read off the oracle);
     - binary cross-entropy with respect to the target: ``-(1 - e) (log a - log b)`` is the
       difference of two rounded logs, so its terms are ``|log a|`` and ``|log b|`` (times the
       element's weights, see ``_binary_log_terms``);
@@ -230,7 +232,7 @@ def _binary_log_terms(spec, kwargs: dict) -> np.ndarray:
 def _softmax_terms(spec, kwargs: dict) -> np.ndarray:
     """|sw A p| + |sw a| of cross_entropy's gradient, in the input's shape (see above)."""
     z = np.asarray(kwargs["input"], dtype=np.float64)
-    axis = spec.class_axis(z.ndim)
+    axis = spec.class_axis(z.ndim, kwargs.get("axis"))
     C = z.shape[axis]
     with np.errstate(invalid="ignore", over="ignore"):
         e = np.exp(z - np.max(z, axis=axis, keepdims=True))
@@ -253,7 +255,7 @@ def _softmax_terms(spec, kwargs: dict) -> np.ndarray:
     sw = kwargs.get("sample_weight")
     sw = 1.0 if sw is None else np.expand_dims(np.asarray(sw, float), axis)
     terms = np.abs(sw) * (A * p + a)
-    if kwargs.get("reduction", "mean") in ("mean", "sum_over_batch_size"):
+    if kwargs.get("reduction", "mean") not in ("none", "sum"):  # every mean, weighted or not
         terms = terms / _divisor(spec, kwargs)
     return terms
 

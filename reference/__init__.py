@@ -5,8 +5,9 @@ exact mathematical value of the loss on the inputs as given, rounded once to flo
 1 ulp per element and 2 ulp for reduced values and gradients; see README "The oracle").
 
 Keyword names follow PyTorch, and so does their meaning. Library conventions that change a value
-(Keras clipping and renormalisation, Keras sample weights and "sum over batch size", torch's log
-clamp at -100, the value of an empty mean) are extra keyword-only options, off by default.
+(Keras clipping and renormalisation, Keras sample weights, "sum over batch size" and the mean over
+the summed sample weights, Keras's ignored class on probabilities, torch's log clamp at -100, the
+value of an empty mean) are extra keyword-only options, off by default.
 
 Every loss takes ``validate`` (default True). ``validate=False`` lifts the checks of the value
 domain, and only those: probabilities (BCE and categorical input) and targets (binary, soft)

@@ -327,8 +327,8 @@ def nll_loss(wrt, input, target, weight, ignore_index, reduction, *, sample_weig
 
 
 def categorical_cross_entropy(wrt, input, target, reduction, label_smoothing, *, axis,
-                              clip_epsilon, log_offset, renormalize, sample_weight, empty_mean,
-                              validate):
+                              ignore_index, clip_epsilon, log_offset, renormalize, sample_weight,
+                              empty_mean, validate):
     p = check.float_array("input", input)
     validate = check.validate_flag(validate)
     if validate:
@@ -343,26 +343,28 @@ def categorical_cross_entropy(wrt, input, target, reduction, label_smoothing, *,
     off = LD(check.nonnegative_scalar("log_offset", log_offset))
     bounds = clip_bounds(clip_epsilon)
     sw = _sample_weight(sample_weight, layout)
-    plan = _reduction.plan(layout.sample_shape, check.reduction(reduction), sw, empty_mean)
+    reduction = check.reduction(reduction)
 
     if indices:
-        y, _ = check.class_indices(target, layout.sample_shape, C, None)
+        y, active = check.class_indices(target, layout.sample_shape, C,
+                                        check.ignore_index_value(ignore_index))
         y_rows = y.reshape(-1)
         t_rows = np.zeros((len(y_rows), C))
         t_rows[np.arange(len(y_rows)), y_rows] = 1.0
     else:
-        t = check.float_array("target", target)
-        check.same_shape("target", t, "input", p)
-        if validate:
-            check.in_unit_interval("target", t, what="target probability")
+        t, _ = _probability_targets(target, p, layout, ignore_index, None, validate)
+        active = np.ones(layout.sample_shape, dtype=bool)
         t_rows = layout.rows(t)
+    plan = _reduction.plan(layout.sample_shape, reduction, sw, empty_mean, active=active)
+    ignored = ~active.reshape(-1)
     p_rows = layout.rows(p)
     q = ld(t_rows) if e == 0 else (1 - LD(e)) * ld(t_rows) + LD(e) / C
 
     after_clip = _renormalization(renormalize)
     if renormalize:
         # p / sum(p) is rounded wherever the sum is: each row in exact rational arithmetic.
-        rows = [_renormalized_row(p_rows[r], t_rows[r], e, off, bounds, wrt, after_clip)
+        rows = [(LD(0), np.zeros(C, dtype=LD)) if ignored[r] else
+                _renormalized_row(p_rows[r], t_rows[r], e, off, bounds, wrt, after_clip)
                 for r in range(len(p_rows))]
         loss = np.array([row[0] for row in rows], dtype=LD)
         g_row = np.array([row[1] for row in rows], dtype=LD).reshape(p_rows.shape)
@@ -379,11 +381,14 @@ def categorical_cross_entropy(wrt, input, target, reduction, label_smoothing, *,
                 g_row = np.where(P + off < 0, LD(np.nan), g_row)
             elif wrt == "target":
                 g_row = mul0(-(1 - LD(e)), log_p)
-    loss = loss + 0  # a zero loss is +0.0
+    loss = np.where(ignored, 0, loss) + 0  # an ignored sample costs 0; a zero loss is +0.0
     value = plan.apply(loss.reshape(layout.sample_shape))
     if wrt is None:
         return value, None
+    if plan.empty_value is not None:  # a mean with a zero divisor: constant empty_mean
+        return value, np.full(p.shape, 0 * plan.empty_value)
     g = to_float64(mul0(plan.coefficients.reshape(-1)[:, None], g_row))
+    g[ignored] = 0  # whatever the row holds (NaN, a log of 0): an ignored sample passes nothing
     return value, layout.unrows(g) if layout.moved else g.reshape(p.shape)
 
 
@@ -468,9 +473,10 @@ def _renormalized_row(p, t, e, off, bounds, wrt, after_clip=False):
 
 
 def _target_gradient(logs, E, C: int) -> np.ndarray:
-    """dl/dq_j = -(1 - E) log(p_j + o) of a row, from its exact logs."""
+    """dl/dq_j = -(1 - E) log(p_j + o) of a row, from its exact logs (0 * NaN is NaN, as in
+    the row's other forms; 0 * -inf is 0)."""
     if (1 - E) == 0:
-        return np.zeros(C, dtype=LD)
+        return np.array([LD(np.nan) if _isnan(lg) else LD(0) for lg in logs], dtype=LD)
     mpmath = _refine.mpmath
     with mpmath.workdps(60):  # the logs' precision, not the 53 bits of mpmath's default
         keep = _refine._mpf_fraction(1 - E)

@@ -8,7 +8,7 @@ import numpy as np
 
 from reference.errors import OracleInputError
 
-REDUCTIONS = ("none", "sum", "mean", "sum_over_batch_size")
+REDUCTIONS = ("none", "sum", "mean", "sum_over_batch_size", "weighted_mean")
 
 
 def _first(mask: np.ndarray, values: np.ndarray) -> str:

@@ -59,7 +59,10 @@ def log_pair(P: np.ndarray, Q: np.ndarray, offset: LD):
     Near 1 the log is ``log1p`` of the argument minus one, formed exactly: for p + o that is
     ``o - (1 - p)`` (p >= 1/2, the complement exact), ``p + (o - 1)`` (o in [1/2, 2], o - 1
     exact) or ``(p - 1) + o`` (p - 1 exact in longdouble for p >= 2**-11; a smaller p with
-    o < 1/2 keeps p + o below 0.51, away from 1); for 1 - p + o it is ``o - p``.
+    o < 1/2 keeps p + o below 0.51, away from 1); for 1 - p + o it is ``o - p`` (p <= 1/2), or
+    ``(1 - p) + (o - 1)`` above: a clipped p is the bound ``1 - eps`` rounded to longdouble,
+    while its complement ``eps`` is exact (and ``o - 1`` is exact for o >= 2**-11; a smaller o
+    keeps 1 - p + o below 0.51).
     """
     a, b = P + offset, Q + offset
     offset_near_1 = 0.5 <= offset <= 2
@@ -69,5 +72,6 @@ def log_pair(P: np.ndarray, Q: np.ndarray, offset: LD):
         near_a = (a >= 0.5) & (a <= 2) & ((P >= 2.0**-11) | offset_near_1)
         log_p = np.where(near_a, np.log1p(a_minus_1), np.log(a))
         near_b = (b >= 0.5) & (b <= 2)
-        log_q = np.where(near_b, np.log1p(offset - P), np.log(b))
+        b_minus_1 = np.where(P <= 0.5, offset - P, Q + (offset - 1))
+        log_q = np.where(near_b, np.log1p(b_minus_1), np.log(b))
     return log_p, log_q

@@ -58,7 +58,9 @@ def binary_cross_entropy(
       unchanged.
     - ``average_last_axis``: Keras first averages over the last axis, one loss per sample.
     - ``sample_weight``, ``reduction``, ``empty_mean``: see ``reference._reduction``; "mean"
-      divides by the number of losses.
+      divides by the number of losses, ``reduction="weighted_mean"`` by the sum of their sample
+      weights (Keras's "mean_with_sample_weight"): ``sum_i sw_i l_i / sum_i sw_i``, with the
+      samples taken after ``average_last_axis``; ``weight`` stays out of the divisor.
     - ``validate=False`` accepts ``input`` and ``target`` outside [0, 1] and any finite
       ``label_smoothing``, and evaluates the formulas above as written: the clip acts first
       (p = 1.5 with ``clip_epsilon=1e-7`` is 1 - 1e-7, gradient 0), and a log of a negative
@@ -67,7 +69,9 @@ def binary_cross_entropy(
 
     Gradient (``grad``) with respect to ``input``: ``-(y_s / (p'+o) - (1 - y_s) / (1-p'+o))``
     times weights, zero where a clip or a clamp is active (inclusive bounds pass the gradient);
-    with respect to ``target``: ``-(1 - e) * (log(p'+o) - log(1-p'+o))`` times weights.
+    with respect to ``target``: ``-(1 - e) * (log(p'+o) - log(1-p'+o))`` times weights. The
+    weights include the reduction's coefficient ``c_i``: ``sw_i``, or ``sw_i / D`` for a mean
+    (``sw_i / sum_j sw_j`` for "weighted_mean"), divided by k under ``average_last_axis``.
     """
     return _binary_cross_entropy(wrt=None, **locals())[0]
 
@@ -105,13 +109,14 @@ def binary_cross_entropy_with_logits(
       acts the gradient with respect to ``input`` is 0 and that with respect to ``target`` is
       ``-(1 - e) (pw log p' - log(1 - p'))``. Default: no clipping.
     - ``average_last_axis``, ``sample_weight``, ``reduction``, ``empty_mean``: as for
-      ``binary_cross_entropy``.
+      ``binary_cross_entropy`` ("weighted_mean" divides by the sum of the sample weights).
     - ``validate=False`` accepts ``target`` outside [0, 1] and any finite ``label_smoothing``;
       the formula stays finite wherever x is (no log of a negative number arises).
 
     Gradient with respect to ``input``: ``(1 - y_s) * sigmoid(x) - pos_weight * y_s *
     sigmoid(-x)``; with respect to ``target``: ``(1 - e) * (pos_weight * softplus(-x) -
-    softplus(x))``; both times weights.
+    softplus(x))``; both times weights and the reduction's ``c_i`` (``sw_i / sum_j sw_j`` for
+    "weighted_mean").
     """
     return _binary_cross_entropy_with_logits(wrt=None, **locals())[0]
 
@@ -160,6 +165,8 @@ def _finish(per_element, d_element, shape, weight, sample_weight, reduction, emp
     value = plan.apply(per_sample)
     if d_element is None:
         return value, None
+    if plan.empty_value is not None:  # a mean with a zero divisor: constant empty_mean
+        return value, np.full(shape, 0 * plan.empty_value)
     coeff = plan.coefficients
     if scale is not None:
         coeff = coeff[..., np.newaxis] * scale

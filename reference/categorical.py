@@ -40,7 +40,10 @@ def cross_entropy(
       default is -100).
     - ``reduction="mean"``: class indices divide by the summed ``weight[y_i]`` (times sample
       weights) of the non-ignored samples; probability targets by the number of samples
-      (PyTorch). See ``reference._reduction`` for the others, ``sample_weight``, ``empty_mean``.
+      (PyTorch). ``reduction="weighted_mean"`` divides by the summed sample weights of the
+      non-ignored samples, each times ``weight[y_i]`` for class indices (the class weight is a
+      per-sample weight there, as Keras's ``class_weight`` is: the same divisor as "mean").
+      See ``reference._reduction`` for the others, ``sample_weight``, ``empty_mean``.
     - ``validate=False`` accepts probability targets outside [0, 1] (their rows need not sum
       to 1) and any finite ``label_smoothing``. Class indices must still be classes. Terms of
       opposite signs at infinite logits give ``inf - inf = NaN``.
@@ -50,7 +53,8 @@ def cross_entropy(
     not exist (two ``+inf`` logits, all ``-inf``) or that holds a NaN has loss NaN.
 
     Gradient with respect to ``input``: ``c_i * (softmax(z_i)_k * sum_j a_ij - a_ik)`` with
-    ``a_ij = weight_j * q_ij`` and ``c_i`` the sample's weight in the reduction; with respect to
+    ``a_ij = weight_j * q_ij`` and ``c_i`` the sample's weight in the reduction (``sw_i`` or
+    ``sw_i / D``, 0 when ignored); with respect to
     probability ``target``: ``c_i * (1 - e) * weight_j * (logsumexp(z_i) - z_ij)``.
     """
     return _eval.cross_entropy(wrt=None, **locals())[0]
@@ -73,8 +77,9 @@ def nll_loss(
 
     ``input`` must hold log-probabilities: values in [-inf, 0] (NaN propagates), any values
     with ``validate=False``. Shapes, ``weight``, ``ignore_index``, reductions and the weighted
-    mean are those of ``cross_entropy`` with class indices. Gradient with respect to ``input``:
-    ``-c_i * weight[y_i]`` at the target class, 0 elsewhere.
+    means are those of ``cross_entropy`` with class indices ("mean" and "weighted_mean" both
+    divide by the summed ``sample_weight_i * weight[y_i]``). Gradient with respect to
+    ``input``: ``-c_i * weight[y_i]`` at the target class, 0 elsewhere.
     """
     return _eval.nll_loss(wrt=None, **locals())[0]
 
@@ -86,6 +91,7 @@ def categorical_cross_entropy(
     label_smoothing=0.0,
     *,
     axis=-1,
+    ignore_index=None,
     clip_epsilon=None,
     log_offset=0.0,
     renormalize=False,
@@ -107,7 +113,15 @@ def categorical_cross_entropy(
     - ``clip_epsilon``: Keras then clips p'' = clip(p', eps, 1 - eps); a pair (lo, hi) gives the
       bounds directly. Default: no clipping.
     - ``log_offset``: the ``+ 1e-9`` of textbook NumPy code. Default 0.
-    - ``reduction="mean"`` divides by the number of samples; see ``reference._reduction``.
+    - ``ignore_index``: samples whose class index equals it have loss 0 and gradient 0 and
+      leave the mean's divisor, as in ``cross_entropy`` (Keras's
+      ``SparseCategoricalCrossentropy(ignore_class=k)`` on probabilities); only with
+      class-index targets. Their probabilities are still checked (as ``nll_loss`` checks the
+      log-probabilities of ignored samples). Every sample ignored: a mean of nothing,
+      ``empty_mean``. Default None: nothing is ignored.
+    - ``reduction="mean"`` divides by the number of non-ignored samples, "weighted_mean" by the
+      sum of their sample weights (Keras's "mean_with_sample_weight", sklearn's
+      ``log_loss(normalize=True, sample_weight=w)``); see ``reference._reduction``.
     - ``validate=False`` accepts ``input`` and probability ``target`` outside [0, 1] (rows need
       not sum to 1) and any finite ``label_smoothing``, in the order above: renormalisation,
       clip, log. A log of a negative number is NaN (also at a class of target 0: 0 * NaN), and
@@ -117,6 +131,7 @@ def categorical_cross_entropy(
     Gradient with respect to ``input``: the chain rule through the renormalisation and the clip
     (zero outside the clip bounds, inclusive bounds pass), from ``-q_ij / (p''_ij + o)``; after
     the clip, a clipped p_ik has gradient 0 but its bound still enters the sum; with
-    respect to probability ``target``: ``-(1 - e) * log(p''_ij + o)``; both times ``c_i``.
+    respect to probability ``target``: ``-(1 - e) * log(p''_ij + o)``; both times ``c_i``, the
+    sample's weight in the reduction (``sw_i / D``, 0 when ignored).
     """
     return _eval.categorical_cross_entropy(wrt=None, **locals())[0]

@@ -325,8 +325,12 @@ def _reduce(per_sample, reduction, sample_weight, empty_mean, active=None, mean_
         L_i = sample_weight_i * l_i;   none: L;  sum: sum_i L_i;  mean: sum_i L_i / D
 
     ``D`` is ``sum over active i of sample_weight_i * mean_weights_i`` for a weighted "mean",
-    else the number of active samples. ``D = 0`` (``empty``) gives ``empty_mean``, and the
-    gradient is ``c = 0 * empty_mean`` everywhere, whatever the element's own derivative.
+    ``sum over active i of sample_weight_i * v_i`` for "weighted_mean" (the oracle's
+    ``reference._reduction``: the weighted average, Keras's "mean_with_sample_weight"; v_i is
+    ``mean_weights_i`` where the loss has them, the class weight of a class index, else 1),
+    and the number of active samples for the other means. ``D = 0`` (``empty``) gives
+    ``empty_mean``, and the gradient is ``c = 0 * empty_mean`` everywhere, whatever the
+    element's own derivative.
     """
     shape = per_sample.shape
     sw = _full(shape, ONE) if sample_weight is None else _mp_array(sample_weight, shape)
@@ -338,9 +342,9 @@ def _reduce(per_sample, reduction, sample_weight, empty_mean, active=None, mean_
         return total, sw, False, weighted
     if active is None:
         active = np.ones(shape, dtype=bool)
-    if reduction == "mean" and mean_weights is not None:
-        divisor = _exact_sum(*(_exact_prod(sw[i], mean_weights[i])
-                               for i in np.ndindex(shape) if active[i]))
+    if reduction == "weighted_mean" or (reduction == "mean" and mean_weights is not None):
+        v = _full(shape, ONE) if mean_weights is None else mean_weights
+        divisor = _exact_sum(*(_exact_prod(sw[i], v[i]) for i in np.ndindex(shape) if active[i]))
     else:
         divisor = mpf(int(np.count_nonzero(active)))
     if divisor == 0:
@@ -653,8 +657,8 @@ def _eval_nll_loss(input, target, weight, ignore_index, reduction, sample_weight
 
 
 def _eval_categorical_cross_entropy(input, target, reduction, label_smoothing, axis,
-                                    clip_epsilon, log_offset, renormalize, sample_weight,
-                                    empty_mean):
+                                    ignore_index, clip_epsilon, log_offset, renormalize,
+                                    sample_weight, empty_mean):
     class_axis = axis % np.ndim(input)
     rows, samples, t_rows, indices = _class_layout(input, target, class_axis)
     C = rows.shape[-1]
@@ -663,9 +667,14 @@ def _eval_categorical_cross_entropy(input, target, reduction, label_smoothing, a
     bounds = _clip_bounds(clip_epsilon)
     loss = np.empty(samples, dtype=object)
     d_p, d_t = _full(rows.shape, ZERO), _full(rows.shape, ZERO)
+    active = np.ones(samples, dtype=bool)
     for i in np.ndindex(samples):
         if indices:
-            Q = _smoothed_classes(C, e, index=int(t_rows[i]))
+            y = int(t_rows[i])
+            if ignore_index is not None and y == ignore_index:
+                active[i], loss[i] = False, ZERO  # loss 0, gradient 0, out of the divisor
+                continue
+            Q = _smoothed_classes(C, e, index=y)
         else:
             Q = _smoothed_classes(C, e, probabilities=[_mp(v) for v in t_rows[i]])
         loss[i], dp_row, dt_row = _categorical_row([_mp(v) for v in rows[i]], Q, keep, bounds,
@@ -673,7 +682,7 @@ def _eval_categorical_cross_entropy(input, target, reduction, label_smoothing, a
                                                    "after_clip" else bool(renormalize))
         for j in range(C):
             d_p[i + (j,)], d_t[i + (j,)] = dp_row[j], dt_row[j]
-    value, c, empty, losses = _reduce(loss, reduction, sample_weight, empty_mean)
+    value, c, empty, losses = _reduce(loss, reduction, sample_weight, empty_mean, active)
     return {"value": value, "losses": losses, "input": _scale_rows(d_p, c, empty, class_axis),
             "target": None if indices else _scale_rows(d_t, c, empty, class_axis)}
 
@@ -760,9 +769,12 @@ def nll_loss(input, target, weight=None, ignore_index=None, reduction="mean", *,
 
 
 def categorical_cross_entropy(input, target, reduction="mean", label_smoothing=0.0, *, axis=-1,
-                              clip_epsilon=None, log_offset=0.0, renormalize=False,
-                              sample_weight=None, empty_mean=math.nan, validate=True):
-    """``-sum_j q_ij log(p''_ij + o)`` per sample, reduced; see ``_categorical_row``."""
+                              ignore_index=None, clip_epsilon=None, log_offset=0.0,
+                              renormalize=False, sample_weight=None, empty_mean=math.nan,
+                              validate=True):
+    """``-sum_j q_ij log(p''_ij + o)`` per sample, reduced; see ``_categorical_row``. A sample
+    whose class index is ``ignore_index`` costs 0, passes no gradient and leaves the mean's
+    divisor."""
     return evaluate("categorical_cross_entropy", **locals())["value"]
 
 

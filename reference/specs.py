@@ -165,8 +165,14 @@ class LossSpec:
     channels_first: bool = False
     probability_twin: str | None = None
 
-    def class_axis(self, ndim: int) -> int:
-        """The class axis (non-negative) of an input of ``ndim`` dimensions."""
+    def class_axis(self, ndim: int, axis: int | None = None) -> int:
+        """The class axis (non-negative) of an input of ``ndim`` dimensions; ``axis`` is the
+        oracle's own ``axis`` option where the loss takes one (None: its default)."""
+        if axis is not None and self.takes("axis") and ndim > 0:
+            if not -ndim <= axis < ndim:
+                raise ValueError(f"{self.name}: axis {axis} is out of range for an input of "
+                                 f"{ndim} dimensions")
+            return axis % ndim
         if self.channels_first and ndim > 1:
             return 1
         return max(ndim - 1, 0)

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import jinja2
+import numpy as np
 
 from reports import plots, registry, summary
 from reports.diff import Diff, diff
@@ -65,6 +66,19 @@ def fmt(value, digits: int = 3) -> str:
     return f"{x:.{digits}g}"
 
 
+def short(value, items: int = 4) -> str:
+    """A result for a table cell: a number, a few elements of an array, or an error's type."""
+    if isinstance(value, dict):
+        return str(value.get("error", value))
+    if isinstance(value, str):
+        return value
+    flat = np.ravel(np.asarray(value, dtype=object))
+    text = ", ".join(fmt(v) for v in flat[:items])
+    if np.ndim(value) == 0:
+        return text
+    return f"[{text}{', ...' if flat.size > items else ''}]"
+
+
 def safe_url(link: str) -> str | None:
     """``link`` if it is an http(s) URL (a registry link to docs or source), else None."""
     text = link.strip()
@@ -80,6 +94,7 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["fmt"] = fmt
+    env.filters["short"] = short
     env.globals["safe_url"] = safe_url
     return env
 
@@ -128,6 +143,7 @@ def build(results_dir: Path, *, baseline_dir: Path | None = None,
         model = build_model(results)
         changes = diff(results, baseline) if baseline is not None else None
         libraries = summary.libraries(results, model)
+        inconsistent = summary.inconsistent_paths(results)
         figures = {
             "stability": plots.stability_figure(results.runs, model.facts),
             "histogram": plots.histogram_figure(results.runs),
@@ -141,6 +157,7 @@ def build(results_dir: Path, *, baseline_dir: Path | None = None,
         model=model,
         header=header(results),
         libraries=libraries,
+        inconsistent=inconsistent,
         groups=summary.GROUPS,
         registry=registry.by_library(results, model.facts),
         severity_of=summary.severity,

@@ -139,3 +139,42 @@ def libraries(results: Results, model: Model) -> list[Library]:
              for backend in envs]
     return sorted(found, key=lambda lib: (lib.issues[0].rank()[:2] if lib.issues else (99, 0),
                                           -lib.findings, lib.backend))
+
+
+@dataclass
+class InconsistentPaths:
+    """Two paths of one library that disagree on the same case: the APIs, what each returned
+    and what the oracle says for each, and how often (every dtype, env and case alike)."""
+
+    backend: str
+    apis: tuple[str, str]
+    deviation: str | None
+    reason: str
+    findings: list[tuple[str, Finding]] = field(default_factory=list)  # (env, finding)
+
+    @property
+    def worst(self) -> tuple[str, Finding]:
+        return max(self.findings, key=lambda ef: severity(ef[1]))
+
+    @property
+    def paths(self) -> list[dict]:
+        return self.worst[1].paths or []
+
+
+def inconsistent_paths(results: Results) -> list[InconsistentPaths]:
+    """The equivalence findings, one entry per library, pair of APIs and registry entry (the
+    unexplained first, then the most findings)."""
+    found: dict[tuple, InconsistentPaths] = {}
+    for env, run in results.runs.items():
+        for f in run.findings:
+            if f.category != "equivalence" or not is_finding(f):
+                continue
+            apis = tuple(sorted(p["api"] for p in f.paths)) if f.paths else (f.api, "")
+            key = (f.backend, apis, f.deviation)
+            entry = found.get(key)
+            if entry is None:
+                reason = (run.deviations.get(f.deviation) or {}).get("reason", "")
+                entry = found[key] = InconsistentPaths(f.backend, apis, f.deviation, reason)
+            entry.findings.append((env, f))
+    return sorted(found.values(), key=lambda e: (e.deviation is not None, -len(e.findings),
+                                                 e.backend, e.apis))

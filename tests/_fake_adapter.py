@@ -14,7 +14,7 @@ class FakeAdapter(Adapter):
     bindings = tuple(
         Binding(api=f"_fake_library.{name}", library="fake", loss="binary_cross_entropy",
                 expression=f"_fake_library.{name}(input, target)", reductions={"sum": ""},
-                dtypes=("float64",), gradients=())
+                dtypes=("float64",), gradients=(), surface=(f"_fake_library.{name}",))
         for name in _NAMES
     )
 

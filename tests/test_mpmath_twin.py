@@ -86,6 +86,31 @@ def test_conventions():
     value, g = twin.value_and_grad("cross_entropy", np.zeros((2, 3)), t, ignore_index=-100,
                                    empty_mean=0.0)
     assert value == 0 and mp_list(g) == [0] * 6
+    # weighted_mean: sum sw_i l_i / sum sw_i, l = [log 2, log 4], sw = [1, 3]: 7/4 log 2; the
+    # class weight of a class index is a sample weight: [0, 1] with weight [1, 3] and sw [1, 3]
+    # gives (1 + 9) log 2 / (1 + 9) on uniform logits; a zero sum gives empty_mean.
+    with mpmath.workdps(70):
+        weighted = {"reduction": "weighted_mean", "sample_weight": [1.0, 3.0]}
+        assert_digits(twin.binary_cross_entropy([0.5, 0.25], [1.0, 1.0], **weighted),
+                      mpf(7) / 4 * mpmath.log(2), digits=15)
+        assert_digits(twin.cross_entropy(np.zeros((2, 2)), np.array([0, 1]), weight=[1.0, 3.0],
+                                         **weighted), mpmath.log(2), digits=15)
+    value, g = twin.value_and_grad("binary_cross_entropy", [0.0, NAN], [1.0, 1.0],
+                                   reduction="weighted_mean", sample_weight=[1.0, -1.0],
+                                   empty_mean=0.0)
+    assert value == 0
+    assert mp_list(g) == [0, 0]
+    # categorical_cross_entropy's ignore_index: loss 0 and gradient 0 at the ignored NaN row,
+    # which leaves the mean's divisor: -log 0.25 / 1; every sample ignored: empty_mean.
+    p = np.array([[0.25, 0.75], [NAN, 0.5]])
+    value, g = twin.value_and_grad("categorical_cross_entropy", p, np.array([0, 1]),
+                                   ignore_index=1)
+    assert_digits(value, mpmath.log(4), digits=15)
+    assert mp_list(g) == [-4, 0, 0, 0]
+    value, g = twin.value_and_grad("categorical_cross_entropy", p, np.array([1, 1]),
+                                   ignore_index=1)
+    assert mpmath.isnan(value)
+    assert all(mpmath.isnan(v) for v in mp_list(g))
     # An exact zero stays exactly zero: p = y gives dl/dp = (p - y) / (p (1 - p)) = 0.
     assert mp_list(twin.grad("binary_cross_entropy", [0.3], [0.3])) == [0]
 
@@ -157,6 +182,16 @@ GRADIENT_CASES = [
                                    "log_offset": 1e-2, "axis": 0, "reduction": "none"}),
     ("categorical_cross_entropy", {"input": P23, "target": np.array([1, 0]),
                                    "log_offset": 1e-9, "reduction": "sum"}),
+    # the weighted average of "weighted_mean", and categorical_cross_entropy's ignore_index
+    # through the renormalisation and the clip
+    ("binary_cross_entropy", {"input": P23, "target": T23, "average_last_axis": True,
+                              "sample_weight": [3.0, 0.25], "reduction": "weighted_mean"}),
+    ("cross_entropy", {"input": Z23, "target": T23, "weight": [1.0, 2.0, 0.5],
+                       "reduction": "weighted_mean", "sample_weight": [2.0, 0.5]}),
+    ("categorical_cross_entropy", {"input": P23, "target": np.array([1, 0, 1]),
+                                   "axis": 0, "ignore_index": 0, "renormalize": True,
+                                   "clip_epsilon": 0.2, "reduction": "weighted_mean",
+                                   "sample_weight": [2.0, 0.5, 1.5]}),
     # outside the domain (validate=False): targets in [-1, 2], signed weights, smoothing
     # outside [0, 1], probabilities above 1 (clipped, or renormalised back below 1)
     ("binary_cross_entropy", {"input": P23, "target": 3 * T23 - 1, "label_smoothing": -0.3,
@@ -169,6 +204,9 @@ GRADIENT_CASES = [
                        "label_smoothing": -0.2, "validate": False}),
     ("nll_loss", {"input": P23, "target": np.array([1, 2]), "weight": [1.0, -2.0, 0.5],
                   "sample_weight": [1.0, -0.5], "validate": False}),
+    ("binary_cross_entropy_with_logits", {"input": Z23, "target": T23,
+                                          "sample_weight": [[1.0, -2.0, 0.5], [3.0, 1.0, -1.0]],
+                                          "reduction": "weighted_mean", "validate": False}),
     ("categorical_cross_entropy", {"input": P23 + 0.5, "target": 3 * T23 - 1,
                                    "renormalize": True, "label_smoothing": 1.2,
                                    "validate": False}),

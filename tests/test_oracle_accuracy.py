@@ -35,7 +35,7 @@ import reference as oracle
 from reference import mpmath_twin as twin
 
 BOUNDS = {"value-none": 1, "value-reduced": 2, "gradient-input": 2, "gradient-target": 2}
-REDUCTIONS = ("none", "sum", "mean", "sum_over_batch_size")
+REDUCTIONS = ("none", "sum", "mean", "sum_over_batch_size", "weighted_mean")
 
 # --- ulp error ----------------------------------------------------------------------------------
 
@@ -365,12 +365,13 @@ def test_categorical_cross_entropy(data, ulp_record):
     # The class axis: the last by default, or named explicitly (also as a negative index).
     class_axis = len(shape) - 1 if len(shape) != 4 else 1
     axis = data.draw(st.sampled_from([class_axis, class_axis - len(shape)]), label="axis")
-    target, _ = draw_class_target(data, shape, class_axis)
+    target, ignore_index = draw_class_target(data, shape, class_axis, ignore=True)
     args = {
         "input": data.draw(arrays(shape, PROBABILITIES_OR_NAN), label="input"),
         "target": target,
         "label_smoothing": data.draw(SMOOTHING, label="label_smoothing"),
         "axis": axis,
+        "ignore_index": ignore_index,
         "clip_epsilon": data.draw(CLIP_EPSILONS, label="clip_epsilon"),
         "log_offset": data.draw(LOG_OFFSETS, label="log_offset"),
         "renormalize": data.draw(st.booleans(), label="renormalize"),
@@ -394,7 +395,11 @@ def _defined_renormalised_gradient(args, class_axis):
     e = args["label_smoothing"]
     t = np.asarray(args["target"])
     if t.dtype.kind in "iu":
+        ignored = t == args.get("ignore_index")  # gradient 0, defined
+        t = np.where(ignored, 0, t)
         t = np.moveaxis(np.eye(p.shape[class_axis])[t], -1, class_axis) if p.size else p
+        e = np.expand_dims(np.where(ignored, 0, e), class_axis)
+        t = np.where(np.expand_dims(ignored, class_axis), 0, t)
     # (1 - e) t + e / C is not 0 (with validate=False, t and e may have any sign)
     mass = (e != 0) | ((t != 0) & (e != 1))
     open_sample = np.any((p == 0) & mass, axis=class_axis, keepdims=True)
@@ -522,21 +527,33 @@ def cancellation_slack(name, args, exact):
     else:
         sizes = np.array([abs(v) for v in np.ravel(losses)], dtype=object)
     n = sizes.size
-    divisor = mpf(1)
-    if args["reduction"] == "mean" and name in ("cross_entropy", "nll_loss") and np.asarray(
-            args["target"]).dtype.kind in "iu":
-        w = np.ones(np.asarray(args["input"]).shape[0 if np.ndim(args["input"]) == 1 else 1])
-        w = w if args.get("weight") is None else np.asarray(args["weight"])
-        t = np.asarray(args["target"])
-        scale = np.broadcast_to(1.0 if sw is None else sw, t.shape)
-        divisor = mpmath.fsum(mpf(float(scale[i])) * mpf(float(w[t[i]]))
-                              for i in np.ndindex(t.shape))
-    elif args["reduction"] in ("mean", "sum_over_batch_size"):
-        divisor = mpf(n)
+    divisor = _mean_divisor(name, args, losses.shape)
     if divisor == 0:  # an empty mean: the value is empty_mean, nothing to allow
         return per_sample, mpf(0)
     extra = mpmath.fsum(per_sample.flat) if per_sample is not None else 0
     return per_sample, ((n + 1) * eps * mpmath.fsum(sizes.flat) + extra) / abs(divisor)
+
+
+def _mean_divisor(name, args, sample_shape):
+    """The exact divisor D of the drawn reduction (1 for none and sum): the summed
+    ``sample_weight_i * weight[y_i]`` of a class-index "mean" of cross_entropy and nll_loss, the
+    summed ``sample_weight_i`` (times that class weight) of "weighted_mean", else the number of
+    samples; ignored samples left out (see reference._reduction)."""
+    reduction, t = args["reduction"], np.asarray(args["target"])
+    if reduction in ("none", "sum"):
+        return mpf(1)
+    indices = t.dtype.kind in "iu"
+    active = (np.ones(sample_shape, dtype=bool) if not indices or args.get("ignore_index") is None
+              else t != args["ignore_index"])
+    class_weighted = indices and name in ("cross_entropy", "nll_loss")
+    if reduction == "sum_over_batch_size" or (reduction == "mean" and not class_weighted):
+        return mpf(int(np.count_nonzero(active)))
+    sw = args.get("sample_weight")
+    scale = np.broadcast_to(1.0 if sw is None else sw, sample_shape)
+    w = args.get("weight") if class_weighted else None
+    return mpmath.fsum(mpmath.fmul(float(scale[i]), 1 if w is None else float(w[t[i]]),
+                                   exact=True)  # summed once, exactly: D can cancel
+                       for i in np.ndindex(sample_shape) if active[i])
 
 
 def signed_weights_for(shape):
@@ -554,12 +571,16 @@ def draw_signed_reduction(data, sample_shape) -> dict:
 
 
 def draw_outside_class_target(data, shape, class_axis, kind):
-    """Class indices, or soft targets in [-2, 3] whose rows need not sum to 1."""
+    """Class indices (and an ``ignore_index`` that some of them may equal), or soft targets in
+    [-2, 3] whose rows need not sum to 1."""
     if kind == "probabilities":
-        return data.draw(arrays(shape, OUTSIDE_TARGETS), label="target")
+        return data.draw(arrays(shape, OUTSIDE_TARGETS), label="target"), None
     sample_shape = shape[:class_axis] + shape[class_axis + 1:]
     labels = st.integers(0, shape[class_axis] - 1)
-    return data.draw(arrays(sample_shape, labels, np.int64), label="target")
+    ignore_index = data.draw(st.sampled_from([None, -100, 0]), label="ignore_index")
+    if ignore_index is not None:
+        labels = st.one_of(labels, st.just(ignore_index))
+    return data.draw(arrays(sample_shape, labels, np.int64), label="target"), ignore_index
 
 
 OUTSIDE_DOMAIN = Domain(OUTSIDE_PROBABILITIES, OUTSIDE_TARGETS, OUTSIDE_SMOOTHING,
@@ -592,10 +613,11 @@ TARGET_KINDS = pytest.mark.parametrize("kind", ["indices", "probabilities"])
 def test_cross_entropy_outside_the_domain(kind, data, ulp_record):
     shape = draw_class_shape(data, ["(C,)", "(N, C)", "(N, C, d1, d2)"])
     class_axis = 0 if len(shape) == 1 else 1
-    target = draw_outside_class_target(data, shape, class_axis, kind)
+    target, ignore_index = draw_outside_class_target(data, shape, class_axis, kind)
     args = {
         "input": data.draw(arrays(shape, LOGITS), label="input"),
         "target": target,
+        "ignore_index": ignore_index,
         "weight": data.draw(st.none() | arrays((shape[class_axis],), SIGNED_WEIGHTS),
                             label="weight"),
         "label_smoothing": data.draw(OUTSIDE_SMOOTHING, label="label_smoothing"),
@@ -627,10 +649,11 @@ def test_nll_loss_outside_the_domain(data, ulp_record):
 def test_categorical_cross_entropy_outside_the_domain(kind, data, ulp_record):
     shape = draw_class_shape(data, ["(C,)", "(N, C)", "(N, d1, C)"])
     class_axis = len(shape) - 1
-    target = draw_outside_class_target(data, shape, class_axis, kind)
+    target, ignore_index = draw_outside_class_target(data, shape, class_axis, kind)
     args = {
         "input": data.draw(arrays(shape, OUTSIDE_PROBABILITIES), label="input"),
         "target": target,
+        "ignore_index": ignore_index,
         "label_smoothing": data.draw(OUTSIDE_SMOOTHING, label="label_smoothing"),
         "clip_epsilon": data.draw(CLIP_EPSILONS, label="clip_epsilon"),
         "log_offset": data.draw(LOG_OFFSETS, label="log_offset"),

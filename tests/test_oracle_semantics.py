@@ -172,6 +172,125 @@ def test_sample_weight_and_average_last_axis():
                                                  reduction="sum_over_batch_size"), LOG2)
 
 
+def test_weighted_mean_divides_by_the_summed_sample_weights():
+    # "weighted_mean" = sum_i sw_i l_i / sum_i sw_i (Keras's "mean_with_sample_weight",
+    # sklearn's log_loss(normalize=True, sample_weight=sw)). BCE at p = [0.5, 0.25], y = 1:
+    # l = [log 2, 2 log 2]; sw = [1, 3]: (log 2 + 6 log 2) / 4 = 1.75 log 2.
+    p, y, sw = [0.5, 0.25], [1.0, 1.0], [1.0, 3.0]
+    weighted = {"reduction": "weighted_mean", "sample_weight": sw}
+    assert_values(reference.binary_cross_entropy(p, y, **weighted), 1.75 * LOG2)
+    # ("mean" divides by the 2 samples: 3.5 log 2.)
+    assert_values(reference.binary_cross_entropy(p, y, sample_weight=sw), 3.5 * LOG2)
+    # Gradient c_i dl_i/dp_i with c_i = sw_i / 4 = [1/4, 3/4] and dl/dp = -1/p = [-2, -4].
+    assert_values(reference.grad("binary_cross_entropy", p, y, **weighted), [-0.5, -3.0])
+    # Without sample weights it is "mean": (log 2 + 2 log 2) / 2.
+    assert_values(reference.binary_cross_entropy(p, y, reduction="weighted_mean"), 1.5 * LOG2)
+    # An element weight is part of l_i, not of the divisor: weight 2 doubles the result.
+    assert_values(reference.binary_cross_entropy(p, y, weight=[2.0, 2.0], **weighted),
+                  3.5 * LOG2)
+    # Logits x = 0 cost log 2 whatever the target: the weighted average is log 2.
+    assert_values(reference.binary_cross_entropy_with_logits([0.0, 0.0], [1.0, 0.0], **weighted),
+                  LOG2)
+    # Keras's last-axis mean first: rows cost log 2 and 1.5 log 2 (see above); sw = [2, 1]:
+    # (2 log 2 + 1.5 log 2) / 3 = 7/6 log 2, gradient c_i / k = sw_i / (3 * 2) times -1/p for
+    # y = 1 and 1 / (1 - p) for y = 0: row 0 [-2, 2] / 3, row 1 [-4, -2] / 6.
+    p2, y2 = np.array([[0.5, 0.5], [0.25, 0.5]]), np.array([[1.0, 0.0], [1.0, 1.0]])
+    kwargs = {"average_last_axis": True, "sample_weight": [2.0, 1.0], "reduction": "weighted_mean"}
+    assert_values(reference.binary_cross_entropy(p2, y2, **kwargs), 7 / 6 * LOG2)
+    assert_values(reference.grad("binary_cross_entropy", p2, y2, **kwargs),
+                  [[-2 / 3, 2 / 3], [-2 / 3, -1 / 3]])
+
+
+def test_weighted_mean_of_class_losses():
+    # Probability targets: the class weight is inside l_i, so the divisor is sum sw alone.
+    # Uniform logits over 2 classes, weight [1, 3], one-hot targets: l = [log 2, 3 log 2];
+    # sw = [1, 3]: (log 2 + 9 log 2) / 4 = 2.5 log 2 (PyTorch's "mean": 10 log 2 / 2).
+    z, q, w = np.zeros((2, 2)), np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([1.0, 3.0])
+    weighted = {"reduction": "weighted_mean", "sample_weight": [1.0, 3.0]}
+    assert_values(reference.cross_entropy(z, q, weight=w, **weighted), 2.5 * LOG2)
+    # Class indices: the class weight is a per-sample weight (Keras's class_weight becomes the
+    # sample weight class_weight[y]), so "weighted_mean" is "mean": targets [0, 1, ignored],
+    # weight [1, 2, 3, 4], sw [2, 1, 5]: (2 + 2) log 4 / (2 * 1 + 1 * 2) = log 4.
+    z, t, w = np.zeros((3, 4)), np.array([0, 1, -100]), np.array([1.0, 2.0, 3.0, 4.0])
+    kwargs = {"weight": w, "ignore_index": -100, "sample_weight": [2.0, 1.0, 5.0]}
+    for loss, x in (("cross_entropy", z), ("nll_loss", np.log(np.full((3, 4), 0.25)))):
+        f = getattr(reference, loss)
+        assert_values(f(x, t, reduction="weighted_mean", **kwargs), LOG4)
+        assert_values(reference.grad(loss, x, t, reduction="weighted_mean", **kwargs),
+                      reference.grad(loss, x, t, **kwargs))
+    # Categorical cross-entropy: -log 0.25, -log 0.5 with sw [1, 3]: (2 + 3) log 2 / 4.
+    p = np.array([[0.25, 0.75], [0.5, 0.5]])
+    assert_values(reference.categorical_cross_entropy(p, np.array([0, 1]), **weighted),
+                  1.25 * LOG2)
+
+
+def test_weighted_mean_of_zero_or_cancelling_weights():
+    # Weights summing to 0: a mean of nothing, empty_mean (Keras's divide_no_nan: 0), and the
+    # gradient 0 * empty_mean everywhere, also where the loss's own derivative is infinite (p = 0)
+    # or NaN.
+    p, y = [0.0, 0.5, NAN], [1.0, 1.0, 1.0]
+    for sw in ([0.0, 0.0, 0.0], [1.0, -1.0, 0.0]):
+        kwargs = {"reduction": "weighted_mean", "sample_weight": sw}
+        assert_values(reference.binary_cross_entropy(p, y, **kwargs), NAN)
+        assert_values(reference.binary_cross_entropy(p, y, empty_mean=0.0, **kwargs), 0.0)
+        assert_values(reference.grad("binary_cross_entropy", p, y, **kwargs), [NAN] * 3)
+        assert_values(reference.grad("binary_cross_entropy", p, y, empty_mean=0.0, **kwargs),
+                      [0.0] * 3)
+    # Cancelling weights are summed exactly: sw = [2**70, 1, -2**70] gives D = 1 (a longdouble
+    # sum would lose the 1 and find 0). Losses [log 2, log 2, 2 log 2]: the value is
+    # 2**70 log 2 + log 2 - 2**71 log 2 = (1 - 2**70) log 2, gradient sw_i / 1 * (-1/p_i).
+    p, y, sw = [0.5, 0.5, 0.25], [1.0, 1.0, 1.0], [2.0**70, 1.0, -2.0**70]
+    kwargs = {"reduction": "weighted_mean", "sample_weight": sw}
+    assert_values(reference.binary_cross_entropy(p, y, **kwargs), (1 - 2.0**70) * LOG2)
+    assert_values(reference.grad("binary_cross_entropy", p, y, **kwargs),
+                  [-(2.0**71), -2.0, 2.0**72])
+
+
+def test_categorical_ignore_index():
+    # Keras's SparseCategoricalCrossentropy(ignore_class=k) on probabilities: an ignored sample
+    # costs 0, passes no gradient and leaves the divisor, whatever its probabilities (NaN here).
+    p = np.array([[0.25, 0.75], [NAN, 0.5], [0.5, 0.5]])
+    t = np.array([0, -100, 1])
+    kwargs = {"ignore_index": -100}
+    assert_values(reference.categorical_cross_entropy(p, t, reduction="none", **kwargs),
+                  [LOG4, 0.0, LOG2])
+    # mean over the 2 kept samples: (2 log 2 + log 2) / 2; gradient -q / p / 2 at the target.
+    assert_values(reference.categorical_cross_entropy(p, t, **kwargs), 1.5 * LOG2)
+    assert_values(reference.grad("categorical_cross_entropy", p, t, **kwargs),
+                  [[-2.0, 0.0], [0.0, 0.0], [0.0, -1.0]])
+    # weighted_mean: sw [2, 7, 1] of which the ignored 7 leaves the divisor: (4 + 1) log 2 / 3.
+    assert_values(reference.categorical_cross_entropy(
+        p, t, reduction="weighted_mean", sample_weight=[2.0, 7.0, 1.0], **kwargs), 5 / 3 * LOG2)
+    # Renormalised: row 0 [1, 3] is [1/4, 3/4]: -log(p_0 / S), gradient -1/p_0 + 1/S = -3/4 at
+    # class 0 and 1/S = 1/4 at class 1; row 2 [0.5, 0.5], class 1: [1, -1]; halved by the
+    # mean. The ignored row [0, 0] has no renormalisation (0 / 0) and stays out.
+    p = np.array([[1.0, 3.0], [0.0, 0.0], [0.5, 0.5]])
+    renormalized = {"renormalize": True, "validate": False, **kwargs}
+    assert_values(reference.categorical_cross_entropy(p, t, **renormalized), 1.5 * LOG2)
+    assert_values(reference.grad("categorical_cross_entropy", p, t, **renormalized),
+                  [[-0.375, 0.125], [0.0, 0.0], [0.5, -0.5]])
+    # Clipped to [0.01, 0.99]: row 0 (class 0, ignored) is clipped at both classes and passes
+    # nothing; row 1's class 1, p = 0.95, is inside the bounds: -log 0.95, gradient -1/0.95.
+    p = np.array([[0.0, 1.0], [0.05, 0.95]])
+    t = np.array([0, 1])
+    clipped = {"clip_epsilon": 0.01, "ignore_index": 0}
+    assert_values(reference.categorical_cross_entropy(p, t, **clipped), -math.log(0.95))
+    assert_values(reference.grad("categorical_cross_entropy", p, t, **clipped),
+                  [[0.0, 0.0], [0.0, -1 / 0.95]])
+    # Every sample ignored: empty_mean, gradient 0 * empty_mean.
+    p, t = np.full((2, 3), 1 / 3), np.array([1, 1])
+    assert_values(reference.categorical_cross_entropy(p, t, ignore_index=1), NAN)
+    assert_values(reference.categorical_cross_entropy(p, t, ignore_index=1, empty_mean=0.0), 0.0)
+    assert_values(reference.grad("categorical_cross_entropy", p, t, ignore_index=1),
+                  np.full((2, 3), NAN))
+    assert_values(reference.grad("categorical_cross_entropy", p, t, ignore_index=1,
+                                 empty_mean=0.0), np.zeros((2, 3)))
+    # The class axis may be any: axis 0 of a (C, N) input, targets [1, ignored].
+    assert_values(reference.categorical_cross_entropy(
+        np.array([[0.5, 0.2], [0.5, 0.8]]), np.array([1, 0]), axis=0, ignore_index=0,
+        reduction="sum"), LOG2)
+
+
 # --- smoothing and library conventions ----------------------------------------------------------
 
 
@@ -242,6 +361,13 @@ def test_keras_clipping_and_renormalisation():
     # d/dp_k of -log(p_0 / S) = -1/p_0 + 1/S at k = 0, 1/S at k = 1: [-3, 1].
     assert_values(reference.grad("categorical_cross_entropy", [[0.25, 0.75]], [[1.0, 0.0]],
                                  renormalize=True), [[-3.0, 1.0]])
+
+
+def test_clipped_probability_keeps_its_exact_complement_in_the_offset_log():
+    # p = 1 clipped to 1 - 1e-7, y = 0, log offset 1: -log(1 - p' + 1) = -log1p(1e-7), from the
+    # exact complement 1e-7 (1 - 1e-7 itself rounds: log1p(1 - p') was 184 ulp off).
+    assert_values(reference.binary_cross_entropy(1.0, 0.0, clip_epsilon=1e-7, log_offset=1.0),
+                  -math.log1p(1e-7), ulps=1)
 
 
 def test_keras_numpy_logits_sigmoid_then_clip():
@@ -567,6 +693,14 @@ STRUCTURAL_ERRORS = [
     ("cross_entropy", (np.zeros((2, 2)), np.array([True, False])), {}, "target", "boolean"),
     ("cross_entropy", (np.zeros((2, 2)), [[1.0, 0.0], [0.0, 1.0]]), {"ignore_index": 0},
      "ignore_index", "0"),
+    ("categorical_cross_entropy", ([[0.5, 0.5]], [[1.0, 0.0]]), {"ignore_index": 0},
+     "ignore_index", "0"),
+    ("categorical_cross_entropy", ([[0.5, 0.5]], np.array([0])), {"ignore_index": 0.5},
+     "ignore_index", "0.5"),
+    ("categorical_cross_entropy", (np.full((2, 3), 0.5), np.array([-1, 0])),
+     {"ignore_index": -100}, "target", "-1"),
+    ("binary_cross_entropy", ([0.5], [1.0]), {"reduction": "mean_with_sample_weight"},
+     "reduction", "'mean_with_sample_weight'"),
     ("nll_loss", (np.zeros((2, 3)), np.array([0, 1])), {"reduction": "avg"}, "reduction",
      "'avg'"),
     ("binary_cross_entropy", ([0.5], [1.0]), {"clip_epsilon": 0.75}, "clip_epsilon", "0.75"),

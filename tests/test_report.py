@@ -520,6 +520,22 @@ def test_numbers_and_links_for_people():
     assert safe_url("torch/nn/functional.py line 3") is None
 
 
+def test_inconsistent_paths_are_listed_with_both_sides(report):
+    """Every equivalence finding is in the list of its own, each row with both APIs, what
+    each returned and what the oracle says, and a link to the script running both calls."""
+    listed = summary.inconsistent_paths(report.results)
+    expected = [f for run in report.results.runs.values() for f in run.findings
+                if f.category == "equivalence" and f.outcome != "match"]
+    assert expected, "the synthetic results hold equivalence findings"
+    assert sum(len(item.findings) for item in listed) == len(expected)
+    section = report.html.split('id="inconsistent-paths"', 1)[1].split("</table>", 1)[0]
+    for item in listed:
+        env, worst = item.worst
+        assert f'href="#finding={env}/{worst.id}"' in section
+        for path in worst.paths:
+            assert f"<code>{path['api']}</code>:" in section
+
+
 def test_model_of_no_results_is_empty(tmp_path):
     model = build_model(load_results(tmp_path))
     assert model.envs == []

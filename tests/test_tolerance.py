@@ -102,3 +102,27 @@ def test_renormalized_target_gradients_admit_the_rounded_sum():
     # ... the relative bound alone (8 u |g|) is too tight where the log is near 0
     relative = tolerance.K_GRADIENT * 2.0**-53 * np.abs(exact)
     assert np.any(np.abs(float64 - exact) > relative)
+
+
+def test_weighted_mean_bounds_are_the_sums_over_the_summed_sample_weights():
+    # Keras's "mean_with_sample_weight" (oracle "weighted_mean"): the weighted sum divided by
+    # sum(sw) = 2.5. Its value and its gradient err as the sum does, divided by 2.5: the
+    # softmax terms |sw A p| + |sw a| of the gradient scale too, not only the gradient itself
+    z = np.array([[-1.5, 0.3, 2.0], [0.7, -0.2, 1.1]])
+    q = np.array([[0.1, 0.3, 0.6], [0.5, 0.25, 0.25]])
+    sw = np.array([0.5, 2.0])
+    kwargs = {"input": z, "target": q, "weight": np.array([1.0, 2.0, 0.5]), "sample_weight": sw}
+    weighted, summed = {**kwargs, "reduction": "weighted_mean"}, {**kwargs, "reduction": "sum"}
+    np.testing.assert_allclose(tolerance.gradient_scale("cross_entropy", weighted, "input"),
+                               tolerance.gradient_scale("cross_entropy", summed, "input") / 2.5,
+                               rtol=1e-12)
+    exact = reference.cross_entropy(**weighted)
+    bound = tolerance.value_bound("cross_entropy", weighted, exact, "float32")
+    np.testing.assert_allclose(bound, tolerance.value_bound(
+        "cross_entropy", summed, reference.cross_entropy(**summed), "float32") / 2.5, rtol=1e-12)
+    # ... and a float32 evaluation of it lies within that bound
+    z32, q32, w32, sw32 = (np.float32(a) for a in (z, q, kwargs["weight"], sw))
+    log_softmax = z32 - np.log(np.sum(np.exp(z32), axis=1, keepdims=True))
+    losses = -np.sum(w32 * q32 * log_softmax, axis=1)
+    float32 = np.float64(np.sum(sw32 * losses) / np.sum(sw32))
+    assert abs(float32 - exact) <= bound

@@ -31,6 +31,9 @@ BINDINGS = (
         targets=("indices",),           # class indices, not probabilities
         ranks=(2,),                     # (N, C) logits only
         gradients=(),                   # no autograd: no gradient checks
+        # the public callables the expression calls: every parameter of theirs must be passed
+        # by some case or declared out of scope with a reason (conformance.option_surface)
+        surface=("tinyloss.softmax_cross_entropy",),
         notes="Naive log-softmax: no max shift.",
     ),
     Binding(
@@ -46,6 +49,7 @@ BINDINGS = (
         dtypes=("float32", "float64"),
         ranks=(1, 2),
         gradients=(),
+        surface=("tinyloss.binary_cross_entropy_with_logits",),
         notes="Each softplus as written, log1p(exp(x)).",
     ),
 )

@@ -36,3 +36,19 @@ def run_reproducers(sources: list[str], clean_prefixes: tuple[str, ...]) -> list
 def printed_numbers(text: str) -> np.ndarray:
     return np.asarray(eval(text, {"__builtins__": {}}, {"nan": math.nan, "inf": math.inf}),
                       dtype=np.float64)
+
+
+def assert_reproducers_print(observations, clean_prefixes: tuple[str, ...]) -> None:
+    """Run every observation's reproducer in one clean interpreter (``run_reproducers``) and
+    assert that each prints exactly what the adapter observed (NaN included), or raises the
+    exception type the library raised."""
+    results = run_reproducers([o.reproducer for o in observations], clean_prefixes)
+    for observation, result in zip(observations, results, strict=True):
+        if observation.error is not None:
+            assert result == {"error": observation.error[0].rsplit(".", 1)[-1]}
+            continue
+        observed = observation.value if observation.wrt is None else observation.gradient
+        assert "printed" in result, f"{result}\n{observation.reproducer}"
+        printed = printed_numbers(result["printed"])
+        assert printed.shape == observed.shape
+        assert np.array_equal(printed, observed, equal_nan=True), observation.reproducer

@@ -27,7 +27,7 @@ UNIT = {"float16": 2.0**-11, "bfloat16": 2.0**-8, "float32": 2.0**-24, "float64"
 # not representable in float16 / bfloat16 / float32 (0.1, 1e-3), a signed zero, a large value
 VALUES = np.array([[0.1, -2.5, 1e-3], [3.0e4, 0.0, -0.0]])
 LIBRARIES = ("torch", "jax", "jaxlib", "optax", "tensorflow", "keras", "tf_keras", "scipy",
-             "sklearn")
+             "sklearn", "mlx", "paddle", "tinygrad")
 
 
 def _namespace(name: str) -> dict:
@@ -43,8 +43,12 @@ def _namespace(name: str) -> dict:
     return bare.namespace()
 
 
+#: NumPy has no bfloat16; tinygrad's CPU kernels are C for clang, and clang 14 has no __bf16
+NO_BFLOAT16 = ("numpy", "tinygrad")
+
+
 def _dtypes(name: str) -> list[str]:
-    return [d for d in DTYPES if not (name == "numpy" and d == "bfloat16")]  # NumPy has none
+    return [d for d in DTYPES if not (name in NO_BFLOAT16 and d == "bfloat16")]
 
 
 # --- one set-up per framework (no library imported) -------------------------------------------

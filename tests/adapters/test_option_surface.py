@@ -1,0 +1,99 @@
+"""The option surface, checked from both sides (``conformance.option_surface``).
+
+Every parameter of every public callable a binding calls is passed by some case the suite
+runs, or is declared out of scope with a reason; every out-of-scope declaration names a real
+parameter that no case passes. The signatures are the installed library's own, so this runs
+in each backend env: adapters whose library is missing are skipped (those the env requires,
+``XENT_REQUIRE_ADAPTERS``, fail). Two more tests show that the check can fail: a binding with
+one of its options taken away, and a signature that grew a parameter.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+import pytest
+from _fake_adapter import FakeAdapter
+
+from adapters import ADAPTERS, load_adapter
+from conformance import option_surface
+
+REQUIRED = {a for a in os.environ.get("XENT_REQUIRE_ADAPTERS", "").split(",") if a}
+BINDINGS = [(name, b) for name in ADAPTERS for b in load_adapter(name).bindings]
+
+
+def _namespace(name: str) -> dict:
+    adapter = load_adapter(name)
+    reason = adapter.unavailable()
+    if reason:
+        if name in REQUIRED:
+            pytest.fail(f"{name} is required in this environment but {reason}")
+        pytest.skip(f"{name} {reason}")
+    return adapter.namespace()
+
+
+@pytest.mark.parametrize(("name", "binding"), BINDINGS, ids=[f"{n}:{b.api}" for n, b in BINDINGS])
+def test_every_parameter_is_exercised_or_out_of_scope(name, binding):
+    assert option_surface.problems(binding, _namespace(name)) == []
+
+
+def _with_options(name: str):
+    """Bindings of an available library that declare options, for the removal test."""
+    return [(n, b) for n, b in BINDINGS if n == name and (b.options or b.operand_options)]
+
+
+@pytest.mark.parametrize("name", sorted(ADAPTERS))
+def test_removing_an_option_is_caught(name):
+    """Each option a binding declares, taken away (as if forgotten), leaves its parameter
+    unexercised: the check names it."""
+    candidates = _with_options(name)
+    if not candidates:
+        pytest.skip(f"{name} declares no options")
+    namespace = _namespace(name)
+    for _, binding in candidates:
+        for option in (*binding.options, *binding.operand_options):
+            reduced = dataclasses.replace(
+                binding,
+                options={k: v for k, v in binding.options.items() if k != option},
+                operand_options={k: v for k, v in binding.operand_options.items()
+                                 if k != option},
+                required=tuple(r for r in binding.required if r != option))
+            found = option_surface.problems(reduced, namespace)
+            assert any("neither passed by any case" in p for p in found), (binding.api, option)
+
+
+def test_a_new_parameter_is_caught():
+    """A library release that adds a parameter fails the check until a case passes it or the
+    adapter declares it out of scope (the fake library's documented signature grows one)."""
+    adapter = FakeAdapter()
+    binding = adapter.bindings[0]
+    entry = binding.surface[0]
+    grown = dataclasses.replace(binding, documented_signatures={
+        entry: str(option_surface.signature(entry, binding, adapter.namespace()))[:-1]
+        + ", *, new_parameter=None)"})
+    assert option_surface.problems(binding, adapter.namespace()) == []
+    found = option_surface.problems(grown, adapter.namespace())
+    assert found == [f"{binding.api}: parameter 'new_parameter' of {entry} is neither passed by "
+                     "any case nor declared out of scope with a reason"]
+
+
+def test_out_of_scope_claims_are_checked():
+    """An out-of-scope declaration of a parameter that does not exist, or that a case passes,
+    or without a reason, is a finding too."""
+    adapter = FakeAdapter()
+    binding = adapter.bindings[0]
+    passed = "input"  # the operand every call passes
+    wrong = dataclasses.replace(binding, out_of_scope={
+        **binding.out_of_scope, "no_such_parameter": "a reason", passed: "a reason"})
+    found = option_surface.problems(wrong, adapter.namespace())
+    assert f"{binding.api}: out_of_scope names 'no_such_parameter', which no surface callable " \
+           "has" in found
+    assert f"{binding.api}: out_of_scope names {passed!r}, which a case passes" in found
+
+
+def test_an_undeclared_surface_is_reported():
+    binding = dataclasses.replace(FakeAdapter().bindings[0], surface=None)
+    assert option_surface.problems(binding, {}) == [
+        f"{binding.api}: declares no surface (the public callables its expression calls; () "
+        "for a formula)"]

@@ -1,0 +1,246 @@
+"""The tinygrad adapter (``adapters/tinygrad_losses.py``): its declarations against the oracle and
+against tinygrad.
+
+Each binding is checked on regular float64 cases against the oracle (values and gradients
+within 16 float64 ulp of their largest element: tinygrad evaluates exp and log with its own
+polynomials, a few ulp off), every declared reduction and rank, the option spellings, ``fed``
+holding what tinygrad got, and every reproducer is run in a fresh interpreter and must print
+the observed numbers exactly. Every new shape or dtype makes tinygrad compile kernels (about a
+second each), so the cases share a few shapes. Tests that need tinygrad skip with the adapter's
+"unavailable: ..." reason when it is missing.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from typing import ClassVar
+
+import numpy as np
+import pytest
+from _reproducers import assert_reproducers_print
+
+import reference
+from adapters.core import Binding, Case
+from adapters.tinygrad_losses import BINDINGS, TinygradAdapter
+
+SHAPES = {0: (), 1: (4,), 2: (3, 4), 3: (3, 4, 2), 4: (2, 4, 2, 2)}  # 4 classes, oracle layout
+BY_API = {b.api: b for b in BINDINGS}
+SPARSE = BY_API["tinygrad.Tensor.sparse_categorical_crossentropy"]
+BCE = BY_API["tinygrad.Tensor.binary_crossentropy"]
+BCE_LOGITS = BY_API["tinygrad.Tensor.binary_crossentropy_logits"]
+EPS = {"float16": 2.0**-10, "float32": 2.0**-23, "float64": 2.0**-52}
+
+
+@pytest.fixture(scope="module")
+def adapter():
+    adapter = TinygradAdapter()
+    reason = adapter.unavailable()
+    if reason is not None:
+        pytest.skip(reason)
+    return adapter
+
+
+def make_case(binding: Binding, *, rank=2, reduction="mean", dtype="float64", seed=0,
+              **options) -> Case:
+    """A regular case: logits of order 1, binary targets in (0.05, 0.95), 4 classes."""
+    rng = np.random.default_rng(seed)
+    shape = SHAPES[rank]
+    logits = rng.normal(scale=2.0, size=shape)
+    if binding.loss == "binary_cross_entropy":
+        inputs = {"input": 1 / (1 + np.exp(-logits)), "target": rng.uniform(0.05, 0.95, shape)}
+    elif binding.loss == "binary_cross_entropy_with_logits":
+        inputs = {"input": logits, "target": rng.uniform(0.05, 0.95, shape)}
+    else:
+        inputs = {"input": logits, "target": rng.integers(0, 4, size=shape[:-1])}
+    inputs |= {k: v for k, v in options.items() if isinstance(v, np.ndarray)}
+    scalars = {k: v for k, v in options.items() if not isinstance(v, np.ndarray)}
+    return Case(binding.loss, inputs, {"reduction": reduction, **scalars}, dtype)
+
+
+def oracle(case: Case, fed, wrt=None):
+    """The oracle's value (or gradient with respect to ``wrt``) on exactly what tinygrad got."""
+    if wrt is None:
+        return np.asarray(getattr(reference, case.loss)(**fed, **case.options))
+    return np.asarray(reference.grad(case.loss, wrt=wrt, **fed, **case.options))
+
+
+def close(observed, expected, dtype="float64", units=16):
+    """Within ``units`` ulps of the dtype, of the largest expected element (at least 1)."""
+    scale = max(np.max(np.abs(expected), initial=0.0), 1.0)
+    return bool(np.max(np.abs(observed - expected), initial=0.0) <= units * EPS[dtype] * scale)
+
+
+def described(case: Case, observation) -> str:
+    return f"{case.options} {case.dtype}\n{observation.reproducer}"
+
+
+# --- the declarations (no tinygrad needed) ----------------------------------------------------
+
+def test_declarations_call_the_unbound_methods_of_tensor():
+    assert len(BY_API) == len(BINDINGS), "one binding per API"
+    for binding in BINDINGS:
+        assert binding.library == "tinygrad"
+        assert binding.surface == (binding.api,)
+        # Tensor.f(input, target, ...) is input.f(target, ...), named so the surface check
+        # can find the callable
+        assert binding.expression.startswith(binding.api + "(input, target")
+        assert "bfloat16" not in binding.dtypes
+    # classes on the last axis: only where that is the oracle's axis 1
+    assert SPARSE.ranks == (1, 2)
+    assert SPARSE.targets == ("indices",)
+
+
+def test_options_are_spelled_as_tinygrad_takes_them():
+    case = make_case(SPARSE, reduction="sum", ignore_index=2, label_smoothing=0.25)
+    assert SPARSE.supports(case) is None
+    assert SPARSE.call_source(case) == (
+        "tinygrad.Tensor.sparse_categorical_crossentropy(input, target, ignore_index=2, "
+        "label_smoothing=0.25, reduction='sum')")
+    case = make_case(BCE_LOGITS, reduction="none", pos_weight=np.full(4, 2.0))
+    assert BCE_LOGITS.call_source(case) == (
+        "tinygrad.Tensor.binary_crossentropy_logits(input, target, pos_weight=pos_weight, "
+        "reduction='none')")
+    # no element weight: binary_crossentropy has none
+    assert BCE.supports(make_case(BCE, weight=np.ones(4))) == "option weight not offered"
+    assert SPARSE.supports(make_case(SPARSE, rank=3)) == "input rank 3 not offered"
+
+
+def test_missing_library_is_unavailable_with_the_reason():
+    class Missing(TinygradAdapter):
+        modules: ClassVar[dict[str, str]] = {"tinygrad": "tinygrad_not_installed_here"}
+
+    reason = Missing().unavailable()
+    assert reason.startswith("unavailable: ModuleNotFoundError"), reason
+    assert "tinygrad_not_installed_here" in reason
+
+
+# --- agreement with the oracle -----------------------------------------------------------------
+
+@pytest.mark.parametrize(("api", "reduction"),
+                         [(b.api, r) for b in BINDINGS for r in b.reductions])
+def test_values_and_gradients_match_the_oracle(adapter, api, reduction):
+    binding = BY_API[api]
+    case = make_case(binding, reduction=reduction)
+    observation = adapter.evaluate(binding, case)
+    assert observation.error is None, described(case, observation)
+    expected = oracle(case, observation.fed)
+    assert observation.value.shape == expected.shape
+    assert close(observation.value, expected), described(case, observation)
+    for wrt in binding.gradients:
+        observation = adapter.evaluate(binding, case, "gradient", wrt)
+        assert observation.error is None, described(case, observation)
+        expected = oracle(case, observation.fed, wrt)
+        assert observation.gradient.shape == expected.shape
+        assert close(observation.gradient, expected), described(case, observation)
+
+
+@pytest.mark.parametrize(("api", "rank"), [(b.api, rank) for b in BINDINGS
+                                             for rank in b.ranks if rank != 2])
+def test_other_ranks_match_the_oracle(adapter, api, rank):
+    binding = BY_API[api]
+    case = make_case(binding, rank=rank, reduction="none")
+    observation = adapter.evaluate(binding, case)
+    assert observation.error is None, described(case, observation)
+    expected = oracle(case, observation.fed)
+    assert observation.value.shape == expected.shape
+    assert close(observation.value, expected), described(case, observation)
+
+
+def test_options_are_the_oracles(adapter):
+    # ignore_index: the ignored sample costs 0 and the mean divides by the others;
+    # label_smoothing: (1 - e) y + e / C; pos_weight: the weight of the positive term
+    for binding, options in ((SPARSE, {"ignore_index": 1, "label_smoothing": 0.2}),
+                             (BCE_LOGITS, {"pos_weight": np.array([0.5, 1.0, 2.0, 4.0])})):
+        case = make_case(binding, **options)
+        if binding is SPARSE:
+            case = case.with_inputs(target=np.array([1, 3, 0]))
+        observation = adapter.evaluate(binding, case)
+        assert close(observation.value, oracle(case, observation.fed)), options
+        gradient = adapter.evaluate(binding, case, "gradient")
+        assert close(gradient.gradient, oracle(case, gradient.fed, "input")), options
+
+
+def test_hand_derived_values(adapter):
+    # uniform logits over 4 classes: log 4 per sample; gradient 1/4 - onehot
+    case = Case("cross_entropy", {"input": np.zeros((3, 4)), "target": np.array([3, 0, 1])},
+                {"reduction": "none"})
+    assert close(adapter.evaluate(SPARSE, case).value, np.full(3, math.log(4)))
+    gradient = adapter.evaluate(SPARSE, case, "gradient").gradient
+    assert gradient.tolist() == [[0.25, 0.25, 0.25, -0.75], [-0.75, 0.25, 0.25, 0.25],
+                                 [0.25, -0.75, 0.25, 0.25]]
+    # ignore_index=-1 is tinygrad's "ignore nothing": the sample of class -1 is not dropped
+    # from the mean's count (its one-hot row is all zero, so it costs 0): log 4 * 2 / 3
+    case = Case("cross_entropy", {"input": np.zeros((3, 4)), "target": np.array([3, -1, 1])},
+                {"reduction": "mean", "ignore_index": -1})
+    assert close(adapter.evaluate(SPARSE, case).value, np.array(2 * math.log(4) / 3))
+    # no clamp of the logs: p = 0 with y = 1 costs +inf, and 0 * log 0 is NaN
+    case = Case("binary_cross_entropy", {"input": np.array([0.0, 0.0, 0.5]),
+                                         "target": np.array([1.0, 0.0, 1.0])},
+                {"reduction": "none"})
+    value = adapter.evaluate(BCE, case).value
+    assert value[0] == math.inf
+    assert math.isnan(value[1])
+    assert close(value[2:], np.array([math.log(2)]))
+
+
+# --- the environment: the CPU device, float64 is float64, inputs are fed exactly ----------------
+
+def test_the_cpu_device_and_float64(adapter):
+    tinygrad = adapter.namespace()["tinygrad"]
+    assert tinygrad.Device.DEFAULT == "CPU"
+    # 1 + k * 2**-40 is not a float32: rounding to float32 would show in fed, and would give
+    # one loss for all twelve
+    logits = 1.0 + np.arange(12.0).reshape(3, 4) * 2.0**-40
+    case = Case(BCE_LOGITS.loss, {"input": logits, "target": np.zeros((3, 4))},
+                {"reduction": "none"}, "float64")
+    observation = adapter.evaluate(BCE_LOGITS, case)
+    assert np.array_equal(observation.fed["input"], logits)
+    assert np.all(np.diff(observation.value.ravel()) >= 0)
+    assert len(set(observation.value.ravel().tolist())) > 1
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32"])
+def test_fed_holds_the_rounded_inputs(adapter, dtype):
+    case = make_case(BCE_LOGITS, dtype=dtype)
+    observation = adapter.evaluate(BCE_LOGITS, case)
+    fed, given = observation.fed["input"], case.inputs["input"]
+    # representable in the dtype: making it again changes nothing
+    assert np.array_equal(adapter.to_numpy(adapter.tensor(fed, dtype)), fed)
+    # within one ulp: tinygrad rounds float64 to float16 through float32
+    assert np.all(np.abs(fed - given) <= EPS[dtype] * np.abs(given))
+
+
+def test_bfloat16_does_not_compile_here(adapter):
+    # the reason bfloat16 is not declared: clang 14 has no __bf16 (the adapter's docstring)
+    case = make_case(BCE_LOGITS)
+    observation = adapter.evaluate(BCE_LOGITS, Case(case.loss, case.inputs, case.options,
+                                                    "bfloat16"))
+    assert observation.error is not None
+    assert observation.error[0] == "subprocess.CalledProcessError", observation.error
+
+
+# --- reproducers -------------------------------------------------------------------------------
+
+def test_reproducers_print_the_observation(adapter):
+    observations = []
+    for binding in BINDINGS:
+        case = make_case(binding, reduction="none")
+        observations.append(adapter.evaluate(binding, case))
+        observations += [adapter.evaluate(binding, case, "gradient", wrt)
+                         for wrt in binding.gradients]
+    observations.append(adapter.evaluate(BCE_LOGITS, make_case(BCE_LOGITS, dtype="float16")))
+    # an exception reproduces too: label smoothing above 1 fails tinygrad's assertion
+    failing = adapter.evaluate(SPARSE, make_case(SPARSE, label_smoothing=1.5))
+    assert failing.error is not None
+    observations.append(failing)
+
+    for observation in observations:
+        tree = ast.parse(observation.reproducer)
+        imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
+                    for alias in node.names}
+        assert imported <= {"os", "tinygrad"}, observation.reproducer
+        assert observation.reproducer.rstrip().endswith("print(result)")
+
+    # the reproducer sets DEV and PARALLEL itself
+    assert_reproducers_print(observations, ("DEV", "PARALLEL"))
