@@ -107,10 +107,10 @@ def _constant_keywords(arguments: str) -> tuple[str, ...]:
 
 
 def _twin(binding: Binding, api: str, expression: str, entry: str,
-          out_of_scope: Mapping[str, str], note: str) -> Binding:
+          out_of_scope: Mapping[str, str], note: str, mode: str | None = None) -> Binding:
     surface = None if binding.surface is None else (*binding.surface, entry)
     return dataclasses.replace(
-        binding, api=api, expression=expression, surface=surface,
+        binding, api=api, expression=expression, surface=surface, mode=mode or entry,
         out_of_scope={**binding.out_of_scope, **out_of_scope},
         notes=(note + " " + binding.notes).strip())
 
@@ -139,7 +139,8 @@ def tf_xla(binding: Binding) -> Binding:
     callee, arguments = split_call(binding.expression)
     return _twin(binding, f"tf.function({binding.api}, jit_compile=True)",
                  f"xla({callee}){arguments}", "tf.function", _TF_FUNCTION_OUT,
-                 "XLA via tf.function(jit_compile=True), memoised per callee (xla).")
+                 "XLA via tf.function(jit_compile=True), memoised per callee (xla).",
+                 mode="tf.function(jit_compile=True)")
 
 
 def twins(bindings: Iterable[Binding], rule) -> tuple[Binding, ...]:

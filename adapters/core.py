@@ -131,6 +131,13 @@ class Binding:
     #: reduction supersedes it"); a parameter of one surface callable only may be written
     #: "callable:parameter"
     out_of_scope: Mapping[str, str] = field(default_factory=dict)
+    #: how the call runs: "eager", or the compiler the expression calls it through
+    #: ("torch.compile", "jax.jit", "tf.function(jit_compile=True)"; ``adapters.compiled``)
+    mode: str = "eager"
+
+    @property
+    def compiled(self) -> bool:
+        return self.mode != "eager"
 
     def offers(self, option: str) -> bool:
         return option in self.options or option in self.operand_options

@@ -16,6 +16,15 @@ import traceback
 from adapters.core import Case, Observation
 
 DEFAULT_TIMEOUT = 60.0
+#: for a compiled call (``Binding.compiled``): its first call in a worker imports and warms
+#: the compiler and compiles, which took 10 s for Inductor on a quiet 2-core machine and over
+#: 60 s under load
+COMPILE_TIMEOUT = 300.0
+
+
+def timeout_for(binding) -> float | None:
+    """The call timeout a binding needs beyond the adapter's: a compiler's first call."""
+    return COMPILE_TIMEOUT if binding.compiled else None
 
 
 def _serve(connection, adapter_path: str) -> None:
@@ -77,9 +86,10 @@ class IsolatedAdapter:
             raise answer
         return answer
 
-    def evaluate(self, api: str, case: Case, check: str = "value",
-                 wrt: str = "input") -> Observation:
-        answer = self._request(("evaluate", api, case, check, wrt), self.timeout)
+    def evaluate(self, api: str, case: Case, check: str = "value", wrt: str = "input",
+                 timeout: float | None = None) -> Observation:
+        """The observation of one call; ``timeout`` (seconds) overrides the adapter's."""
+        answer = self._request(("evaluate", api, case, check, wrt), timeout or self.timeout)
         if isinstance(answer, Observation):
             return answer
         # Timeout or crash: a fresh worker renders what was fed and the reproducer.

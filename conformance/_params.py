@@ -6,6 +6,7 @@ The named cases are parameters of their own, with the case's name in the test id
 
 from adapters import load_adapter
 from conformance import selection
+from conformance.budget import reduction_dtypes
 from conformance.cases import edge_cases, reduction_cases, stability_cases
 from reference.specs import DTYPES
 
@@ -20,10 +21,10 @@ REDUCTION_DTYPES = ("float32", "float64")
 
 def _named(cases_of, dtypes=(None,)):
     """(adapter name, binding, dtype, case name) for every named case of every binding, with
-    ids ``adapter:api[:dtype]:case``."""
+    ids ``adapter:api[:dtype]:case``; ``dtypes``, or a function of the binding giving them."""
     params, ids = [], []
     for name, binding in BINDINGS:
-        for dtype in dtypes:
+        for dtype in dtypes(binding) if callable(dtypes) else dtypes:
             for named in cases_of(binding.loss, dtype):
                 params.append((name, binding, dtype, named.name))
                 ids.append(":".join(filter(None, (name, binding.api, dtype, named.name))))
@@ -33,7 +34,7 @@ def _named(cases_of, dtypes=(None,)):
 EDGE_CASES, EDGE_CASE_IDS = _named(lambda loss, _: edge_cases(loss))
 STABILITY_CASES, STABILITY_CASE_IDS = _named(stability_cases, DTYPES)
 REDUCTION_CASES, REDUCTION_CASE_IDS = _named(lambda loss, _: reduction_cases(loss),
-                                             REDUCTION_DTYPES)
+                                             lambda b: reduction_dtypes(b, REDUCTION_DTYPES))
 
 
 def describe(case) -> str:

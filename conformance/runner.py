@@ -14,8 +14,9 @@ import numpy as np
 
 from adapters import load_adapter
 from adapters.core import Binding, Case
-from adapters.guard import IsolatedAdapter
+from adapters.guard import IsolatedAdapter, timeout_for
 from conformance import fitting, selection
+from conformance.budget import past_draw_budget
 from conformance.compare import Verdict, judge
 from conformance.deviations import DeviationRegistry
 from conformance.recorder import Recorder
@@ -94,7 +95,9 @@ class Suite:
         if binding.supports(case, check, wrt) is not None:
             self.recorder.unsupported(binding.api, category, case.dtype)
             return None
-        observation = guarded.evaluate(binding.api, case, check, wrt)
+        if past_draw_budget((category, binding.api, case.dtype), case_name, binding):
+            return None
+        observation = guarded.evaluate(binding.api, case, check, wrt, timeout_for(binding))
         verdict = judge(binding, case, observation, check)
         deviation = None
         if verdict.outcome != "match":
