@@ -174,6 +174,12 @@ def with_torch_setup(reproducer: str, source: str) -> str:
     return _after_imports(reproducer, TORCH_SETUP) if "torch.compile(" in source else reproducer
 
 
+def spelled_out(source: str) -> str:
+    """``source`` with the ``xla`` helper written as what it calls: ``xla(f)(x)`` is
+    ``tf.function(f, jit_compile=True)(x)`` (for the option-surface check)."""
+    return re.sub(r"\bxla\(([\w.]+)\)", r"tf.function(\1, jit_compile=True)", source)
+
+
 def define_xla(namespace: dict) -> None:
     """``xla`` in the namespace, from the same source the reproducers print."""
     exec("\n".join(XLA_HELPER), namespace)  # our own constant source, as printed

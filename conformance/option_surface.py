@@ -11,7 +11,9 @@ PyTorch OpInfo's dtype check, both claims are held to the truth:
 What "passed" means is read off the calls themselves: each call source the suite renders for
 the binding is parsed, and its arguments are bound to the callable's real signature
 (``inspect.signature``; a documented parameter list where there is none), so a positional
-operand counts as the parameter it lands in. The call sources are those of every named case
+operand counts as the parameter it lands in. A compiled call,
+``torch.compile(f, ...)(x)``, calls the compiler with ``f`` and ``f`` with ``x``
+(``adapters.compiled``). The call sources are those of every named case
 the binding can express (as ``conformance.fitting`` restates them) and, for every reduction it
 offers, a case setting every option it declares, which is what ``regular_cases`` draws.
 """
@@ -25,6 +27,7 @@ from functools import reduce
 
 import numpy as np
 
+from adapters import compiled
 from adapters.core import ARRAY_OPTIONS, Binding, Case
 from conformance import fitting
 from conformance.cases import OPTION_EXAMPLES, edge_cases, reduction_cases, stability_cases
@@ -79,7 +82,9 @@ def passed(entry: str, signature_: inspect.Signature, source: str) -> set[str]:
         if not isinstance(node, ast.Call):
             continue
         callee = node.func
-        if entry.endswith(_INSTANCE_CALL):
+        if isinstance(callee, ast.Call) and callee.args and ast.unparse(callee.args[0]) == path:
+            callee = callee.args[0]  # compiled: torch.compile(path, ...)(arguments)
+        elif entry.endswith(_INSTANCE_CALL):
             if not isinstance(callee, ast.Call):
                 continue
             callee = callee.func
@@ -107,7 +112,7 @@ def call_sources(binding: Binding) -> set[str]:
         if binding.supports(case) is None:
             sources.add(binding.call_source(case))
     sources |= {binding.call_source(case) for case in _every_option(binding)}
-    return sources
+    return {compiled.spelled_out(source) for source in sources}
 
 
 def _every_option(binding: Binding) -> Iterable[Case]:

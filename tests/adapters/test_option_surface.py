@@ -11,12 +11,13 @@ one of its options taken away, and a signature that grew a parameter.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import os
 
 import pytest
 from _fake_adapter import FakeAdapter
 
-from adapters import ADAPTERS, load_adapter
+from adapters import ADAPTERS, compiled, load_adapter
 from conformance import option_surface
 
 REQUIRED = {a for a in os.environ.get("XENT_REQUIRE_ADAPTERS", "").split(",") if a}
@@ -97,3 +98,21 @@ def test_an_undeclared_surface_is_reported():
     assert option_surface.problems(binding, {}) == [
         f"{binding.api}: declares no surface (the public callables its expression calls; () "
         "for a formula)"]
+
+
+def test_a_compiled_call_passes_its_arguments_to_the_compiled_function():
+    """``torch.compile(f, ...)(x, w=...)`` calls the compiler with f and f with x and w; the
+    TensorFlow twins' ``xla(f)`` helper is read as the ``tf.function`` it is."""
+    def f(input, target, weight=None, reduction="mean"):
+        pass
+
+    def compile_(model, *, fullgraph=False, dynamic=None):
+        pass
+
+    source = "torch.compile(lib.f, fullgraph=True)(input, target, weight=weight)"
+    assert option_surface.passed("lib.f", inspect.signature(f), source) \
+        == {"input", "target", "weight"}
+    assert option_surface.passed("torch.compile", inspect.signature(compile_), source) \
+        == {"model", "fullgraph"}
+    assert compiled.spelled_out("xla(tf.nn.f)(labels=target, logits=input)") \
+        == "tf.function(tf.nn.f, jit_compile=True)(labels=target, logits=input)"
