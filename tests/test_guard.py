@@ -1,12 +1,13 @@
 """adapters.guard: a library that hangs, crashes or raises costs one observation, not the run."""
 
+import dataclasses
 import time
 
 import numpy as np
 import pytest
 
-from adapters.core import Case
-from adapters.guard import IsolatedAdapter
+from adapters.core import Binding, Case
+from adapters.guard import COMPILE_TIMEOUT, IsolatedAdapter, timeout_for
 
 CASE = Case("binary_cross_entropy",
             {"input": np.array([0.25, 0.5]), "target": np.array([0.0, 1.0])}, {"reduction": "sum"})
@@ -45,3 +46,13 @@ def test_a_segfault_is_recorded_as_a_crash(guarded):
     assert observation.error == ("Crash", "the worker process died (signal SIGSEGV)")
     assert "_fake_library.segfault(input, target)" in observation.reproducer
     assert guarded.evaluate("_fake_library.fine", CASE).value == 0.75
+
+
+def test_a_call_can_be_given_its_own_timeout(guarded):
+    """A compiled binding's first call compiles: it is given ``COMPILE_TIMEOUT``, not the
+    adapter's; other calls keep the adapter's."""
+    observation = guarded.evaluate("_fake_library.hang", CASE, timeout=1)
+    assert observation.error == ("Timeout", "no answer within 1 s")
+    eager = Binding(api="f", library="lib", loss="cross_entropy", expression="f(input)")
+    assert timeout_for(eager) is None
+    assert timeout_for(dataclasses.replace(eager, mode="jit")) == COMPILE_TIMEOUT
