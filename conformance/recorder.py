@@ -70,6 +70,13 @@ class Recorder:
                                       "outcome": "unsupported", "registered": False,
                                       "ulps": [], "bound_ratio": None})
 
+    def over_budget(self, api: str, category: str, dtype: str) -> None:
+        """A drawn case not run on a compiled binding, past the ci profile's compile budget
+        (``conformance.budget``): counted, so a summary row says what its cases leave out."""
+        self.journal.append("tally", {"api": api, "category": category, "dtype": dtype,
+                                      "outcome": "over_budget", "registered": False,
+                                      "ulps": [], "bound_ratio": None})
+
     def record(self, *, binding, observation, case, case_name: str, category: str,
                check: str, verdict: Verdict, deviation, magnitude: float | None = None,
                paths: list | None = None) -> None:
@@ -169,10 +176,10 @@ def _summary(tallies) -> list[dict]:
         key = (t["api"], t["category"], t["dtype"])
         row = rows.setdefault(key, {
             "api": key[0], "category": key[1], "dtype": key[2], "cases": 0, "matches": 0,
-            "findings": 0, "registered": 0, "unsupported": 0, "worst_ulp": 0.0,
+            "findings": 0, "registered": 0, "unsupported": 0, "over_budget": 0, "worst_ulp": 0.0,
             "worst_bound_ratio": 0.0, "ulp_histogram": defaultdict(int)})
-        if t["outcome"] == "unsupported":
-            row["unsupported"] += 1
+        if t["outcome"] in ("unsupported", "over_budget"):
+            row[t["outcome"]] += 1
             continue
         row["cases"] += 1
         if t["outcome"] == "match":

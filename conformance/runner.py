@@ -96,6 +96,7 @@ class Suite:
             self.recorder.unsupported(binding.api, category, case.dtype)
             return None
         if past_draw_budget((category, binding.api, case.dtype), case_name, binding):
+            self.recorder.over_budget(binding.api, category, case.dtype)
             return None
         observation = guarded.evaluate(binding.api, case, check, wrt, timeout_for(binding))
         verdict = judge(binding, case, observation, check)

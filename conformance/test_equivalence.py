@@ -239,6 +239,8 @@ def _compare(suite, guarded, bindings, cases, case_name: str, source: str) -> No
     """Evaluate both sides, judge each against the other, explain and record both
     (``source``: the category the case comes from)."""
     if past_draw_budget(("equivalence", *(b.api for b in bindings)), case_name, *bindings):
+        for binding, case in zip(bindings, cases, strict=True):
+            suite.recorder.over_budget(binding.api, "equivalence", case.dtype)
         return
     paths = tuple(_Path(b, c, g.evaluate(b.api, c, timeout=timeout_for(b)), _label(b, c))
                   for g, b, c in zip(guarded, bindings, cases, strict=True))

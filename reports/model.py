@@ -62,6 +62,7 @@ class Cell:
     findings: int = 0
     registered: int = 0
     unsupported: int = 0
+    over_budget: int = 0
     worst_ulp: float = 0.0
     worst_ratio: float = 0.0
     rows: int = 0
@@ -143,6 +144,7 @@ def _cells(run: Run, cats: tuple[str, ...]) -> dict[str, dict[str, Cell]]:
         cell.findings += row["findings"]
         cell.registered += row.get("registered", 0)
         cell.unsupported += row.get("unsupported", 0)
+        cell.over_budget += row.get("over_budget", 0)
         cell.worst_ulp = _max(cell.worst_ulp, row["worst_ulp"])
         cell.worst_ratio = _max(cell.worst_ratio, row["worst_bound_ratio"])
     for f in run.findings:

@@ -5,6 +5,7 @@ does not; a crash is one finding, not the end of the run; what was journalled be
 controller died is merged into a valid results file.
 """
 
+import dataclasses
 import json
 import textwrap
 
@@ -14,7 +15,7 @@ from _fake_adapter import FakeAdapter
 
 from adapters.core import Case
 from adapters.guard import IsolatedAdapter
-from conformance import recorder
+from conformance import budget, recorder
 from conformance.deviations import DeviationRegistry
 from conformance.recorder import Recorder
 from conformance.results import validate
@@ -100,3 +101,20 @@ def test_journalled_findings_survive_a_controller_that_never_closed(tmp_path, gu
     assert [f["case"] for f in document["findings"]] == ["before-the-kill"]
     on_disk = json.loads((tmp_path / "fake-env.json").read_text())
     assert on_disk["findings"][0]["observed"] == 0.75
+
+
+def test_draws_past_the_compile_budget_are_counted_not_run(tmp_path, guarded, monkeypatch):
+    """A compiled binding, in the ci profile, is run on the draws of one shape per test; the
+    others are counted in the summary row as over_budget (``conformance.budget``)."""
+    monkeypatch.setattr(budget, "CI_PROFILE", True)
+    monkeypatch.setattr(budget, "_DRAWN", type(budget._DRAWN)(set))
+    suite = suite_with(tmp_path, guarded)
+    compiled = dataclasses.replace(BINDINGS["fine"], mode="jit")
+    wider = CASE.with_inputs(input=np.array([0.25, 0.5, 0.5]), target=np.array([0.0, 1.0, 1.0]))
+    verdicts = [suite.check("fake", compiled, case, name, "values")
+                for case, name in ((CASE, "draw:a"), (CASE, "draw:a"), (wider, "draw:b"))]
+    assert [v is None for v in verdicts] == [False, False, True]
+    suite.unexplained.clear()  # "fine" is wrong: not the point here
+    suite.recorder.close()
+    (row,) = recorder.merge("fake-env", {}, tmp_path)["summary"]
+    assert (row["cases"], row["over_budget"]) == (2, 1)
