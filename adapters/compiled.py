@@ -144,8 +144,9 @@ def tf_xla(binding: Binding) -> Binding:
 
 
 def twins(bindings: Iterable[Binding], rule) -> tuple[Binding, ...]:
-    """The compiled twin of each binding, by the framework's ``rule``."""
-    return tuple(rule(b) for b in bindings)
+    """The compiled twin, by the framework's ``rule``, of each binding that calls a function:
+    a loss object is compiled the same way as its function form."""
+    return tuple(rule(b) for b in bindings if not b.calls_an_object)
 
 
 # --- what the adapters add to their namespace and reproducers -----------------------------------

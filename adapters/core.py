@@ -139,6 +139,11 @@ class Binding:
     def compiled(self) -> bool:
         return self.mode != "eager"
 
+    @property
+    def calls_an_object(self) -> bool:
+        """The API is a call of a loss object (a surface entry "X()"), not of a function."""
+        return any(entry.endswith("()") for entry in self.surface or ())
+
     def offers(self, option: str) -> bool:
         return option in self.options or option in self.operand_options
 

@@ -329,7 +329,7 @@ class KerasAdapter(Adapter):
         self.backend = self.keras.name
         self.bindings = bindings_for(self.backend)
         if self.backend == "tensorflow":  # the function forms compiled too (adapters.compiled)
-            self.bindings += compiled.twins(self.bindings[1::2], compiled.tf_xla)
+            self.bindings += compiled.twins(self.bindings, compiled.tf_xla)
         self.library = self.version_module = self.keras.library
         self.modules = dict(self.keras.modules)
         self.environment = dict(self.keras.environment)

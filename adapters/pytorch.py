@@ -66,9 +66,7 @@ class TorchAdapter(Adapter):
     modules: ClassVar[dict[str, str]] = dict(TORCH.modules)
     environment: ClassVar[dict[str, str]] = dict(TORCH.environment)
     framework = TORCH
-    # the functional forms compiled too (adapters.compiled)
-    bindings = (*BINDINGS, *compiled.twins(
-        [b for b in BINDINGS if b.api.startswith("torch.nn.functional.")], compiled.torch_compiled))
+    bindings = (*BINDINGS, *compiled.twins(BINDINGS, compiled.torch_compiled))  # adapters.compiled
 
     def configure(self, namespace):
         compiled.configure_torch(namespace["torch"])

@@ -66,15 +66,16 @@ class Recorder:
         self.journal.append("unavailable", {"adapter": adapter, "reason": reason})
 
     def unsupported(self, api: str, category: str, dtype: str) -> None:
-        self.journal.append("tally", {"api": api, "category": category, "dtype": dtype,
-                                      "outcome": "unsupported", "registered": False,
-                                      "ulps": [], "bound_ratio": None})
+        self._not_run(api, category, dtype, "unsupported")
 
     def over_budget(self, api: str, category: str, dtype: str) -> None:
         """A drawn case not run on a compiled binding, past the ci profile's compile budget
         (``conformance.budget``): counted, so a summary row says what its cases leave out."""
+        self._not_run(api, category, dtype, "over_budget")
+
+    def _not_run(self, api: str, category: str, dtype: str, outcome: str) -> None:
         self.journal.append("tally", {"api": api, "category": category, "dtype": dtype,
-                                      "outcome": "over_budget", "registered": False,
+                                      "outcome": outcome, "registered": False,
                                       "ulps": [], "bound_ratio": None})
 
     def record(self, *, binding, observation, case, case_name: str, category: str,

@@ -95,8 +95,8 @@ class Suite:
         if binding.supports(case, check, wrt) is not None:
             self.recorder.unsupported(binding.api, category, case.dtype)
             return None
-        if past_draw_budget((category, binding.api, case.dtype), case_name, binding):
-            self.recorder.over_budget(binding.api, category, case.dtype)
+        if self.over_budget((category, binding.api, case.dtype), case_name, category,
+                            [(binding, case)]):
             return None
         observation = guarded.evaluate(binding.api, case, check, wrt, timeout_for(binding))
         verdict = judge(binding, case, observation, check)
@@ -112,6 +112,15 @@ class Suite:
                              case_name=case_name, category=category, check=check,
                              verdict=verdict, deviation=deviation, magnitude=magnitude)
         return verdict
+
+    def over_budget(self, scope: tuple, case_name: str, category: str, calls) -> bool:
+        """True, and each (binding, case) of ``calls`` counted as not run, when the drawn case
+        is past a compiled binding's budget in the ci profile (``conformance.budget``)."""
+        if not past_draw_budget(scope, case_name, *(binding for binding, _ in calls)):
+            return False
+        for binding, case in calls:
+            self.recorder.over_budget(binding.api, category, case.dtype)
+        return True
 
     def assert_explained(self) -> None:
         """Fail with the first unexplained difference since the last call (all are recorded)."""

@@ -40,7 +40,6 @@ from adapters.core import Binding, Case, Observation, one_hot
 from adapters.guard import timeout_for
 from conformance import fitting
 from conformance._params import BINDINGS, describe
-from conformance.budget import past_draw_budget
 from conformance.cases import reduction_cases, regular_cases, stability_cases
 from conformance.compare import Verdict, agree, expected, judge, own_bound
 from conformance.conftest import available
@@ -68,8 +67,7 @@ def _aspects(binding: Binding) -> tuple:
     """What tells two paths of one library apart: the form of the call (a loss object, or a
     function), the loss (on logits, or its probability twin), the target kinds taken and the
     execution mode (eager, or a compiler's)."""
-    form = any(entry.endswith("()") for entry in binding.surface or ())
-    return form, binding.loss, tuple(sorted(binding.targets)), binding.mode
+    return binding.calls_an_object, binding.loss, tuple(sorted(binding.targets)), binding.mode
 
 
 def _pairs():
@@ -238,9 +236,8 @@ def _label(binding: Binding, case: Case) -> str:
 def _compare(suite, guarded, bindings, cases, case_name: str, source: str) -> None:
     """Evaluate both sides, judge each against the other, explain and record both
     (``source``: the category the case comes from)."""
-    if past_draw_budget(("equivalence", *(b.api for b in bindings)), case_name, *bindings):
-        for binding, case in zip(bindings, cases, strict=True):
-            suite.recorder.over_budget(binding.api, "equivalence", case.dtype)
+    if suite.over_budget(("equivalence", *(b.api for b in bindings)), case_name, "equivalence",
+                         list(zip(bindings, cases, strict=True))):
         return
     paths = tuple(_Path(b, c, g.evaluate(b.api, c, timeout=timeout_for(b)), _label(b, c))
                   for g, b, c in zip(guarded, bindings, cases, strict=True))
