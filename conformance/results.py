@@ -100,7 +100,8 @@ class Finding:
     expected: Any
     #: the library's value, or {"error": type, "message": text} (Timeout, Crash included)
     observed: Any
-    #: match, deviates, nonfinite, raises, accepts_invalid, unsupported, crash or timeout
+    #: match, deviates, nonfinite, raises, accepts_invalid, unsupported, crash or timeout; or
+    #: harness-error, where the harness (not the library) failed: never a match, never explained
     outcome: str
     #: for a numeric comparison, {"abs", "rel", "ulp", "bound", "bound_ratio", "index"}: the
     #: worst element's error (ulp in units of the dtype's ulp at the expected value), the
@@ -118,6 +119,9 @@ class Finding:
     #: returned or raised, and what the oracle says for its own case); None (not written)
     #: elsewhere
     paths: list | None = None
+    #: an unexplained finding only: the registry entries whose match selected it but whose
+    #: claim did not hold on it, each as {"id", "why"}; None (not written) elsewhere
+    failed_claims: list | None = None
 
     def to_json(self) -> dict:
         """The record as a results file holds it (``encode``d). ``case``, ``loss``,
@@ -156,7 +160,7 @@ class Finding:
 _FINDING_FIELDS = tuple(f.name for f in fields(Finding))  # in the order files list them
 _FINDING_FIELD_SET = frozenset(_FINDING_FIELDS)
 #: optional fields the recorder leaves out when they have no value (it always writes wrt)
-_OMITTED_WHEN_NONE = ("case", "loss", "magnitude", "paths")
+_OMITTED_WHEN_NONE = ("case", "loss", "magnitude", "paths", "failed_claims")
 _REQUIRED_FINDING_FIELDS = _FINDING_FIELD_SET - {*_OMITTED_WHEN_NONE, "wrt"}
 
 
