@@ -398,7 +398,7 @@ def _cross_entropy_row(z, A, W, keep, want_target):
         d_z = [sum_A * E[k] / CZ if not A[k] else
                _sum([_exact_sum(sum_A, _minus(mpmath.fmul(C, A[k], exact=True))),
                      M[k] * sum_A, -(A[k] * sum_M)]) / CZ for k in range(C)]
-    loss = _sum(_times(a, rj) for a, rj in zip(A, r)) / C  # negative A_j can cancel
+    loss = _sum(_times(a, rj) for a, rj in zip(A, r, strict=True)) / C  # negative A_j can cancel
     d_t = [_times(keep, _times(W[j], r[j])) for j in range(C)] if want_target else None
     return loss, d_z, d_t
 
@@ -436,13 +436,13 @@ def _categorical_row(p, Q, keep, bounds, o, renormalize):
         else:
             inside.append(True)
             logs.append(_log_ratio(_exact_sum(pj, _exact_prod(o, S)), S))
-    loss = -_sum(_times(q, lg) for q, lg in zip(Q, logs)) / C
+    loss = -_sum(_times(q, lg) for q, lg in zip(Q, logs, strict=True)) / C
     d_t = [-_times(keep, lg) for lg in logs]
 
     if not renormalize:
         d_p = [NAN if ok is None or (ok and _isnan(lg)) else
                -_ratio(q, _exact_prod(mpf(C), _exact_sum(pj, o))) if ok else ZERO
-               for pj, q, ok, lg in zip(p, Q, inside, logs)]
+               for pj, q, ok, lg in zip(p, Q, inside, logs, strict=True)]
         return loss, d_p, d_t
     if _isnan(*logs):  # a log of a negative p''_j, which depends on every p_k through S
         return loss, [NAN] * C, d_t
@@ -500,13 +500,13 @@ def _categorical_row_clip_first(p, Q, keep, bounds, o):
         return NAN, [NAN] * C, [NAN] * C
     oS = _exact_prod(o, S)
     logs = [_log_ratio(_exact_sum(cj, oS), S) for cj in c]
-    loss = -_sum(_times(q, lg) for q, lg in zip(Q, logs)) / C
+    loss = -_sum(_times(q, lg) for q, lg in zip(Q, logs, strict=True)) / C
     d_t = [-_times(keep, lg) for lg in logs]
     if _isnan(*logs):  # a log of a negative p''_j, which depends on every p_k through S
         return loss, [NAN] * C, d_t
     CS = _exact_prod(mpf(C), S)
     shares = []  # Q_j c_j / (c_j + o S)
-    for cj, q in zip(c, Q):
+    for cj, q in zip(c, Q, strict=True):
         if q == 0:
             shares.append(ZERO)
         elif _exact_sum(cj, oS) == 0:
@@ -624,9 +624,9 @@ def _eval_cross_entropy(input, target, weight, ignore_index, reduction, label_sm
         loss[i], dz_row, dt_row = _cross_entropy_row([_mp(v) for v in rows[i]], A, W, keep,
                                                      want_target=not indices)
         for j in range(C):
-            d_z[i + (j,)] = dz_row[j]
+            d_z[*i, j] = dz_row[j]
             if d_t is not None:
-                d_t[i + (j,)] = dt_row[j]
+                d_t[*i, j] = dt_row[j]
     value, c, empty, losses = _reduce(loss, reduction, sample_weight, empty_mean, active,
                                       mean_weights if indices else None)
     return {"value": value, "losses": losses, "input": _scale_rows(d_z, c, empty, class_axis),
@@ -647,8 +647,8 @@ def _eval_nll_loss(input, target, weight, ignore_index, reduction, sample_weight
         if ignore_index is not None and y == ignore_index:
             active[i], loss[i] = False, ZERO
             continue
-        loss[i] = -_times(W[y], _mp(rows[i + (y,)]))
-        d_x[i + (y,)] = -W[y]
+        loss[i] = -_times(W[y], _mp(rows[*i, y]))
+        d_x[*i, y] = -W[y]
         mean_weights[i] = W[y]
     value, c, empty, losses = _reduce(loss, reduction, sample_weight, empty_mean, active,
                                       mean_weights)
@@ -681,7 +681,7 @@ def _eval_categorical_cross_entropy(input, target, reduction, label_smoothing, a
                                                    o, renormalize if renormalize ==
                                                    "after_clip" else bool(renormalize))
         for j in range(C):
-            d_p[i + (j,)], d_t[i + (j,)] = dp_row[j], dt_row[j]
+            d_p[*i, j], d_t[*i, j] = dp_row[j], dt_row[j]
     value, c, empty, losses = _reduce(loss, reduction, sample_weight, empty_mean, active)
     return {"value": value, "losses": losses, "input": _scale_rows(d_p, c, empty, class_axis),
             "target": None if indices else _scale_rows(d_t, c, empty, class_axis)}
@@ -721,7 +721,7 @@ def _agree(a, b) -> bool:
     if a is None:
         return b is None
     if isinstance(a, np.ndarray):
-        return all(_agree(u, v) for u, v in zip(a.flat, b.flat))
+        return all(_agree(u, v) for u, v in zip(a.flat, b.flat, strict=True))
     if a == b:
         return True
     if mpmath.isnan(a) or mpmath.isnan(b):

@@ -1,5 +1,7 @@
 """An adapter over tests/_fake_library.py (see tests/test_guard.py)."""
 
+from typing import ClassVar
+
 import numpy as np
 
 from adapters.base import Adapter, literal
@@ -10,7 +12,7 @@ _NAMES = ("fine", "hang", "segfault", "broken")
 
 class FakeAdapter(Adapter):
     library = "fake"
-    modules = {"_fake_library": "_fake_library"}
+    modules: ClassVar[dict[str, str]] = {"_fake_library": "_fake_library"}
     bindings = tuple(
         Binding(api=f"_fake_library.{name}", library="fake", loss="binary_cross_entropy",
                 expression=f"_fake_library.{name}(input, target)", reductions={"sum": ""},

@@ -68,7 +68,7 @@ class UlpRecord:
                                                                bins=[0] * len(_BIN_LABELS)))
             row["worst"] = max(row["worst"], other["worst"])
             row["examples"] += other["examples"]
-            row["bins"] = [a + b for a, b in zip(row["bins"], other["bins"])]
+            row["bins"] = [a + b for a, b in zip(row["bins"], other["bins"], strict=True)]
 
     def serialise(self) -> str:
         return json.dumps([[f, c, row] for (f, c), row in sorted(self.rows.items())])
@@ -81,7 +81,8 @@ class UlpRecord:
             table.append((function, check, f"{row['worst']:.3g}", f"{row['bound']:g}",
                           str(row["examples"]), *(str(n) for n in row["bins"])))
         widths = [max(len(r[i]) for r in table) for i in range(len(header))]
-        return ["  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in table]
+        return ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip()
+                for r in table]
 
 
 def _bin(error: float) -> int:

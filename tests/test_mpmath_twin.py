@@ -77,15 +77,18 @@ def test_conventions():
     z = np.zeros((3, 2))
     z[1, 0] = NAN
     values = mp_list(twin.cross_entropy(z, np.array([0, 0, -100]), ignore_index=-100, **none))
-    assert mpmath.isnan(values[1]) and values[2] == 0
+    assert mpmath.isnan(values[1])
+    assert values[2] == 0
     assert_digits(values[0], mpmath.log(2), digits=15)
     # Empty means: the value and the gradient are empty_mean and 0 * empty_mean.
     t = np.array([-100, -100])
     value, g = twin.value_and_grad("cross_entropy", np.zeros((2, 3)), t, ignore_index=-100)
-    assert mpmath.isnan(value) and all(mpmath.isnan(v) for v in mp_list(g))
+    assert mpmath.isnan(value)
+    assert all(mpmath.isnan(v) for v in mp_list(g))
     value, g = twin.value_and_grad("cross_entropy", np.zeros((2, 3)), t, ignore_index=-100,
                                    empty_mean=0.0)
-    assert value == 0 and mp_list(g) == [0] * 6
+    assert value == 0
+    assert mp_list(g) == [0] * 6
     # weighted_mean: sum sw_i l_i / sum sw_i, l = [log 2, log 4], sw = [1, 3]: 7/4 log 2; the
     # class weight of a class index is a sample weight: [0, 1] with weight [1, 3] and sw [1, 3]
     # gives (1 + 9) log 2 / (1 + 9) on uniform logits; a zero sum gives empty_mean.
@@ -232,7 +235,7 @@ def test_gradients_match_numerical_differentiation(case, monkeypatch):
     for wrt in wrts:
         point = np.asarray(args[wrt], dtype=np.float64)
         for index in np.ndindex(point.shape):
-            def loss_at(t, index=index):
+            def loss_at(t, index=index, point=point, wrt=wrt):
                 moved = np.array([mpf(v) for v in point.flat], dtype=object).reshape(point.shape)
                 moved[index] = t
                 value = twin.evaluate(name, **{**args, wrt: moved})["value"]
@@ -299,7 +302,7 @@ def test_cancellations_are_resolved(name, args, wrt, exact):
         if wrt == "value":
             assert_digits(got, expected, digits=30)
         else:
-            for g, e in zip(mp_list(got), expected):
+            for g, e in zip(mp_list(got), expected, strict=True):
                 assert_digits(g, e, digits=30)
 
 
@@ -344,7 +347,7 @@ def test_fifty_digits_agree_with_two_hundred_fifty(name, args, monkeypatch):
         if low[key] is None:  # no target gradient for class indices
             continue
         for a, b in zip(np.asarray(low[key], dtype=object).flat,
-                        np.asarray(high[key], dtype=object).flat):
+                        np.asarray(high[key], dtype=object).flat, strict=True):
             if mpmath.isnan(b) or mpmath.isinf(b):
                 assert a == b or (mpmath.isnan(a) and mpmath.isnan(b)), (key, a, b)
             else:

@@ -50,7 +50,8 @@ def test_each_example_is_valid_and_regular(spec):
     for kind in spec.targets if spec.family == "categorical" else [None]:
         example = spec.example(kind)
         value = np.asarray(spec.oracle(**example, reduction="none"))
-        assert np.all(np.isfinite(value)) and np.all(value > 0), (spec.name, kind)
+        assert np.all(np.isfinite(value)), (spec.name, kind)
+        assert np.all(value > 0), (spec.name, kind)
         assert example["input"].shape == (2, 3)
         assert spec.class_axis(2) == 1
 
