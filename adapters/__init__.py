@@ -7,6 +7,7 @@ declarations (``Binding``) are plain data, and the library is imported on first 
 
 from __future__ import annotations
 
+import difflib
 import importlib
 
 #: adapter name -> "module:Class"
@@ -84,32 +85,40 @@ def adapter_class(path: str) -> type:
 
 
 def declaration_problem(adapter) -> str | None:
-    """What makes an adapter's declarations unusable by the suite, or None (an instance is
-    checked: Keras's adapter names its library and bindings when made, per flavour).
+    """The first of ``declaration_problems``, or None."""
+    return next(iter(declaration_problems(adapter)), None)
+
+
+def declaration_problems(adapter) -> list[str]:
+    """What makes an adapter's declarations unusable by the suite, one sentence each (an
+    instance is checked: Keras's adapter names its library and bindings when made, per flavour).
 
     The suite finds a binding's registry by ``Binding.library`` and its oracle by
     ``Binding.loss``, and names findings by ``Binding.api``: a mismatch would be silently
-    judged against the wrong registry or loss.
+    judged against the wrong registry or loss. ``conformance.declarations`` checks the rest of
+    each binding.
     """
     from reference.specs import LOSS_SPECS
 
     name = type(adapter).__name__
     if not adapter.library:
-        return f"{name} names no library (class attribute library = \"...\")"
+        return [f"{name} names no library (class attribute library = \"...\")"]
     if not adapter.bindings:
-        return f"{name} declares no bindings"
-    apis = set()
+        return [f"{name} declares no bindings"]
+    problems, apis = [], set()
     for binding in adapter.bindings:
         if binding.library != adapter.library:
-            return (f"binding {binding.api!r} says library={binding.library!r}, "
-                    f"the adapter's library is {adapter.library!r}")
+            problems.append(f"binding {binding.api!r} says library={binding.library!r}, "
+                            f"the adapter's library is {adapter.library!r}")
         if binding.loss not in LOSS_SPECS:
-            return (f"binding {binding.api!r} computes {binding.loss!r}, which is none of "
-                    f"the oracle's losses ({', '.join(LOSS_SPECS)})")
+            close = difflib.get_close_matches(str(binding.loss), LOSS_SPECS, n=1)
+            problems.append(f"binding {binding.api!r} computes {binding.loss!r}, which is none "
+                            f"of the oracle's losses ({', '.join(LOSS_SPECS)})"
+                            + (f"; did you mean {close[0]!r}?" if close else ""))
         if binding.api in apis:
-            return f"two bindings are named {binding.api!r}"
+            problems.append(f"two bindings are named {binding.api!r}")
         apis.add(binding.api)
-    return None
+    return problems
 
 
 def load_adapter(name_or_path: str):
