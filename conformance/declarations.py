@@ -83,6 +83,8 @@ def unresolved_names(adapter) -> list[str]:
     found = []
     for binding in adapter.bindings:
         problems = {}
+        if _kind_problems(binding):  # binding_problems reports them
+            continue
         for _, source in _renderings(binding):
             try:
                 tree = ast.parse(source, mode="eval")
@@ -99,12 +101,17 @@ def unresolved_names(adapter) -> list[str]:
 def _field_problems(binding: Binding) -> list[str]:
     """"field: what is wrong" for each mistake; the expression is rendered and compiled only
     when the declarations it is rendered from are sound."""
+    kinds = _kind_problems(binding)
+    if kinds:  # every other check reads these fields
+        return kinds
     spec = LOSS_SPECS.get(binding.loss)  # an unknown loss: declaration_problems says so
-    rendering = [*_placeholder_problems(binding), *_template_problems(binding)]
+    placeholders = _placeholder_problems(binding)
+    rendering = [*placeholders, *(_template_problems(binding, spec) if spec else ()),
+                 *(_option_problems(binding, spec) if spec else ())]
     found = [
         *rendering,
-        *(_option_problems(binding, spec) if spec else ()),
-        *_reduction_problems(binding),
+        # a reduction's spelling means what the placeholders say
+        *_reduction_problems(binding, spellings=not placeholders),
         *_choice_problems("dtypes", binding.dtypes, DTYPES, "a dtype"),
         *(_target_problems(binding, spec) if spec else ()),
         *_rank_problems(binding.ranks),
@@ -131,18 +138,32 @@ def _not_among(field: str, value, choices: Iterable[str], what: str) -> str:
             + (f"; did you mean {close!r}?" if close else ""))
 
 
+def _kind_problems(binding: Binding) -> list[str]:
+    """The expression is a string and the mappings are mappings."""
+    found = [] if isinstance(binding.expression, str) else [
+        f"expression: {binding.expression!r} is not Python source (a string)"]
+    return found + [
+        f"{field}: {value!r} is not a mapping (oracle name -> how the library says it)"
+        for field in ("options", "operand_options", "reductions", "fixed_options")
+        if not isinstance(value := getattr(binding, field), Mapping)]
+
+
 def _entries(field: str, value) -> tuple[list[str], tuple]:
     """A tuple field's entries; a bare string, which would be read letter by letter, is one
     entry and a mistake."""
     if isinstance(value, str):
         return [f"{field}: {value!r} is a string, not a tuple: write ({value!r},)"], (value,)
+    if value is None:
+        return [f"{field}: None is not a tuple: write () for none"], ()
+    if not isinstance(value, Iterable):
+        return [f"{field}: {value!r} is not a tuple: write ({value!r},)"], (value,)
     return [], tuple(value)
 
 
 def _choice_problems(field: str, value, choices, what: str, *,
                      empty_is_fine: bool = False) -> list[str]:
     found, entries = _entries(field, value)
-    if not entries and not empty_is_fine:
+    if not entries and not found and not empty_is_fine:
         found.append(f"{field}: none declared, so no case runs")
     return found + [_not_among(field, entry, choices, what)
                     for entry in entries if entry not in choices]
@@ -165,11 +186,14 @@ def _placeholder_problems(binding: Binding) -> list[str]:
     return found
 
 
-def _template_problems(binding: Binding) -> list[str]:
+def _template_problems(binding: Binding, spec: LossSpec) -> list[str]:
     """The spellings of the options: an array option names its operand as written; a scalar
-    one, and an operand replacement, format the case's value into their "{}"."""
-    found = []
+    one, and an operand replacement, format the case's value into their "{}" (an option that
+    is no oracle keyword is reported as such, whatever its spelling)."""
+    found, keywords = [], _oracle_keywords(spec)
     for name, template in binding.options.items():
+        if name not in keywords:
+            continue
         if name in ARRAY_OPTIONS:
             if "{" in template or not re.search(rf"\b{name}\b", template):
                 found.append(f"options: {name!r} is an array option, written as given: name "
@@ -177,6 +201,8 @@ def _template_problems(binding: Binding) -> list[str]:
         else:
             found += _format_problems("options", name, template)
     for name, replacement in binding.operand_options.items():
+        if name not in keywords:
+            continue
         if not (isinstance(replacement, tuple) and len(replacement) == 2):
             found.append(f"operand_options: {name!r} maps to {replacement!r}, not to "
                          "(operand, template)")
@@ -207,14 +233,15 @@ def _option_problems(binding: Binding, spec: LossSpec) -> list[str]:
              *_option_name_problems("operand_options", binding.operand_options, spec,
                                     varied=True),
              *_option_name_problems("fixed_options", binding.fixed_options, spec, varied=False)]
-    at_constructor = [n for n in binding.options if n not in binding.call_options]
-    placeholders = binding.expression
-    if at_constructor and "{options}" not in placeholders:
+    at_call = [n for n in _entries("call_options", binding.call_options)[1]
+               if n in binding.options]
+    at_constructor = [n for n in binding.options if n not in at_call]
+    if at_constructor and "{options}" not in binding.expression:
         found.append(f"options: {at_constructor[0]!r} is declared, but the expression has no "
                      "{options}, so no case would pass it")
-    if binding.call_options and "{call_options}" not in placeholders:
-        found.append(f"call_options: {binding.call_options[0]!r} is declared, but the "
-                     "expression has no {call_options}, so no case would pass it")
+    if at_call and "{call_options}" not in binding.expression:
+        found.append(f"call_options: {at_call[0]!r} is declared, but the expression has no "
+                     "{call_options}, so no case would pass it")
     for name in binding.fixed_options:
         if binding.offers(name):
             found.append(f"fixed_options: {name!r} is also an option: a fixed keyword does "
@@ -252,13 +279,13 @@ def _subset_problems(field: str, value, options: list[str]) -> list[str]:
                     for name in entries if name not in options]
 
 
-def _reduction_problems(binding: Binding) -> list[str]:
+def _reduction_problems(binding: Binding, *, spellings: bool) -> list[str]:
     if not binding.reductions:
         return ["reductions: none declared, so no case runs"]
     found = [_not_among("reductions", name, REDUCTIONS, "a reduction of the oracle")
              for name in binding.reductions if name not in REDUCTIONS]
     for name, spelling in binding.reductions.items():
-        if not _reduction_spelled(binding, spelling):
+        if spellings and not _reduction_spelled(binding, spelling):
             found.append(f"reductions: {name!r} is spelled {spelling!r}; without {{reduction}} "
                          "in the expression it is the function the call is wrapped in, a "
                          "dotted name (np.mean), or \"\" for none")
@@ -282,10 +309,12 @@ def _target_problems(binding: Binding, spec: LossSpec) -> list[str]:
 
 
 def _rank_problems(ranks) -> list[str]:
-    if not ranks:
-        return ["ranks: none declared, so no case runs"]
-    return [f"ranks: {rank!r} is not an input rank (a non-negative integer)" for rank in ranks
-            if isinstance(rank, bool) or not isinstance(rank, int) or rank < 0]
+    found, entries = _entries("ranks", ranks)
+    if not entries:
+        return found or ["ranks: none declared, so no case runs"]
+    return found + [f"ranks: {rank!r} is not an input rank (a non-negative integer)"
+                    for rank in entries
+                    if isinstance(rank, bool) or not isinstance(rank, int) or rank < 0]
 
 
 def _mode_problems(mode) -> list[str]:
@@ -317,20 +346,22 @@ def _renderings(binding: Binding) -> Iterator[tuple[str, str]]:
         return
     every = {name: OPTION_EXAMPLES.get(name, 1)
              for name in (*binding.options, *binding.operand_options)}
-    required = {name: value for name, value in every.items() if name in binding.required}
-    dtype = next((d for d in binding.dtypes if d in DTYPES), "float64")
+    _, names = _entries("required", binding.required)
+    required = {name: value for name, value in every.items() if name in names}
+    dtype = next((d for d in _entries("dtypes", binding.dtypes)[1] if d in DTYPES), "float64")
+    variants = [(", every option", every), (", no option", required)] if every else [("", {})]
     seen = set()
     for reduction, spelling in binding.reductions.items():
         if not _reduction_spelled(binding, spelling):
             continue
-        for label, options in (("every option", every), ("no option", required)):
+        for label, options in variants:
             try:
                 source = binding.call_source(_case(spec, reduction, options, dtype))
             except Exception:  # a declaration that cannot be rendered: binding_problems
                 continue
             if source not in seen:
                 seen.add(source)
-                yield f"reduction={reduction!r}, {label}", source
+                yield f"reduction={reduction!r}{label}", source
 
 
 def _case(spec: LossSpec, reduction: str, options: Mapping, dtype: str) -> Case:
@@ -341,16 +372,15 @@ def _case(spec: LossSpec, reduction: str, options: Mapping, dtype: str) -> Case:
 
 
 def _compile_problems(binding: Binding) -> list[str]:
-    found = {}
+    """The first rendered call that does not compile (one mistake usually breaks them all)."""
     for label, source in _renderings(binding):
         try:
             compile(source, f"<binding {binding.api}>", "eval")
         except SyntaxError as exc:
             line = (exc.text or source).strip()
-            found.setdefault((exc.msg, exc.lineno, exc.offset),
-                             f"expression: {exc.msg} at line {exc.lineno}, column {exc.offset} "
-                             f"of the call rendered for {label}: {line}")
-    return list(found.values())
+            return [f"expression: {exc.msg} at line {exc.lineno}, column {exc.offset} of the "
+                    f"call rendered for {label}: {line}"]
+    return []
 
 
 # --- names, after the library imports ----------------------------------------------------------
