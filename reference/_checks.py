@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+from typing import get_args
 
 import numpy as np
 
+from reference._types import Reduction
 from reference.errors import OracleInputError
 
-REDUCTIONS = ("none", "sum", "mean", "sum_over_batch_size", "weighted_mean")
+REDUCTIONS: tuple[str, ...] = get_args(Reduction)
 
 
 def _first(mask: np.ndarray, values: np.ndarray) -> str:

@@ -11,11 +11,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from reference import _checks as check
 from reference import _reduction, _refine
 from reference._extended import LD, ld, mul0, sigmoid, softplus, to_float64
 from reference._probability import clip_bounds, complement_pair, log_pair
+from reference._types import ClipEpsilon, Loss, Reduction
 
 # An element whose result is smaller than 2**-8 times its largest term lost more than 8 bits to
 # cancellation: longdouble (11 spare bits) no longer guarantees it, so it is recomputed exactly.
@@ -23,21 +25,21 @@ _CANCELLATION = LD(2.0) ** -8
 
 
 def binary_cross_entropy(
-    input,
-    target,
-    weight=None,
-    reduction="mean",
-    label_smoothing=0.0,
+    input: ArrayLike,
+    target: ArrayLike,
+    weight: ArrayLike | None = None,
+    reduction: Reduction = "mean",
+    label_smoothing: float = 0.0,
     *,
-    sample_weight=None,
-    clip_epsilon=None,
-    log_offset=0.0,
-    log_clamp=None,
-    gradient_floor=None,
-    average_last_axis=False,
-    empty_mean=math.nan,
-    validate=True,
-):
+    sample_weight: ArrayLike | None = None,
+    clip_epsilon: ClipEpsilon = None,
+    log_offset: float = 0.0,
+    log_clamp: float | None = None,
+    gradient_floor: float | None = None,
+    average_last_axis: bool = False,
+    empty_mean: float = math.nan,
+    validate: bool = True,
+) -> Loss:
     """Binary cross-entropy of probabilities ``input`` (p) against ``target`` (y)::
 
         l = -(y_s * log(p' + log_offset) + (1 - y_s) * log(1 - p' + log_offset)) * weight
@@ -77,19 +79,19 @@ def binary_cross_entropy(
 
 
 def binary_cross_entropy_with_logits(
-    input,
-    target,
-    weight=None,
-    pos_weight=None,
-    reduction="mean",
-    label_smoothing=0.0,
+    input: ArrayLike,
+    target: ArrayLike,
+    weight: ArrayLike | None = None,
+    pos_weight: ArrayLike | None = None,
+    reduction: Reduction = "mean",
+    label_smoothing: float = 0.0,
     *,
-    sample_weight=None,
-    probability_clip=None,
-    average_last_axis=False,
-    empty_mean=math.nan,
-    validate=True,
-):
+    sample_weight: ArrayLike | None = None,
+    probability_clip: ClipEpsilon = None,
+    average_last_axis: bool = False,
+    empty_mean: float = math.nan,
+    validate: bool = True,
+) -> Loss:
     """Binary cross-entropy of logits ``input`` (x) against ``target`` (y)::
 
         l = (pos_weight * y_s * softplus(-x) + (1 - y_s) * softplus(x)) * weight

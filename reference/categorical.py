@@ -10,22 +10,26 @@ target distribution q by ``(1 - e) * q + e / C``.
 from __future__ import annotations
 
 import math
+from typing import Literal
+
+from numpy.typing import ArrayLike
 
 from reference import _categorical_eval as _eval
+from reference._types import ClipEpsilon, Loss, Reduction
 
 
 def cross_entropy(
-    input,
-    target,
-    weight=None,
-    ignore_index=None,
-    reduction="mean",
-    label_smoothing=0.0,
+    input: ArrayLike,
+    target: ArrayLike,
+    weight: ArrayLike | None = None,
+    ignore_index: int | None = None,
+    reduction: Reduction = "mean",
+    label_smoothing: float = 0.0,
     *,
-    sample_weight=None,
-    empty_mean=math.nan,
-    validate=True,
-):
+    sample_weight: ArrayLike | None = None,
+    empty_mean: float = math.nan,
+    validate: bool = True,
+) -> Loss:
     """Softmax cross-entropy of logits ``input`` (z) against ``target``::
 
         l_i = sum_j weight_j * q_ij * (logsumexp(z_i) - z_ij)
@@ -61,16 +65,16 @@ def cross_entropy(
 
 
 def nll_loss(
-    input,
-    target,
-    weight=None,
-    ignore_index=None,
-    reduction="mean",
+    input: ArrayLike,
+    target: ArrayLike,
+    weight: ArrayLike | None = None,
+    ignore_index: int | None = None,
+    reduction: Reduction = "mean",
     *,
-    sample_weight=None,
-    empty_mean=math.nan,
-    validate=True,
-):
+    sample_weight: ArrayLike | None = None,
+    empty_mean: float = math.nan,
+    validate: bool = True,
+) -> Loss:
     """Negative log-likelihood of log-probabilities ``input`` at class indices ``target``::
 
         l_i = -weight[y_i] * input[i, y_i]
@@ -85,20 +89,20 @@ def nll_loss(
 
 
 def categorical_cross_entropy(
-    input,
-    target,
-    reduction="mean",
-    label_smoothing=0.0,
+    input: ArrayLike,
+    target: ArrayLike,
+    reduction: Reduction = "mean",
+    label_smoothing: float = 0.0,
     *,
-    axis=-1,
-    ignore_index=None,
-    clip_epsilon=None,
-    log_offset=0.0,
-    renormalize=False,
-    sample_weight=None,
-    empty_mean=math.nan,
-    validate=True,
-):
+    axis: int = -1,
+    ignore_index: int | None = None,
+    clip_epsilon: ClipEpsilon = None,
+    log_offset: float = 0.0,
+    renormalize: bool | Literal["after_clip"] = False,
+    sample_weight: ArrayLike | None = None,
+    empty_mean: float = math.nan,
+    validate: bool = True,
+) -> Loss:
     """Cross-entropy of probabilities ``input`` (p) against ``target``, classes on ``axis``::
 
         l_i = -sum_j q_ij * log(p''_ij + log_offset)

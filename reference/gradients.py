@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
+from typing import Any
 
+from reference._types import Gradient, Loss, Wrt
 from reference.errors import OracleInputError
 from reference.specs import LOSS_SPECS
 
 #: public name -> (public function, evaluator returning (value, gradient))
-LOSSES = {name: (spec.oracle, spec.evaluate) for name, spec in LOSS_SPECS.items()}
+LOSSES: dict[str, tuple[Callable[..., Loss], Callable[..., tuple[Loss, Gradient]]]] = {
+    name: (spec.oracle, spec.evaluate) for name, spec in LOSS_SPECS.items()}
 
 
-def value_and_grad(name, *args, wrt="input", **kwargs):
+def value_and_grad(name: str | Callable[..., Loss], *args: Any, wrt: Wrt = "input",
+                   **kwargs: Any) -> tuple[Loss, Gradient]:
     """The loss and its analytic gradient with respect to ``wrt`` ("input" or "target").
 
     ``name`` is a public loss name (or the function itself); the other arguments are those of
@@ -29,6 +34,7 @@ def value_and_grad(name, *args, wrt="input", **kwargs):
     return evaluate(wrt=wrt, **bound.arguments)
 
 
-def grad(name, *args, wrt="input", **kwargs):
+def grad(name: str | Callable[..., Loss], *args: Any, wrt: Wrt = "input",
+         **kwargs: Any) -> Gradient:
     """The analytic gradient only; see ``value_and_grad``."""
     return value_and_grad(name, *args, wrt=wrt, **kwargs)[1]
