@@ -195,7 +195,8 @@ def _template_problems(binding: Binding, spec: LossSpec) -> list[str]:
         if name not in keywords:
             continue
         if name in ARRAY_OPTIONS:
-            if "{" in template or not re.search(rf"\b{name}\b", template):
+            if (not isinstance(template, str) or "{" in template
+                    or not re.search(rf"\b{name}\b", template)):
                 found.append(f"options: {name!r} is an array option, written as given: name "
                              f"its operand ({name}={name}), not {template!r}")
         else:
@@ -218,6 +219,7 @@ def _template_problems(binding: Binding, spec: LossSpec) -> list[str]:
 
 
 def _format_problems(field: str, name: str, template) -> list[str]:
+    """A spelling that ``str.format`` fills with the case's value: exactly one "{}"."""
     try:
         fields = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
     except (ValueError, TypeError) as exc:
@@ -229,6 +231,7 @@ def _format_problems(field: str, name: str, template) -> list[str]:
 
 
 def _option_problems(binding: Binding, spec: LossSpec) -> list[str]:
+    """The option names, and whether the expression has a place for the options declared."""
     found = [*_option_name_problems("options", binding.options, spec, varied=True),
              *_option_name_problems("operand_options", binding.operand_options, spec,
                                     varied=True),
