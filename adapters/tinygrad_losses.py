@@ -17,9 +17,12 @@ Each is called as the unbound method, ``tinygrad.Tensor.binary_crossentropy(inpu
 which is ``input.binary_crossentropy(target)``, so that the call names its callable. Their
 "mean" is ``Tensor.mean``: the oracle's mean (no weights reach it).
 
-bfloat16 is not offered: the CPU device renders C for clang, and the clang of the machines
-here (Debian's 14) rejects ``__bf16`` ("__bf16 is not supported on this target"), so every
-bfloat16 kernel but a cast fails to compile.
+bfloat16 works where the C compiler takes ``__bf16`` (clang 17 and later; the ziglang package's
+zig cc, the env's compiler: ``adapters.frameworks.Tinygrad``): the kernels keep bfloat16 in
+memory and compute in float32, rounding to bfloat16 after each operation
+(tinygrad/renderer/cstyle.py, ``create_non_native_float_pats``). Debian's clang 14 rejects
+``__bf16`` ("__bf16 is not supported on this target"), and there every bfloat16 kernel but a
+cast fails to compile.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from adapters.frameworks import TINYGRAD
 _REDUCTIONS = {"none": "'none'", "sum": "'sum'", "mean": "'mean'"}
 _ALL_RANKS = (0, 1, 2, 3, 4)
 _LAST_AXIS_RANKS = (1, 2)  # (C,), (N, C): the oracle's class axis is the last one
-_DTYPES = ("float16", "float32", "float64")  # no __bf16 in clang 14 (module docstring)
+_DTYPES = ("float16", "bfloat16", "float32", "float64")
 _SPARSE = "tinygrad.Tensor.sparse_categorical_crossentropy"
 _BCE = "tinygrad.Tensor.binary_crossentropy"
 _BCE_LOGITS = "tinygrad.Tensor.binary_crossentropy_logits"
@@ -74,3 +77,6 @@ class TinygradAdapter(Adapter):
     environment: ClassVar[dict[str, str]] = dict(TINYGRAD.environment)
     framework = TINYGRAD
     bindings = BINDINGS
+
+    def version(self) -> str:
+        return TINYGRAD.version()
