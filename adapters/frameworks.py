@@ -21,7 +21,8 @@ The settings are those that make numbers exact and repeatable on the CPU:
   reduction adds in one order; C++ logs below warnings silenced;
 - NumPy: none;
 - MLX: the CPU device (the mlx-cpu build has no other).
-- tinygrad: the CPU device; kernels compiled in the calling process (no worker pool).
+- tinygrad: the CPU device; kernels compiled in the calling process (no worker pool), by the
+  ziglang package's zig cc where it is installed (``Tinygrad``).
 
 Importing this module imports none of them: ``Adapter.namespace`` sets ``environment``, imports
 the framework with the adapter's other modules and then calls ``configure``. The methods that
@@ -527,26 +528,32 @@ os.execv(ZIG, [ZIG, "cc", "-g0", *args])
         return f"zig-cc-{importlib.metadata.version('ziglang')}-{digest}"
 
     def _write_wrapper(self, zig: Path) -> str:
-        """The path of the wrapper for ``zig`` (``_ZIG_CC``), written if it is not there yet:
-        to a temporary file renamed into place, so a process running it never sees it half
-        written, under the per-user cache (a fresh private temporary folder if that cannot be
-        written)."""
+        """The path of the wrapper for ``zig`` (``_ZIG_CC``) under the per-user cache, written
+        unless it is there already; in a fresh private temporary folder if the cache cannot be
+        written."""
         text = self._ZIG_CC.format(python=sys.executable, zig=str(zig))
-        cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+        name = self._wrapper_name(zig)
         try:
-            folder = cache / "xent-conformance"
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError:
+            cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+            return self._write_executable(cache / "xent-conformance", name, text)
+        except (OSError, RuntimeError):  # RuntimeError: no home folder
             folder = Path(tempfile.mkdtemp(prefix="xent-conformance-"))
-        wrapper = folder / self._wrapper_name(zig)
-        if wrapper.is_file() and os.access(wrapper, os.X_OK) and wrapper.read_text() == text:
-            return str(wrapper)
-        descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=wrapper.name + ".")
+            return self._write_executable(folder, name, text)
+
+    @staticmethod
+    def _write_executable(folder: Path, name: str, text: str) -> str:
+        # to a temporary file renamed into place: a process running it (the suite's workers
+        # write it at once) never sees it half written
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / name
+        if path.is_file() and os.access(path, os.X_OK) and path.read_text() == text:
+            return str(path)
+        descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=name + ".")
         with os.fdopen(descriptor, "w") as file:
             file.write(text)
         os.chmod(temporary, 0o755)
-        os.replace(temporary, wrapper)
-        return str(wrapper)
+        os.replace(temporary, path)
+        return str(path)
 
     def tensor(self, array, dtype, *, index=False):
         tinygrad = self.imported()

@@ -315,6 +315,21 @@ def test_ziglang_wins_over_clang_on_path(monkeypatch):
     assert inherited.toolchain_versions() == {"ziglang": version}
 
 
+def test_the_wrapper_goes_to_a_private_temporary_folder_without_a_cache(monkeypatch, tmp_path):
+    framework = _fresh(monkeypatch)
+    if framework._ziglang_zig() is None:
+        pytest.skip("the ziglang package is not installed")
+    not_a_folder = tmp_path / "cache"
+    not_a_folder.write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(not_a_folder))
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    framework.configure(CPU_ONLY)
+    wrapper = Path(os.environ["CC"])
+    assert wrapper.parent.parent == tmp_path
+    assert wrapper.parent.name.startswith("xent-conformance-")
+    assert os.access(wrapper, os.X_OK)
+
+
 def test_the_kernel_cache_is_named_after_the_compiler(adapter):
     # tinygrad's cache key is the C source only: kernels of another compiler must not be read
     # back (tox.ini, [tinygrad-cache])
