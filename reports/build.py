@@ -25,7 +25,7 @@ from pathlib import Path
 import jinja2
 import numpy as np
 
-from reports import plots, registry, summary
+from reports import notices, plots, registry, summary
 from reports.diff import Diff, diff
 from reports.load import Results, load_results, number
 from reports.model import CATEGORY_ABBREVIATIONS, SEVERITY, Model, build_model, categories
@@ -158,6 +158,8 @@ def build(results_dir: Path, *, baseline_dir: Path | None = None,
         header=header(results),
         libraries=libraries,
         inconsistent=inconsistent,
+        harness=notices.harness_failures(results),
+        run_warnings=notices.warnings(results),
         groups=summary.GROUPS,
         registry=registry.by_library(results, model.facts),
         severity_of=summary.severity,

@@ -7,7 +7,8 @@ The page shows it as a section; ``text`` writes it for a terminal:
 
 Only envs present in both runs are compared: a finding of an env that the current run lacks is
 not "fixed", it was not looked for. Records that match the oracle (stability sweeps record every
-point) count as absent.
+point) count as absent; cases the harness failed on are followed like findings, so that a
+finding that became a harness error is a change (its outcome), not a fix.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 
 from conformance.results import Finding
 from reports.load import Results, number
-from reports.model import is_finding
+from reports.model import HARNESS_ERROR, is_finding
 
 #: relative change of the error below which two runs count as equal (printing, summation order)
 ERROR_TOLERANCE = 1e-6
@@ -68,6 +69,12 @@ class Diff:
         return marks
 
 
+def followed(f: Finding) -> bool:
+    """A record the diff follows: a finding, or a case the harness failed on (a finding that
+    became a harness error changed; it did not disappear)."""
+    return is_finding(f) or f.outcome == HARNESS_ERROR
+
+
 def _error_ulp(f: Finding) -> float:
     return number(f.error["ulp"]) if f.error else math.nan
 
@@ -98,8 +105,8 @@ def diff(current: Results, baseline: Results) -> Diff:
     common = [env for env in current.runs if env in baseline.runs]
     new, fixed, changed = [], [], []
     for env in common:
-        before = {f.id: f for f in baseline.runs[env].findings if is_finding(f)}
-        after = {f.id: f for f in current.runs[env].findings if is_finding(f)}
+        before = {f.id: f for f in baseline.runs[env].findings if followed(f)}
+        after = {f.id: f for f in current.runs[env].findings if followed(f)}
         for ident, f in after.items():
             if ident not in before:
                 new.append(Change(env, None, f))

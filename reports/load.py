@@ -23,13 +23,11 @@ MAX_SCHEMA_PROBLEMS = 3
 
 @dataclass
 class Run:
-    """One results file that was read and is valid; ``raw`` is its bytes as read (the page
-    embeds them as they are, which is faster than writing the parsed document again), and
-    ``findings`` its findings as ``Finding`` records."""
+    """One results file that was read and is valid; ``findings`` are its findings as
+    ``Finding`` records."""
 
     path: Path
     document: dict
-    raw: bytes = b""
     findings: list[Finding] = field(init=False, repr=False)
 
     def __post_init__(self):
@@ -147,7 +145,7 @@ def read_run(path: Path) -> Run:
         more = len(problems) - MAX_SCHEMA_PROBLEMS
         raise ResultsError("does not match the results schema: " + shown
                            + (f" (and {more} more)" if more > 0 else ""))
-    return Run(path, document, data)
+    return Run(path, document)
 
 
 def _journal_records(folder: Path) -> int:

@@ -19,6 +19,9 @@ from reports.load import Results, Run, number
 #: outcomes from the worst to the best; a cell is coloured by the worst of its findings
 SEVERITY = ("crash", "timeout", "nonfinite", "accepts_invalid", "deviates", "raises",
             "unsupported", "match")
+#: the outcome of a case the harness (the adapter, its worker, the machine) failed on: not a
+#: verdict about the library, so in no count of its findings and never explained
+HARNESS_ERROR = "harness-error"
 CATEGORY_ABBREVIATIONS = {"values": "val", "gradients": "grad", "reductions": "red",
                           "stability": "stab", "edge_cases": "edge", "equivalence": "eq"}
 
@@ -36,8 +39,14 @@ def worst(outcomes) -> str:
 
 
 def is_finding(f: Finding) -> bool:
-    """A record that differs from the oracle (stability sweeps also record their matches)."""
-    return f.outcome != "match"
+    """A record of the library differing from the oracle: not a match (stability sweeps also
+    record their matches), not a harness error (the harness failed, the library was not
+    judged)."""
+    return f.outcome not in ("match", HARNESS_ERROR)
+
+
+def is_harness_error(f: Finding) -> bool:
+    return f.outcome == HARNESS_ERROR
 
 
 def _max(a: float, b) -> float:
@@ -52,9 +61,11 @@ def _max(a: float, b) -> float:
 class Cell:
     """One (env, api, category): the summary counts over dtypes and its findings' outcomes.
 
-    ``state``: "tested"; "unsupported" (every case is one the API cannot express);
-    "not-offered" (the API runs in this env but has no cases in this category, e.g. no
-    gradients); "absent" (the API does not exist in this env).
+    ``state``, from what the cell's cases got (see ``state_of``): "tested" (some case was
+    judged: a match or a finding, whatever else its other cases got); "harness-error" (nothing
+    judged, and the harness failed on some case); "unsupported" (nothing judged, and some case
+    is one the API cannot express); "not-offered" (the API runs in this env but has no cases in
+    this category, e.g. no gradients); "absent" (the API does not exist in this env).
     """
 
     cases: int = 0
@@ -63,6 +74,7 @@ class Cell:
     registered: int = 0
     unsupported: int = 0
     over_budget: int = 0
+    harness_errors: int = 0
     worst_ulp: float = 0.0
     worst_ratio: float = 0.0
     rows: int = 0
@@ -71,10 +83,29 @@ class Cell:
     state: str = "absent"
 
     @property
+    def judged(self) -> int:
+        """Cases judged against the oracle: matches and findings. The summary rows count neither
+        the cases the API cannot express nor those the harness failed on among them; a cell
+        without rows counts the findings it has records of."""
+        return max(self.matches + self.findings,
+                   sum(n for o, n in self.outcomes.items() if o != "unsupported"))
+
+    @property
     def worst_outcome(self) -> str:
         if self.outcomes:
             return worst(self.outcomes)
         return "deviates" if self.findings else "match"
+
+
+def state_of(cell: Cell) -> str:
+    """The cell's state (``Cell``): "n/a" only where nothing was judged."""
+    if cell.judged:
+        return "tested"
+    if cell.harness_errors:
+        return "harness-error"
+    if cell.unsupported or cell.outcomes:  # the outcomes left are all "unsupported"
+        return "unsupported"
+    return "not-offered"
 
 
 @dataclass
@@ -145,25 +176,24 @@ def _cells(run: Run, cats: tuple[str, ...]) -> dict[str, dict[str, Cell]]:
         cell.registered += row.get("registered", 0)
         cell.unsupported += row.get("unsupported", 0)
         cell.over_budget += row.get("over_budget", 0)
+        cell.harness_errors += row.get("harness_errors", 0)
         cell.worst_ulp = _max(cell.worst_ulp, row["worst_ulp"])
         cell.worst_ratio = _max(cell.worst_ratio, row["worst_bound_ratio"])
+    failed: Counter = Counter()  # (api, category) -> harness errors on record
     for f in run.findings:
-        cell = cells[f.api][f.category]
-        if is_finding(f):
+        if is_harness_error(f):
+            failed[(f.api, f.category)] += 1
+        elif is_finding(f):
+            cell = cells[f.api][f.category]
             cell.outcomes[f.outcome] += 1
             if f.deviation is None and f.outcome != "unsupported":
                 cell.unregistered += 1
+    for (api, category), n in failed.items():  # a file may keep more records than it counts
+        cell = cells[api][category]
+        cell.harness_errors = max(cell.harness_errors, n)
     for by_category in cells.values():
         for cell in by_category.values():
-            if not cell.rows and not cell.outcomes:
-                cell.state = "not-offered"
-            elif (cell.cases and cell.unsupported >= cell.cases) or (
-                    not cell.cases and set(cell.outcomes) == {"unsupported"}):
-                cell.state = "unsupported"
-            elif not cell.cases and not cell.outcomes:
-                cell.state = "not-offered"
-            else:
-                cell.state = "tested"
+            cell.state = state_of(cell)
     return cells
 
 
@@ -185,7 +215,7 @@ def lone_cases(runs: dict[str, Run], facts: dict[str, tuple[str, str]]) -> list[
     ran: dict[tuple, set] = defaultdict(set)  # (loss, category, dtype) -> units
     for env, run in runs.items():
         for row in run.summary:
-            if row["cases"] > row.get("unsupported", 0):
+            if row["matches"] + row["findings"]:  # judged, not only unsupported or failed
                 backend, loss = facts[row["api"]]
                 ran[(loss, row["category"], row["dtype"])].add((env, backend))
     differing: dict[tuple, dict] = defaultdict(lambda: defaultdict(list))
@@ -194,6 +224,8 @@ def lone_cases(runs: dict[str, Run], facts: dict[str, tuple[str, str]]) -> list[
     categories_of: dict[tuple, str] = {}
     for env, run in runs.items():
         for f in run.findings:
+            if is_harness_error(f):  # the harness failed: the unit neither agrees nor differs
+                continue
             loss = facts[f.api][1]
             key = _case_key(f, loss)
             unit = (env, f.backend)
@@ -217,6 +249,13 @@ def lone_cases(runs: dict[str, Run], facts: dict[str, tuple[str, str]]) -> list[
         lone.append(LoneCase(unit[0], unit[1], loss, case, check, dtype, found,
                              sorted(f"{b} ({e})" for e, b in peers)))
     return lone
+
+
+def harness_errors(run: Run) -> int:
+    """Cases of ``run`` the harness failed on: as its summary counts them, or as many as it
+    keeps records of, whichever is more."""
+    counted = sum(row.get("harness_errors", 0) for row in run.summary)
+    return max(counted, sum(1 for f in run.findings if is_harness_error(f)))
 
 
 def build_model(results: Results) -> Model:
@@ -255,5 +294,6 @@ def build_model(results: Results) -> Model:
             "unregistered": sum(1 for f in differing
                                 if f.deviation is None and f.outcome != "unsupported"),
             "records": len(run.findings),
+            "harness_errors": harness_errors(run),
         }
     return Model(envs, losses, lone_groups, lone_ids, totals, facts)

@@ -11,9 +11,6 @@ Arrays of at most ``MAX_ELEMENTS`` elements stay as they are. A big array in the
 (``min`` and ``max`` over the finite elements; ``first``: the first ``FIRST`` elements in row-major
 order), which the page's script shows as a summary. The results don't yet carry a seeded generator
 for such inputs, so the reproducer reads the array from the results file, which holds it in full.
-
-A results file without big arrays travels as it was read: re-serialising 50 000 findings
-costs a second, and only the files that hold big arrays need it.
 """
 
 from __future__ import annotations
@@ -153,15 +150,18 @@ def slim(record: dict, path: Path) -> dict:
     return slimmed
 
 
+def page_record(record: dict, path: Path) -> dict:
+    """The finding ``record`` of the results file ``path`` as the page carries it: big arrays
+    summarised. The terminal's issue text (``python -m reports issue``) is made from it too, so
+    that it equals the page's."""
+    return slim(record, path) if is_big(record) else record
+
+
 def page_data(run: Run) -> bytes:
-    """The JSON the page's script reads for ``run``: the file as read when it holds no big
-    array, else its findings (big arrays summarised) and registry entries."""
-    findings = run.document["findings"]
-    big = [i for i, record in enumerate(findings) if is_big(record)]
-    if not big:
-        return run.raw
-    slimmed = list(findings)
-    for i in big:
-        slimmed[i] = slim(findings[i], run.path)
-    document = {"env": run.env, "deviations": run.deviations, "findings": slimmed}
-    return json.dumps(document, separators=(",", ":"), allow_nan=False).encode("utf-8")
+    """The JSON the page's script reads for ``run``: its env, environment (the issue text
+    names its versions), registry entries and findings (``page_record``). The summary rows
+    stay out: the page renders them on the server."""
+    document = {"env": run.env, "environment": run.environment, "deviations": run.deviations,
+                "findings": [page_record(r, run.path) for r in run.document["findings"]]}
+    return json.dumps(document, separators=(",", ":"), allow_nan=False,
+                      ensure_ascii=False).encode("utf-8")

@@ -9,6 +9,9 @@ They are made to exercise every part of the report, not to be true about any lib
 - findings of every category, check, dtype and outcome, registered (every deviation kind, each
   entry with a reason and a link) and unregistered;
 - a stale registry entry, an unavailable adapter, an incomplete run (``finished`` is null);
+- cases the harness failed on (outcome ``harness-error``, with its cause; a whole cell of jax,
+  one dtype of a tensorflow cell), registry entries whose claim failed on findings their match
+  selected (one that explained others, one that explained none), and run warnings;
 - exception messages and registry reasons holding HTML (``<script>alert(1)</script>``, ``&``);
 - stability sweeps that record every point (matches included) with its ``magnitude``, named as
   the suite names them: ``logit-magnitude-1e+04`` (1 to a quarter of the dtype's largest
@@ -182,6 +185,10 @@ REGISTRY: dict[str, dict[str, tuple]] = {
             "On CPU an out-of-range label raises; on GPU the loss row is NaN (documented).",
             "https://www.tensorflow.org/api_docs/python/tf/nn/"
             "sparse_softmax_cross_entropy_with_logits", "InvalidArgumentError"),
+        "tf-sigmoid-inf-logit-nan": (
+            "documented-semantics", "An infinite logit gives nan (inf - inf in the stable form).",
+            "https://www.tensorflow.org/api_docs/python/tf/nn/sigmoid_cross_entropy_with_logits",
+            "nan"),
     },
     "optax": {
         "optax-integer-labels-out-of-range": (
@@ -199,6 +206,34 @@ REGISTRY: dict[str, dict[str, tuple]] = {
             "precision", "exp overflows in float16 above 11.", "https://numpy.org/doc/", None),
     },
     "scipy": {},
+}
+
+#: cases the harness failed on (not verdicts about the library): env -> (api, category) ->
+#: (dtypes, exception type, message, cause)
+HARNESS_FAILURES: dict[str, dict[tuple[str, str], tuple]] = {
+    "jax": {("optax.softmax_cross_entropy_with_integer_labels", "gradients"): (
+        ALL_DTYPES, "AttributeError",
+        "module 'optax' has no attribute 'softmax_cross_entropy_with_integer_label'",
+        "the binding's expression names optax.softmax_cross_entropy_with_integer_label, which "
+        "does not exist")},
+    "tensorflow": {("tf.nn.sigmoid_cross_entropy_with_logits", "edge_cases"): (
+        ("float16",), "WorkerDied", "the worker exited with signal 9 while serving the call",
+        "the worker process died while serving the call <oom> & was replaced")},
+}
+#: registry entries whose match selects a case but whose claim fails on it:
+#: (backend, case) -> (entry id, why)
+FAILED_CLAIMS = {
+    ("torch", "edge_cases/nan_input"): (
+        "torch-bce-log-clamp", "claims log_clamp=-100 (a value); the library raised ValueError"),
+    ("tensorflow", "edge_cases/inf_logit"): (
+        "tf-sigmoid-inf-logit-nan", "claims nan; the library returned inf"),
+}
+#: what a reader of a run must know: env -> warnings
+WARNINGS = {
+    "numpy": ["the registry adapters/numpy/numpy.toml was written for numpy 2.3.5; numpy 2.4.6 "
+              "is installed, so its entries may no longer hold"],
+    "jax": ["jaxlib has no registry file (adapters/jax/jaxlib.toml): none of its findings can "
+            "be explained <unregistered>"],
 }
 
 # named edge cases: (case, outcome per backend; a backend missing from the map matches)
@@ -300,6 +335,7 @@ class _Builder:
         self.findings: list[Finding] = []
         self.summary: list[dict] = []
         self.matched: dict[str, int] = {}
+        self.failed: dict[str, tuple[int, str]] = {}  # entry -> (findings, why)
 
     def error(self, ulp: float, dtype: str, bound: float = 2.0, expected: float = 1.0) -> dict:
         if not math.isfinite(ulp):
@@ -355,6 +391,9 @@ class _Builder:
                         "message": "gradients are not supported by the numpy backend"}
         elif outcome == "crash":
             observed = {"error": "Crash", "message": "the worker died with SIGSEGV (signal 11)"}
+        elif outcome == "harness-error":  # the call was never made: no reproducer
+            _, kind, message, cause = HARNESS_FAILURES[self.env][(api.name, category)]
+            observed = {"error": kind, "message": message, "cause": cause}
         else:  # timeout
             observed = {"error": "Timeout", "message": "no answer within 60 s"}
         if check == "gradient" and isinstance(observed, float):
@@ -364,6 +403,11 @@ class _Builder:
                 expected = np.full(shape, expected / n).tolist()
         if deviation:
             self.matched[deviation] = self.matched.get(deviation, 0) + 1
+        failed_claims = None
+        if (api.backend, case) in FAILED_CLAIMS and outcome != "harness-error":
+            ident, why = FAILED_CLAIMS[(api.backend, case)]
+            failed_claims = [{"id": ident, "why": why}]
+            self.failed[ident] = (self.failed.get(ident, (0, why))[0] + 1, why)
         reduction = "mean"
         if "(from_logits=True)" not in api.name and "reduction" in case:
             reduction = case.rsplit("/", 1)[1]
@@ -373,8 +417,10 @@ class _Builder:
             category=category, check=check, wrt=wrt, dtype=dtype,
             options={"reduction": reduction}, inputs=inputs, expected=expected,
             observed=observed, outcome=outcome, error=err, deviation=deviation,
-            reproducer=_reproducer(api, inputs, dtype, check, self.env), magnitude=magnitude,
-            paths=_paths(api, observed, expected) if category == "equivalence" else None)
+            reproducer="" if outcome == "harness-error" else
+            _reproducer(api, inputs, dtype, check, self.env), magnitude=magnitude,
+            paths=_paths(api, observed, expected) if category == "equivalence" else None,
+            failed_claims=failed_claims)
         self.findings.append(record)
         return record
 
@@ -387,6 +433,9 @@ class _Builder:
         rng, start = self.rng, len(self.findings)
         cases = rng.randrange(20, 200)
         unsupported = 0
+        if harness_fails(self.env, api, category, dtype):
+            self.harness_failed(api, category, dtype)
+            return
         if category == "gradients" and not api.gradients:
             if api.backend != "keras":
                 return  # the API offers no gradients: no row (the matrix greys the cell)
@@ -427,7 +476,8 @@ class _Builder:
                                  deviation, check=check)
         made = self.findings[start:]
         differing = [f for f in made if f.outcome not in ("match", "unsupported")]
-        cases = max(cases, len(made))
+        # as the suite counts them: the cases judged; the unsupported ones apart
+        cases = max(cases, len(made)) - unsupported
         ulps = [f.error["ulp"] for f in made if f.error]
         finite = [u for u in ulps if isinstance(u, float)]
         worst = "inf" if any(u == "inf" for u in ulps) else max(finite, default=0.5)
@@ -438,11 +488,25 @@ class _Builder:
             histogram[_bin(u)] = histogram.get(_bin(u), 0) + 1
         self.summary.append({
             "api": api.name, "category": category, "dtype": dtype, "cases": cases,
-            "matches": cases - len(differing) - unsupported, "findings": len(differing),
+            "matches": cases - len(differing), "findings": len(differing),
             "registered": sum(1 for f in differing if f.deviation),
             "unsupported": unsupported, "worst_ulp": worst,
             "worst_bound_ratio": worst if worst == "inf" else worst / 2.0,
             "ulp_histogram": histogram,
+        })
+
+    def harness_failed(self, api: Api, category: str, dtype: str) -> None:
+        """Two cases the harness failed on (named edge cases, or draws), and their summary row:
+        nothing judged."""
+        check = "gradient" if category == "gradients" else "value"
+        names = [case for case, _ in EDGE_CASES.get(api.loss, [])] or [
+            f"{category}/draw-harness-{k}" for k in range(2)]
+        for case in names[:2]:
+            self.finding(api, category, dtype, case, "harness-error", None, check=check)
+        self.summary.append({
+            "api": api.name, "category": category, "dtype": dtype, "cases": 0, "matches": 0,
+            "findings": 0, "registered": 0, "unsupported": 0, "harness_errors": len(names[:2]),
+            "worst_ulp": 0.0, "worst_bound_ratio": 0.0, "ulp_histogram": {},
         })
 
     def stability(self, api: Api, dtype: str) -> None:
@@ -500,6 +564,11 @@ class _Builder:
                 "numpy": "textbook-half-exp-overflow"}.get(api.backend)
 
 
+def harness_fails(env: str, api: Api, category: str, dtype: str) -> bool:
+    failure = HARNESS_FAILURES.get(env, {}).get((api.name, category))
+    return failure is not None and dtype in failure[0]
+
+
 def _bin(ulp) -> str:
     if ulp == "inf" or ulp == "nan":
         return "nonfinite"
@@ -532,8 +601,8 @@ def document(env: str, *, seed: int = 20261122, draws: int = 2) -> dict:
             if actual is not None:
                 entry["actual"] = actual
             deviations[ident] = entry
-            if not builder.matched.get(ident):
-                stale.append(ident)
+            if not builder.matched.get(ident) and ident not in builder.failed:
+                stale.append(ident)  # its match selected nothing
     return {
         "schema_version": 1,
         "env": env,
@@ -552,6 +621,11 @@ def document(env: str, *, seed: int = 20261122, draws: int = 2) -> dict:
         "findings": [f.to_json() for f in builder.findings],
         "deviations": deviations,
         "stale_deviations": stale,
+        **({"failed_claims": {
+            ident: {"selected": failed + builder.matched.get(ident, 0), "failed": failed,
+                    "why": why}
+            for ident, (failed, why) in builder.failed.items()}} if builder.failed else {}),
+        **({"warnings": WARNINGS[env]} if env in WARNINGS else {}),
     }
 
 
@@ -563,7 +637,9 @@ def documents(envs=None, *, seed: int = 20261122, findings: int | None = None) -
     if findings:
         base = sum(len(document(e, seed=seed, draws=0)["findings"]) for e in envs)
         # every draw of values and (where offered) gradients is a finding once draws > 3
-        slots = sum(len(api.dtypes) * (1 + api.gradients) for e in envs for api in ENVS[e]["apis"])
+        slots = sum(1 for e in envs for api in ENVS[e]["apis"] for dtype in api.dtypes
+                    for category in ("values", "gradients")[:1 + api.gradients]
+                    if not harness_fails(e, api, category, dtype))
         draws = max(4, round((findings - base) / slots))
     return {env: document(env, seed=seed, draws=draws) for env in envs}
 

@@ -112,7 +112,11 @@ def test_synthetic_documents_are_valid_results():
     findings = [f for d in documents.values() for f in d["findings"]]
     assert {f["outcome"] for f in findings} == {
         "match", "deviates", "nonfinite", "raises", "accepts_invalid", "unsupported", "crash",
-        "timeout"}
+        "timeout", "harness-error"}
+    assert any(f.get("failed_claims") for f in findings)
+    assert any(d.get("failed_claims") for d in documents.values())
+    assert any(d.get("warnings") for d in documents.values())
+    assert any(r.get("harness_errors") for d in documents.values() for r in d["summary"])
     assert {f["category"] for f in findings} == set(categories())
     assert {f["dtype"] for f in findings} == {"float16", "bfloat16", "float32", "float64"}
     kinds = {e["kind"] for d in documents.values() for e in d["deviations"].values()}
@@ -240,17 +244,22 @@ def test_unsupported_and_not_offered_cells_are_grey(report):
 
 
 def test_every_finding_is_embedded_with_its_file(page, results_dir):
+    """Each results file travels with what the page's script reads of it: its env,
+    environment, registry entries and every finding (big arrays summarised); not its summary
+    rows, which the page renders on the server."""
     for env in ENVS:
         embedded = page.blob(class_="results-data", data_env=env)
-        document = json.loads((results_dir / f"{env}.json").read_text())
+        path = results_dir / f"{env}.json"
+        document = json.loads(path.read_text())
+        assert embedded == {
+            "env": env, "environment": document["environment"],
+            "deviations": document["deviations"],
+            "findings": [payload.page_record(f, path) for f in document["findings"]]}
         if any(payload.is_big(f) for f in document["findings"]):
             # classes-32000 findings that keep their inputs (see the next test)
             assert env in ("torch", "keras-jax")
-            assert [f["id"] for f in embedded["findings"]] == [f["id"] for f in
-                                                               document["findings"]]
-            assert embedded["deviations"] == document["deviations"]
         else:
-            assert embedded == document
+            assert embedded["findings"] == document["findings"]
     facts = page.blob(id="report-facts")
     assert facts["categories"] == list(categories())
     assert facts["lone"]["torch"]

@@ -50,15 +50,22 @@
     return new Response(stream).text().then(JSON.parse);
   }
 
+  // A case the harness (the adapter, its worker, the machine) failed on: no verdict about the
+  // library, so no kind of finding, and nothing the registry explains.
+  var HARNESS_ERROR = "harness-error";
+
   function kindOf(r, deviations) {
+    if (r.outcome === HARNESS_ERROR) return HARNESS_ERROR;
     if (r.deviation) return deviations[r.deviation] ? deviations[r.deviation].kind : "unknown entry";
     return r.outcome === "match" || r.outcome === "unsupported" ? "" : "unregistered";
   }
 
   // The first screen's kinds (reports/summary.py, group_of): equivalence findings are
   // inconsistent paths, then the registry entry's kind, else unsupported or unexplained.
+  // Harness errors are a group of their own, in none of the library's counts.
   function groupOf(r, deviations) {
     if (r.outcome === "match") return "";
+    if (r.outcome === HARNESS_ERROR) return HARNESS_ERROR;
     if (r.category === "equivalence") return "inconsistent-paths";
     if (r.deviation && deviations[r.deviation]) return deviations[r.deviation].kind;
     return r.outcome === "unsupported" ? "unsupported" : "unexplained";
@@ -67,12 +74,13 @@
   function load() {
     var nodes = Array.prototype.slice.call(document.querySelectorAll("script.results-data"));
     return Promise.all([unpack($("report-facts"))].concat(nodes.map(unpack))).then(function (parts) {
-      var facts = parts[0], data = { findings: [], deviations: {}, severity: facts.severity, categories: facts.categories };
+      var facts = parts[0], data = { findings: [], deviations: {}, environments: {}, severity: facts.severity, categories: facts.categories };
       parts.slice(1).forEach(function (doc, i) {
         var env = nodes[i].getAttribute("data-env");
         var lone = {}, marks = facts.diff[env] || {};
         (facts.lone[env] || []).forEach(function (id) { lone[id] = true; });
         data.deviations[env] = doc.deviations;
+        data.environments[env] = doc.environment;
         doc.findings.forEach(function (r) {
           r.env = env;
           r.kind = kindOf(r, doc.deviations);
@@ -100,8 +108,9 @@
     if (r._text === undefined) {
       var parts = [r.id, r.case || "", r.api, r.deviation || "", r.env, r.backend];
       if (r.observed && typeof r.observed === "object" && !Array.isArray(r.observed)) {
-        parts.push(r.observed.error, r.observed.message);
+        parts.push(r.observed.error, r.observed.message, r.observed.cause || "");
       }
+      (r.failed_claims || []).forEach(function (c) { parts.push(c.id); });
       r._text = parts.join("\n").toLowerCase();
     }
     return r._text;
@@ -256,7 +265,9 @@
 
   function valueText(v) {
     if (isSummary(v)) return summaryText(v.array);
-    if (v && typeof v === "object" && !Array.isArray(v)) return v.error + ": " + v.message;
+    if (v && typeof v === "object" && !Array.isArray(v)) {
+      return v.error + ": " + v.message + (v.cause ? "\nCause (the harness's, not the library's): " + v.cause : "");
+    }
     if (v === "invalid") return "invalid input (the library should raise)";
     return arrayText(v, 400);
   }
@@ -304,7 +315,8 @@
       ["worst element", e.index ? "[" + e.index.join(", ") + "]" : "-"]
     ]) : el("p", null, "No numeric error: " + r.outcome + ".")));
     grid.appendChild(block("Expected (oracle)", el("pre", { "class": "expected" }, valueText(r.expected))));
-    grid.appendChild(block("Observed (" + r.backend + ")", el("pre", { "class": "observed" }, valueText(r.observed))));
+    grid.appendChild(block(r.outcome === HARNESS_ERROR ? "The harness failed" : "Observed (" + r.backend + ")",
+                           el("pre", { "class": "observed" }, valueText(r.observed))));
     var inputs = el("div");
     Object.keys(r.inputs).forEach(function (name) {
       inputs.appendChild(el("div", { "class": "input-name" }, name));
@@ -327,24 +339,52 @@
       registry = el("p", null, "Entry " + r.deviation + " is not in this env's registry.");
     } else if (r.outcome === "match") {
       registry = el("p", null, "Matches the oracle (a sweep point).");
+    } else if (r.outcome === HARNESS_ERROR) {
+      registry = el("p", { "class": "harness" }, "A harness error: the harness failed on this case (" +
+        (r.observed && r.observed.cause || "cause not recorded") +
+        "), so the library got no verdict. It is not a finding of the library, the registry does not apply, and it fails the run.");
     } else {
       registry = el("p", { "class": "bad" }, "Not in the deviation registry: this finding fails the run.");
     }
-    grid.appendChild(block("Deviation registry", registry));
-    var repro = el("div", { "class": "reproducer" });
-    repro.appendChild(el("h4", null, "Reproducer"));
-    var button = el("button", { type: "button", "class": "copy" }, "Copy reproducer");
-    var code = el("pre", { "class": "reproducer-source" });
-    code.appendChild(el("code", null, r.reproducer));
+    var claims = el("div");
+    claims.appendChild(registry);
+    (r.failed_claims || []).forEach(function (c) {
+      claims.appendChild(el("p", { "class": "failed-claim" }, "Entry " + c.id +
+        " selected this finding, but its claim did not hold: " + c.why));
+    });
+    grid.appendChild(block("Deviation registry", claims));
+    if (r.reproducer) {
+      grid.appendChild(copyBlock("reproducer", "Reproducer", "Copy reproducer", r.reproducer));
+    } else {
+      grid.appendChild(block("Reproducer", el("p", null, "None: the library call was never made.")));
+    }
+    var issue = issueMarkdown(r, r.env, state.data.environments[r.env] || {}, state.data.deviations[r.env] || {});
+    if (issue !== null) {
+      grid.appendChild(copyBlock("upstream-issue", "Upstream issue (Markdown)", "Copy as an upstream issue", issue, true));
+    }
+    td.appendChild(grid);
+    tr.appendChild(td);
+    return tr;
+  }
+
+  // A titled text with a button that copies it; a collapsed text opens on "show".
+  function copyBlock(cls, title, label, text, collapsed) {
+    var box = el("div", { "class": cls });
+    box.appendChild(el("h4", null, title));
+    var button = el("button", { type: "button", "class": "copy" }, label);
+    var code = el("pre", { "class": cls + "-source" });
+    code.appendChild(el("code", null, text));
+    var holder = collapsed ? el("details") : null;
     button.addEventListener("click", function (ev) {
       ev.stopPropagation();
-      copyText(r.reproducer).then(function (via) {
+      copyText(text).then(function (via) {
         button.textContent = "Copied";
         button.className = "copy copied";
         button.setAttribute("data-copied-via", via);
       }, function () {
         button.textContent = "Copy failed: select the text and press Ctrl+C";
         button.className = "copy failed";
+        if (holder) holder.open = true;
         var range = document.createRange();
         range.selectNodeContents(code);
         var sel = window.getSelection();
@@ -352,12 +392,214 @@
         sel.addRange(range);
       });
     });
-    repro.appendChild(button);
-    repro.appendChild(code);
-    grid.appendChild(repro);
-    td.appendChild(grid);
-    tr.appendChild(td);
-    return tr;
+    box.appendChild(button);
+    if (holder) {
+      holder.appendChild(el("summary", null, "show the text"));
+      holder.appendChild(code);
+      box.appendChild(holder);
+    } else {
+      box.appendChild(code);
+    }
+    return box;
+  }
+
+  // --- a finding as an upstream issue: the twin of reports/issue.py, which defines the format
+  // (read it there); the same data gives the same text, and a test holds the two equal --------
+  var ISSUE_MAX_SHOWN = 16, NOT_AN_ISSUE = ["match", HARNESS_ERROR];
+
+  function zeros(n) { return new Array(Math.max(0, n) + 1).join("0"); }
+
+  // [sign, digits, e] of the shortest decimal that reads back as x: x = d.ddd * 10**e
+  function shortest(x) {
+    var m = /^(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(Math.abs(x).toExponential());
+    return [x < 0 ? "-" : "", (m[1] + (m[2] || "")).replace(/^0+|0+$/g, ""), parseInt(m[3], 10)];
+  }
+
+  function pyNumber(v) {  // issue.number: Python's repr of the float, integral as an integer
+    var x = num(v);
+    if (isNaN(x)) return "nan";
+    if (!isFinite(x)) return x > 0 ? "inf" : "-inf";
+    if (Number.isInteger(x) && Math.abs(x) < 1e16) return String(x === 0 ? 0 : x);
+    var s = shortest(x), d = s[1], e = s[2];
+    if (e < -4 || e >= 16) {
+      return s[0] + d.charAt(0) + (d.length > 1 ? "." + d.slice(1) : "") + "e" + (e < 0 ? "-" : "+") +
+        (Math.abs(e) < 10 ? "0" : "") + Math.abs(e);
+    }
+    if (e < 0) return s[0] + "0." + zeros(-e - 1) + d;
+    return s[0] + (d + zeros(e + 1)).slice(0, e + 1) + "." + (d.slice(e + 1) || "0");
+  }
+
+  function sig(v) {  // issue.sig: three significant digits, half up from the shortest decimal
+    var digits = 3, x = num(v);
+    if (!isFinite(x)) return pyNumber(x);
+    if (x === 0) return "0";
+    var s = shortest(x), d = s[1], e = s[2];
+    if (d.length > digits) {
+      var rounded = String(parseInt(d.slice(0, digits), 10) + (d.charAt(digits) >= "5" ? 1 : 0));
+      if (rounded.length > digits) e += 1;
+      d = rounded;
+    }
+    d = d.slice(0, digits).replace(/0+$/, "") || "0";
+    if (e >= -3 && e < 6) {
+      if (e < 0) return s[0] + "0." + zeros(-e - 1) + d;
+      return s[0] + (d + zeros(e + 1)).slice(0, e + 1) + (d.length > e + 1 ? "." + d.slice(e + 1) : "");
+    }
+    return s[0] + d.charAt(0) + (d.length > 1 ? "." + d.slice(1) : "") + "e" + (e < 0 ? "-" : "+") + Math.abs(e);
+  }
+
+  function literal(v, numbers) {  // issue.literal
+    if (numbers === undefined) numbers = true;
+    if (Array.isArray(v)) return "[" + v.map(function (x) { return literal(x, numbers); }).join(", ") + "]";
+    if (v === null || v === undefined) return "None";
+    if (typeof v === "boolean") return v ? "True" : "False";
+    if (typeof v === "object") {
+      return "{" + Object.keys(v).map(function (k) { return JSON.stringify(k) + ": " + literal(v[k], numbers); }).join(", ") + "}";
+    }
+    if (typeof v === "number" || (numbers && Object.prototype.hasOwnProperty.call(NONFINITE, v))) return pyNumber(v);
+    return JSON.stringify(v);
+  }
+
+  function count(v) {
+    if (!Array.isArray(v)) return 1;
+    var n = 0;
+    for (var i = 0; i < v.length; i++) n += count(v[i]);
+    return n;
+  }
+
+  function element(v, index) {
+    var idx = index || [];
+    for (var i = 0; i < idx.length; i++) {
+      if (!Array.isArray(v) || idx[i] < 0 || idx[i] >= v.length) return null;
+      v = v[idx[i]];
+    }
+    return Array.isArray(v) ? null : v;
+  }
+
+  function isError(v) { return v !== null && typeof v === "object" && !Array.isArray(v) && "error" in v; }
+
+  function fence(text, language) {
+    var runs = (text.match(/`+/g) || []).map(function (r) { return r.length; });
+    var ticks = new Array(Math.max(3, Math.max.apply(null, runs.concat([0])) + 1) + 1).join("`");
+    return ticks + (language || "") + "\n" + text.replace(/\n+$/, "") + "\n" + ticks;
+  }
+
+  function issueValue(v, index) {
+    if (isSummary(v)) {
+      return "an array of shape (" + v.array.shape.join(", ") + "), too big to write here (the results file " +
+        v.array.file + " holds it)";
+    }
+    if (!Array.isArray(v) || count(v) <= ISSUE_MAX_SHOWN) return "`" + literal(v) + "`";
+    var worst = element(v, index);
+    return "an array of shape (" + shapeOf(v).join(", ") + ")" +
+      (worst !== null ? ", element [" + (index || []).join(", ") + "] `" + literal(worst) + "`" : "");
+  }
+
+  function issueWhat(f) {
+    if (f.check === "value") return "loss";
+    return "gradient" + (f.wrt === "target" ? " with respect to the target" : "");
+  }
+
+  function issuePaths(f) { return f.paths || []; }
+
+  function issueTitle(f) {
+    var api = "`" + f.api + "`", dtype = f.dtype, what = issueWhat(f), outcome = f.outcome, observed = f.observed;
+    var paths = issuePaths(f);
+    if (f.category === "equivalence" && paths.length === 2) {
+      return "`" + paths[0].api + "` and `" + paths[1].api + "` disagree on the same " + dtype + " case";
+    }
+    if (outcome === "accepts_invalid") return api + " accepts invalid " + dtype + " input without an error";
+    if (outcome === "crash") return api + " crashes the process on " + dtype + " inputs";
+    if (outcome === "timeout") return api + " does not return on " + dtype + " inputs";
+    if (isError(observed)) return api + " raises " + observed.error + " on valid " + dtype + " inputs";
+    if (outcome === "nonfinite") {
+      return api + " returns a non-finite " + dtype + " " + what + " where the exact " + what + " is finite";
+    }
+    if (f.error) return api + ": " + dtype + " " + what + " " + sig(f.error.ulp) + " ulp from the exact value";
+    return api + ": " + dtype + " " + what + " differs from the exact value (" + outcome + ")";
+  }
+
+  function issueEnvironment(f, environment) {
+    var where = [environment.python ? "Python " + environment.python : "", environment.platform || "",
+                 environment.device || ""].filter(Boolean).join(", ");
+    var libraries = Object.keys(environment.libraries || {}).map(function (name) {
+      return name + " " + environment.libraries[name];
+    }).join(", ");
+    var check = f.check + (f.wrt ? " with respect to " + f.wrt : "");
+    var options = Object.keys(f.options).map(function (k) { return k + "=" + literal(f.options[k], false); }).join(", ");
+    return [
+      "- Library: " + f.backend + " " + f.backend_version,
+      "- API: `" + f.api + "`, " + f.dtype + ", " + check,
+      libraries ? "- Environment: " + where + "; " + libraries : "- Environment: " + where,
+      "- Case: `" + (f.case || f.id) + "` (" + f.category + ")" + (options ? "; options: " + options : "")
+    ];
+  }
+
+  function issueError(f) {
+    var e = f.error;
+    if (!e) return [];
+    var bound = e.bound !== undefined && e.bound !== null ? " of " + sig(e.bound) + " ulp" : "";
+    var where = e.index && e.index.length ? ", at element [" + e.index.join(", ") + "]" : "";
+    return ["Error: " + sig(e.ulp) + " ulp (" + f.dtype + " ulps at the exact value" + where + "), " +
+            sig(e.bound_ratio) + " x the allowed bound" + bound + "."];
+  }
+
+  function issueReturned(f) {
+    var observed = f.observed, expected = f.expected, index = f.error ? f.error.index : null, lines = [];
+    if (f.category === "equivalence" && issuePaths(f).length) {
+      lines.push("Two paths that should compute the same loss, on the same inputs:", "");
+      issuePaths(f).forEach(function (p) {
+        var returned = isError(p.observed) ? "raised `" + p.observed.error + ": " + p.observed.message + "`"
+          : "returned " + issueValue(p.observed, index);
+        lines.push("- `" + p.api + "` " + returned + "; exact: " + issueValue(p.oracle, index));
+      });
+      lines.push("");
+      return lines.concat(issueError(f));
+    }
+    if (expected === "invalid") {
+      lines.push("The inputs are outside the loss's domain (the oracle rejects them), so an error is due; the library " +
+        (!isError(observed) ? "returned " + issueValue(observed, index) + "." : "raised:"));
+    } else if (f.outcome === "crash" || f.outcome === "timeout") {
+      lines.push("The call " + (f.outcome === "crash" ? "crashed the process:" : "did not return:"));
+    } else if (isError(observed)) {
+      lines.push("It raised, where the exact " + issueWhat(f) + " is " + issueValue(expected, index) + ":");
+    } else {
+      lines.push("- returned: " + issueValue(observed, index));
+      lines.push("- exact (the float64 oracle, on the inputs as given): " + issueValue(expected, index));
+    }
+    if (isError(observed)) lines.push("", fence(observed.error + ": " + observed.message));
+    var error = issueError(f);
+    return error.length ? lines.concat([""], error) : lines;
+  }
+
+  function issueMechanism(f, deviations) {
+    var entry = f.deviation && Object.prototype.hasOwnProperty.call(deviations, f.deviation) ? deviations[f.deviation] : null;
+    if (entry) {
+      var lines = ["The xent-conformance deviation registry explains it as **" + entry.kind + "** (entry `" +
+                   f.deviation + "`): " + entry.reason];
+      if ("actual" in entry) lines.push("", "What the library does instead, as the entry states it: `" + literal(entry.actual) + "`");
+      if (entry.link) lines.push("", "See " + entry.link);
+      return lines;
+    }
+    var claims = f.failed_claims || [];
+    if (claims.length) {
+      return claims.map(function (c) {
+        return "Registry entry `" + c.id + "` selected this case, but its claim did not hold: " + c.why;
+      });
+    }
+    return ["Not known: no entry of the xent-conformance deviation registry explains it."];
+  }
+
+  // issue.markdown; null for what is nothing to file (a match, a harness error)
+  function issueMarkdown(f, env, environment, deviations) {
+    if (NOT_AN_ISSUE.indexOf(f.outcome) >= 0) return null;
+    var lines = ["# " + issueTitle(f), ""].concat(
+      issueEnvironment(f, environment), [""],
+      ["## Reproducer", "", fence(f.reproducer, "python"), ""],
+      ["## What it returns", ""], issueReturned(f), [""],
+      ["## Mechanism", ""], issueMechanism(f, deviations), [""],
+      ["Found by xent-conformance: finding `" + f.id + "` of env `" + env + "` (`python -m reports issue " +
+       f.id + " --env " + env + "`)."]);
+    return lines.join("\n") + "\n";
   }
 
   // --- copying: the Clipboard API, else a hidden textarea and execCommand (file:// pages in
@@ -559,5 +801,6 @@
     document.body.setAttribute("data-ready", "error");
     throw err;
   });
-  window.xentReport = { ready: ready, state: state, copyText: copyText, searchRegistry: searchRegistry };
+  window.xentReport = { ready: ready, state: state, copyText: copyText, searchRegistry: searchRegistry,
+                       issueMarkdown: issueMarkdown, sig: sig, pyNumber: pyNumber };
 })();
