@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from adapters import harness
 from adapters.core import ARRAY_OPTIONS, Binding, Case, Observation
 
 if TYPE_CHECKING:  # frameworks imports literal() from here
@@ -147,17 +148,35 @@ class Adapter:
 
     def evaluate(self, binding: Binding, case: Case, check: str = "value",
                  wrt: str = "input") -> Observation:
-        """Call the library on ``case`` and observe what it returns or raises."""
-        namespace = self.namespace()
+        """Call the library on ``case`` and observe what it returns or raises.
+
+        An exception is the library's behaviour only if it arose in the call and
+        ``adapters.harness`` finds no cause of the harness in it; importing the library,
+        compiling the expression and making the operands are the harness's part, and an
+        exception there is an observation with ``harness`` set.
+        """
         wrt = wrt if check == "gradient" else None
-        observation = Observation(binding.api, self.library, self.version(), case.dtype, {},
-                                  wrt=wrt)
+        observation = Observation(binding.api, self.library, "unknown", case.dtype, {}, wrt=wrt)
+        try:
+            namespace = self.namespace()
+            observation.version = self.version()
+        except Exception as exc:
+            return _harness_failed(observation, exc, "the library could not be imported: "
+                                   + harness.one_line(exc))
         source = binding.call_source(case)
         try:
+            code = compile(source, harness.expression_file(binding.api), "eval")
+        except SyntaxError as exc:
+            return _harness_failed(observation, exc, "the binding's expression is not valid "
+                                   f"Python ({exc.msg}): {source}")
+        try:
             operands, observation.fed = self.operands(binding, case)
-
+        except Exception as exc:
+            return _harness_failed(observation, exc, self._harness_cause(binding, exc) or (
+                "the adapter could not make the operands: " + harness.one_line(exc)))
+        try:
             def call(ops):
-                return eval(source, dict(namespace), dict(ops))  # the declared expression
+                return eval(code, dict(namespace), dict(ops))  # the declared expression
 
             value, gradient = self.value_and_gradient(call, operands, wrt)
             observation.value = self.to_numpy(value).astype(np.float64)
@@ -166,9 +185,14 @@ class Adapter:
                                         else self.to_numpy(gradient).astype(np.float64))
         except Exception as exc:  # the library's exception is the observation
             observation.value = observation.gradient = None
-            observation.error = (_qualified_name(type(exc)), str(exc))
+            observation.error = (harness.qualified_name(type(exc)), str(exc))
+            observation.harness = self._harness_cause(binding, exc)
         observation.reproducer = self.reproducer(binding, case, observation, source)
         return observation
+
+    def _harness_cause(self, binding: Binding, exc: Exception) -> str | None:
+        toolchain = self.framework.toolchain_errors if self.framework is not None else ()
+        return harness.cause_of(exc, binding.api, toolchain)
 
     def describe(self, binding: Binding, case: Case, check: str = "value",
                  wrt: str = "input") -> Observation:
@@ -218,9 +242,12 @@ def _bind(name: str, path: str):
     return importlib.import_module(name) if path.startswith(name + ".") else module
 
 
-def _qualified_name(cls: type) -> str:
-    module = cls.__module__
-    return cls.__qualname__ if module == "builtins" else f"{module}.{cls.__qualname__}"
+def _harness_failed(observation: Observation, exc: Exception, cause: str) -> Observation:
+    """``observation`` as a failure of the harness, for ``cause`` (no reproducer: the library
+    call was never made)."""
+    observation.error = (harness.qualified_name(type(exc)), str(exc))
+    observation.harness = cause
+    return observation
 
 
 def literal(array: np.ndarray) -> str:

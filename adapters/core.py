@@ -219,6 +219,9 @@ class Observation:
     ``fed`` holds float64 (or integer) copies of exactly the arrays the library received, after
     rounding to the case's dtype. ``value`` and ``gradient`` are float64 arrays; ``error`` is the
     (type, message) of an exception, a timeout or a crash, in which case both are None.
+    ``harness`` is set when that exception was the harness's, not the library's (the adapter's
+    expression, its imports, a program the library runs, the worker; ``adapters.harness``): a
+    sentence naming the cause. Such an observation says nothing about the library.
     """
 
     api: str
@@ -231,6 +234,7 @@ class Observation:
     wrt: str | None = None
     error: tuple[str, str] | None = None
     reproducer: str = ""
+    harness: str | None = None
 
     @property
     def raised(self) -> bool:

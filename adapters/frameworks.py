@@ -66,6 +66,10 @@ class Framework:
     environment: ClassVar[Mapping[str, str]] = MappingProxyType({})
     #: whether ``value_and_gradient`` takes gradients
     autograd: ClassVar[bool] = True
+    #: qualified names of the exceptions by which the framework says that a tool it runs is
+    #: missing or broken (a compiler): the machine's fault, never the library's behaviour
+    #: (``adapters.harness``; a tool run as a program is recognised without this)
+    toolchain_errors: ClassVar[tuple[str, ...]] = ()
 
     def imported(self) -> ModuleType:
         """The framework's module (imported by ``Adapter.namespace``, environment set)."""
@@ -120,6 +124,8 @@ def _numpy_to_float64(array: np.ndarray) -> np.ndarray:
 class Torch(Framework):
     name = "torch"
     modules = MappingProxyType({"torch": "torch"})
+    # Inductor (torch.compile) looks for a C++ compiler before it runs one
+    toolchain_errors = ("torch._inductor.exc.InvalidCxxCompiler",)
 
     def configure(self, torch):
         torch.use_deterministic_algorithms(True)

@@ -10,8 +10,10 @@ from conformance.budget import reduction_dtypes
 from conformance.cases import edge_cases, reduction_cases, stability_cases
 from reference.specs import DTYPES
 
-_PATHS = selection.current().paths  # every adapter, or exactly the one XENT_ADAPTER names
-BINDINGS = [(name, b) for name, path in _PATHS.items() for b in load_adapter(path).bindings]
+_CHOSEN = selection.current()
+# the env's own adapters (or exactly the one XENT_ADAPTER names) whose library imports here
+BINDINGS = [(name, b) for name in _CHOSEN.collected()
+            for b in load_adapter(_CHOSEN.paths[name]).bindings]
 IDS = [f"{name}:{b.api}" for name, b in BINDINGS]
 BINDING_DTYPES = [(name, b, dtype) for name, b in BINDINGS for dtype in DTYPES]
 BINDING_DTYPE_IDS = [f"{name}:{b.api}:{dtype}" for name, b, dtype in BINDING_DTYPES]

@@ -18,23 +18,30 @@ and its edge cases and stability sweeps in full. Every other profile runs all it
 from __future__ import annotations
 
 import collections
-import os
 
-CI_PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci") == "ci"
+from hypothesis import settings
+
 COMPILED_CI_DRAWS = 1
 _DRAWN: dict[tuple, set[str]] = collections.defaultdict(set)
 
 
+def ci_profile() -> bool:
+    """The ``ci`` profile is in force: read when asked, since ``--hypothesis-profile`` loads a
+    profile after the suite's modules are imported."""
+    return settings.get_current_profile_name() == "ci"
+
+
 def reduction_dtypes(binding, dtypes: tuple[str, ...]) -> tuple[str, ...]:
     """The dtypes of the reductions category (``dtypes``) that ``binding`` meets."""
-    return ("float64",) if CI_PROFILE and binding.compiled else dtypes
+    return ("float64",) if ci_profile() and binding.compiled else dtypes
 
 
 def past_draw_budget(scope: tuple, case_name: str, *bindings) -> bool:
     """True for a drawn case (named "draw:...") that a test would call a compiled binding on
     past its ``COMPILED_CI_DRAWS`` in the ci profile. ``scope`` tells the test from the
     others; counted per process, as pytest-xdist runs each parametrised test in one worker."""
-    if not (CI_PROFILE and case_name.startswith("draw:") and any(b.compiled for b in bindings)):
+    if not (case_name.startswith("draw:") and any(b.compiled for b in bindings)
+            and ci_profile()):
         return False
     seen = _DRAWN[scope]
     if case_name not in seen:

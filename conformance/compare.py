@@ -14,7 +14,9 @@ from reference.specs import dtype_spec, loss_spec
 
 @dataclass
 class Verdict:
-    outcome: str  # match, deviates, nonfinite, raises, accepts_invalid, crash, timeout
+    #: match, deviates, nonfinite, raises, accepts_invalid, crash, timeout; harness-error when
+    #: the harness failed (the observation says nothing about the library)
+    outcome: str
     expected: object  # float64 array, or "invalid" when the oracle rejects the inputs
     observed: object  # float64 array, or {"error": type, "message": text}
     error: dict | None = None  # abs, rel, ulp, bound, bound_ratio, index (finite comparisons)
@@ -42,11 +44,14 @@ def judge(binding: Binding, case: Case, observation: Observation, check: str = "
     """Compare ``observation`` with the oracle (with ``extra`` oracle keywords, if given)."""
     wrt = observation.wrt
     exp, kwargs = expected(binding, case, observation.fed, check, wrt, extra)
+    if observation.harness is not None:
+        return harness_error(exp, observation)
     if observation.error is not None:
         kind, message = observation.error
         observed = {"error": kind, "message": message}
         if kind in ("Timeout", "Crash"):
             return Verdict(kind.lower(), exp, observed)
+        # the library itself refused the inputs: on invalid inputs that is the right answer
         return Verdict("match" if isinstance(exp, str) else "raises", exp, observed)
     obs = observation.value if check == "value" else observation.gradient
     obs = np.asarray(obs, dtype=np.float64)
@@ -57,6 +62,20 @@ def judge(binding: Binding, case: Case, observation: Observation, check: str = "
                "bound_ratio": np.inf, "index": None}
         return Verdict("deviates", exp, obs, err)
     return _compare_numbers(exp, obs, case, kwargs, check, wrt)
+
+
+def _result(observation: Observation):
+    """What a call returned, or the exception it raised as {"error", "message"}."""
+    if observation.error is None:
+        return observation.value
+    return {"error": observation.error[0], "message": observation.error[1]}
+
+
+def harness_error(expected, observation: Observation) -> Verdict:
+    """The verdict on an observation the harness failed to make: none about the library."""
+    kind, message = observation.error or ("HarnessFailure", "")
+    return Verdict("harness-error", expected,
+                   {"error": kind, "message": message, "cause": observation.harness})
 
 
 def _in_dtype(values: np.ndarray, dtype: str) -> np.ndarray:
@@ -148,14 +167,14 @@ def agree(first_case: Case, first: Observation, second_case: Case, second: Obser
     precomputed (``own_bound`` of the first, then of the second).
     """
     case = second_case
+    if first.harness is not None or second.harness is not None:
+        # the harness failed on one side: no verdict on either
+        return harness_error(_result(first), second) if second.harness is not None \
+            else harness_error(_result(second), first)
     if first.error is not None or second.error is not None:
-        observed = (second.value if second.error is None
-                    else {"error": second.error[0], "message": second.error[1]})
-        reference_side = (first.value if first.error is None
-                          else {"error": first.error[0], "message": first.error[1]})
         both_raise = first.error is not None and second.error is not None
         return Verdict("match" if both_raise else "raises" if second.error else "deviates",
-                       reference_side, observed)
+                       _result(first), _result(second))
     a = np.asarray(first.value if check == "value" else first.gradient, dtype=np.float64)
     b = np.asarray(second.value if check == "value" else second.gradient, dtype=np.float64)
     if a.shape != b.shape:

@@ -88,6 +88,7 @@ Entries that explain no finding in a run are reported as stale.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import fnmatch
 import math
 import re
@@ -170,6 +171,31 @@ class Deviation:
                 "actual": self.actual, "matches": self.matches}
 
 
+@dataclass(frozen=True)
+class Explanation:
+    """What the registry says of one finding: the entry that explains it (or None), and each
+    entry whose match selected it but whose claim failed on it, as {"id", "why"}."""
+
+    entry: Deviation | None
+    failed_claims: list[dict]
+
+
+def claim_text(actual: dict) -> str:
+    """An entry's ``actual`` as its TOML reads: ``oracle = { log_clamp = -100.0 }``."""
+    def value(v) -> str:
+        if isinstance(v, dict):
+            return "{ " + ", ".join(f"{k} = {value(x)}" for k, x in v.items()) + " }" if v \
+                else "{}"
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, str):
+            return f'"{v}"'
+        if isinstance(v, list):
+            return "[" + ", ".join(value(x) for x in v) + "]"
+        return repr(v)
+    return ", ".join(f"{key} = {value(v)}" for key, v in actual.items())
+
+
 def _as_list(value) -> list:
     if value is None:
         return []
@@ -218,14 +244,25 @@ class DeviationRegistry:
     def explain(self, binding, case, case_name: str, category: str, check: str,
                 observation, verdict) -> Deviation | None:
         """The first entry that matches this finding and whose ``actual`` claim holds."""
+        return self.examine(binding, case, case_name, category, check, observation,
+                            verdict).entry
+
+    def examine(self, binding, case, case_name: str, category: str, check: str,
+                observation, verdict) -> Explanation:
+        """The first entry that matches this finding and whose ``actual`` claim holds, and the
+        entries before it whose match selected the finding but whose claim failed on it."""
+        failed = []
         for entry in self.entries:
-            if entry.applies_to(binding.api, binding.loss, case_name, category, check,
-                                observation.wrt, case.dtype, verdict.outcome,
-                                dict(case.options), case) \
-                    and _actual_holds(entry.actual, binding, case, observation, verdict, check):
+            if not entry.applies_to(binding.api, binding.loss, case_name, category, check,
+                                    observation.wrt, case.dtype, verdict.outcome,
+                                    dict(case.options), case):
+                continue
+            failure = _claim_failure(entry.actual, binding, case, observation, verdict, check)
+            if failure is None:
                 entry.matches += 1
-                return entry
-        return None
+                return Explanation(entry, failed)
+            failed.append({"id": entry.id, "why": f"{claim_text(entry.actual)}: {failure}"})
+        return Explanation(None, failed)
 
     def stale(self) -> list[str]:
         return [e.id for e in self.entries if e.matches == 0]
@@ -276,10 +313,10 @@ def _entry(path: Path, number: int, raw: dict, seen: set, header: Header) -> Dev
     seen.add(raw["id"])
     if raw["kind"] not in KINDS:
         raise RegistryError(f"{where}: kind {raw['kind']!r} is not one of {', '.join(KINDS)}")
-    unknown = set(raw.get("match", {})) - _MATCH_KEYS
-    if unknown:
-        raise RegistryError(f"{where}: unknown match keys {sorted(unknown)}")
+    _check_match(where, raw.get("match", {}))
     actual = raw["actual"]
+    if not isinstance(actual, dict):
+        raise RegistryError(f"{where}: actual must be a table, such as {{ oracle = {{}} }}")
     qualifiers = set(actual) & set(_QUALIFIERS)
     for name in qualifiers:
         if actual[name] not in _QUALIFIER_DTYPES:
@@ -301,22 +338,88 @@ def _entry(path: Path, number: int, raw: dict, seen: set, header: Header) -> Dev
             len(claims) == 1 or claims in ({"oracle", "within"}, {"oracle", "absolute"})):
         raise RegistryError(f"{where}: actual must have exactly one of {sorted(_ACTUAL_KEYS)} "
                             "(or oracle with within or absolute)")
-    for name in _as_list(raw.get("match", {}).get("predicate")):
-        if not predicates.exists(name):
-            raise RegistryError(f"{where}: unknown predicate {name!r}")
+    _check_oracle_keywords(where, actual)
     return Deviation(raw["id"], list(raw["apis"]), raw["kind"], raw["reason"],
                      _filled(where, raw["link"], header), dict(raw.get("match", {})),
                      dict(actual))
 
 
-def _actual_holds(actual: dict, binding, case, observation, verdict, check: str) -> bool:
+def _check_match(where: str, match) -> None:
+    """Each key of ``match`` one the matcher reads, each value one the suite can produce (a
+    misspelt outcome would select nothing, silently)."""
+    if not isinstance(match, dict):
+        raise RegistryError(f"{where}: match must be a table, such as {{ check = \"value\" }}")
+    for key, value in match.items():
+        if key not in _MATCH_KEYS:
+            raise RegistryError(f"{where}: match has no key {key!r}{_suggest(key, _MATCH_KEYS)}"
+                                f" (keys: {', '.join(sorted(_MATCH_KEYS))})")
+        allowed = _match_values().get(key)
+        for item in _as_list(value):
+            if key == "predicate" and not predicates.exists(item):
+                raise RegistryError(f"{where}: match.predicate {item!r} is no predicate"
+                                    f"{_suggest(item, predicates.names())}")
+            if allowed is not None and item not in allowed:
+                raise RegistryError(f"{where}: match.{key} {item!r} is none of "
+                                    f"{', '.join(map(str, allowed))}{_suggest(item, allowed)}")
+
+
+def _match_values() -> dict[str, tuple]:
+    """The values a finding can have for each match key the suite names itself."""
+    from conformance.results import schema
+    from reference.specs import DTYPES, LOSS_SPECS
+
+    defs = schema()["$defs"]
+    return {"check": ("value", "gradient"), "wrt": ("input", "target"),
+            "category": tuple(defs["category"]["enum"]), "dtype": tuple(DTYPES),
+            # a match and a harness error are never looked up
+            "outcome": tuple(o for o in defs["outcome"]["enum"]
+                             if o not in ("match", "harness-error")),
+            "loss": tuple(LOSS_SPECS)}
+
+
+def _check_oracle_keywords(where: str, actual: dict) -> None:
+    """The keywords of ``oracle``, ``nan_or_oracle`` and ``inf_or_oracle`` are the oracle's."""
+    known = oracle_keywords()
+    for claim in _KEYWORD_CLAIMS:
+        keywords = actual.get(claim, {})
+        if not isinstance(keywords, dict):
+            raise RegistryError(f"{where}: {claim} must be a table of oracle keywords")
+        for name in keywords:
+            if name not in known:
+                raise RegistryError(f"{where}: {claim}.{name} is no keyword of the oracle"
+                                    f"{_suggest(name, known)}")
+
+
+def oracle_keywords() -> tuple[str, ...]:
+    """Every parameter of the oracle's losses (``target``, ``reduction``, ``log_clamp``...): a
+    claim may replace an array the library was given, too."""
+    import inspect
+
+    from reference.specs import LOSS_SPECS
+
+    return tuple(sorted({name for spec in LOSS_SPECS.values()
+                         for name in inspect.signature(spec.oracle).parameters}))
+
+
+def _suggest(word: str, choices) -> str:
+    """"; did you mean 'x'?" for the closest of ``choices``, or ""."""
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _claim_failure(actual: dict, binding, case, observation, verdict,
+                   check: str) -> str | None:
+    """None when the claim ``actual`` holds of the observation; else how it fails, a phrase."""
     from conformance.compare import judge
 
     if actual.get("inputs") == "broadcast" and check == "gradient":
         extra = actual.get("oracle", {})
         if actual.get("round_constants"):
             extra = _constants_rounded({"oracle": extra}, case.dtype)["oracle"]
-        return _broadcast_gradient_holds(binding, case, observation, extra)
+        if _broadcast_gradient_holds(binding, case, observation, extra):
+            return None
+        return ("the gradient is not that of the loss of the broadcast arrays summed back to "
+                "the differentiated shape")
     if "inputs" in actual:  # the arrays the library really computed on
         case, observation = _RESTATED_INPUTS[actual["inputs"]](case, observation)
         actual = {k: v for k, v in actual.items() if k != "inputs"}
@@ -340,47 +443,77 @@ def _actual_holds(actual: dict, binding, case, observation, verdict, check: str)
     if "oracle" in actual:  # the convention: alone, it holds within the bound
         verdict = judge(binding, case, observation, check, extra=actual["oracle"])
         if "within" not in actual and "absolute" not in actual:
-            return verdict.outcome == "match"
+            return None if verdict.outcome == "match" else _against_the_claim(verdict)
     elif claim := actual.keys() & _SPECIAL_OR_ORACLE.keys():
         (claim,) = claim
         return _special_or_oracle(_SPECIAL_OR_ORACLE[claim], actual[claim], binding, case,
                                   observation, check)
     elif "raises" in actual:
-        return observation.error is not None and (
-            observation.error[0] == actual["raises"]
-            or observation.error[0].endswith("." + actual["raises"]))
+        if observation.error is None:
+            return "the library returned a result"
+        if observation.error[0] == actual["raises"] \
+                or observation.error[0].endswith("." + actual["raises"]):
+            return None
+        return f"the library raised {observation.error[0]}"
     elif "value" in actual:
         return _is_value(actual["value"], observation, check, case.dtype)
     return _precise_enough(actual, case, observation, verdict)
 
 
-def _is_value(wanted, observation, check: str, dtype: str) -> bool:
-    """Every element is ``wanted`` (NaN, +-inf, or a number to within 8 roundoffs), or the
-    array literal to within 8 roundoffs."""
+def _against_the_claim(verdict) -> str:
+    """How an observation differs from what a claim computes (its verdict against it)."""
+    if verdict.outcome == "deviates":
+        error = verdict.error or {}
+        return (f"the result is off by {error.get('ulp', math.inf):.3g} ulp, "
+                f"{error.get('bound_ratio', math.inf):.3g}x the allowed bound")
+    if verdict.outcome == "nonfinite":
+        return "the result is non-finite where the claim's is finite, or the reverse"
+    if verdict.outcome == "accepts_invalid":
+        return "the oracle with these keywords rejects the inputs, which the library took"
+    if verdict.outcome == "match":  # pragma: no cover - callers pass differences only
+        return "the result agrees"
+    observed = verdict.observed if isinstance(verdict.observed, dict) else {}
+    return f"the library raised {observed.get('error', verdict.outcome)}"
+
+
+def _is_value(wanted, observation, check: str, dtype: str) -> str | None:
+    """None when every element is ``wanted`` (NaN, +-inf, or a number to within 8
+    roundoffs), or the array literal to within 8 roundoffs; else what the result is."""
     if observation.error is not None:
-        return False
+        return f"the library raised {observation.error[0]}"
     observed = np.asarray(observation.value if check == "value" else observation.gradient)
+    rtol = 8 * dtype_spec(dtype).unit_roundoff
     if isinstance(wanted, list):
         literal = np.array(_numbers(wanted), dtype=np.float64)
-        return literal.shape == observed.shape and bool(np.allclose(
-            observed, literal, rtol=8 * dtype_spec(dtype).unit_roundoff, atol=0, equal_nan=True))
-    if wanted == "nan":
-        return bool(np.all(np.isnan(observed)))
-    wanted = float(wanted)
-    return bool(np.all(observed == wanted)) if math.isinf(wanted) else bool(
-        np.allclose(observed, wanted, rtol=8 * dtype_spec(dtype).unit_roundoff, atol=0))
+        holds = literal.shape == observed.shape and bool(np.allclose(
+            observed, literal, rtol=rtol, atol=0, equal_nan=True))
+    elif wanted == "nan":
+        holds = bool(np.all(np.isnan(observed)))
+    elif math.isinf(float(wanted)):
+        holds = bool(np.all(observed == float(wanted)))
+    else:
+        holds = bool(np.allclose(observed, float(wanted), rtol=rtol, atol=0))
+    if holds:
+        return None
+    shown = np.array2string(observed, precision=17, threshold=8)
+    return f"the result is {shown}"
 
 
-def _precise_enough(actual: dict, case, observation, verdict) -> bool:
-    """``within`` or ``absolute`` of a verdict (a match is possible here only after ``oracle``
-    or ``computed_in`` restated the case)."""
+def _precise_enough(actual: dict, case, observation, verdict) -> str | None:
+    """None when the error of a verdict is within ``within`` or ``absolute`` (a match is
+    possible here only after ``oracle`` or ``computed_in`` restated the case); else how far."""
+    if verdict.outcome not in ("match", "deviates"):
+        return _against_the_claim(verdict)
     if "within" in actual:
         ratio = (verdict.error or {}).get("bound_ratio", math.inf)
-        return verdict.outcome in ("match", "deviates") and ratio <= float(actual["within"])
-    if "absolute" in actual:
-        return verdict.outcome == "match" or (verdict.outcome == "deviates" and _absolutely_within(
-            float(actual["absolute"]), case, observation, verdict))
-    return False
+        if ratio <= float(actual["within"]):
+            return None
+        return f"the error is {ratio:.3g}x the bound, more than within = {actual['within']}"
+    if verdict.outcome == "match" or _absolutely_within(float(actual["absolute"]), case,
+                                                        observation, verdict):
+        return None
+    return (f"the error is more than {actual['absolute']} u (1 + max|x|) "
+            f"({(verdict.error or {}).get('ulp', math.inf):.3g} ulp)")
 
 
 def _computed_in(dtype: str, case, observation):
@@ -508,27 +641,31 @@ def _numbers(values):
 
 
 def _special_or_oracle(special: float, extra: dict, binding, case, observation,
-                       check: str) -> bool:
-    """``special`` (NaN or +inf) in some elements the oracle has something else for; the
-    oracle everywhere else."""
+                       check: str) -> str | None:
+    """None when ``special`` (NaN or +inf) is in some elements the oracle has something else
+    for and the oracle everywhere else; else how the observation differs."""
     from conformance.compare import expected, judge
 
     if observation.error is not None:
-        return False
+        return f"the library raised {observation.error[0]}"
     exp, _ = expected(binding, case, observation.fed, check, observation.wrt, extra)
     observed = np.asarray(observation.value if check == "value" else observation.gradient,
                           dtype=np.float64)
-    if isinstance(exp, str) or exp.shape != observed.shape:
-        return False
+    if isinstance(exp, str):
+        return "the oracle with these keywords rejects the inputs, which the library took"
+    if exp.shape != observed.shape:
+        return f"the result has shape {observed.shape}, the oracle's {exp.shape}"
     is_special = np.isnan if math.isnan(special) else (lambda a: a == special)
     extra_special = is_special(observed) & ~is_special(exp)
     if not extra_special.any():
-        return False
+        return f"no element is {special} where the oracle's is not"
     patched = np.where(extra_special, exp, observed)
     field_name = "value" if check == "value" else "gradient"
     restated = judge(binding, case, dataclasses.replace(observation, **{field_name: patched}),
                      check, extra=extra)
-    return restated.outcome == "match"
+    if restated.outcome == "match":
+        return None
+    return f"besides the {special} elements, {_against_the_claim(restated)}"
 
 
 def _absolutely_within(k: float, case, observation, verdict) -> bool:

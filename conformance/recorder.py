@@ -3,13 +3,16 @@
 During a run each process journals (``conformance.results.Journal``):
 
 - ``environment``: library versions, platform, seed, profile (once, by the controller);
+- ``warning``: what a reader of the run must know (a registry written for another version);
 - ``unavailable``: an adapter that could not run here, and why;
-- ``tally``: one line per judged case (api, category, dtype, outcome, registered, errors),
-  from which the summary is computed;
+- ``tally``: one line per case (api, category, dtype, outcome, registered, errors, and the
+  case's id), from which the summary is computed;
 - ``finding``: the full record of every case that did not match (and of stability sweep
   points, which the report plots), with its reproducer.
 
-``merge`` reads the journals and writes ``reports/results/<env>.json`` atomically.
+``merge`` reads the journals and writes ``reports/results/<env>.json`` atomically, then removes
+the journals. A case is counted once however often it ran: hypothesis runs a failing example
+again to report it, and both runs journal it under the same id.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -65,28 +68,37 @@ class Recorder:
     def unavailable(self, adapter: str, reason: str) -> None:
         self.journal.append("unavailable", {"adapter": adapter, "reason": reason})
 
-    def unsupported(self, api: str, category: str, dtype: str) -> None:
-        self._not_run(api, category, dtype, "unsupported")
+    def warning(self, text: str) -> None:
+        self.journal.append("warning", {"text": text})
 
-    def over_budget(self, api: str, category: str, dtype: str) -> None:
+    def unsupported(self, api: str, category: str, dtype: str, key: str | None = None) -> None:
+        """A case the API cannot express; ``key`` names it (a finding id), else every call
+        for this API, category and dtype is one case (a dtype the API does not offer)."""
+        self._not_run(api, category, dtype, "unsupported", key)
+
+    def over_budget(self, api: str, category: str, dtype: str, key: str | None = None) -> None:
         """A drawn case not run on a compiled binding, past the ci profile's compile budget
         (``conformance.budget``): counted, so a summary row says what its cases leave out."""
-        self._not_run(api, category, dtype, "over_budget")
+        self._not_run(api, category, dtype, "over_budget", key)
 
-    def _not_run(self, api: str, category: str, dtype: str, outcome: str) -> None:
+    def _not_run(self, api: str, category: str, dtype: str, outcome: str,
+                 key: str | None) -> None:
         self.journal.append("tally", {"api": api, "category": category, "dtype": dtype,
                                       "outcome": outcome, "registered": False,
-                                      "ulps": [], "bound_ratio": None})
+                                      "ulps": [], "bound_ratio": None,
+                                      "id": key or f"{api}|{category}|{dtype}|{outcome}"})
 
     def record(self, *, binding, observation, case, case_name: str, category: str,
                check: str, verdict: Verdict, deviation, magnitude: float | None = None,
-               paths: list | None = None) -> None:
+               paths: list | None = None, failed_claims: list | None = None) -> None:
         errors = ulp_errors(verdict, case.dtype)
         ratio = (verdict.error or {}).get("bound_ratio")
+        ident = finding_id(binding.api, category, check, observation.wrt, case.dtype,
+                           case_name, case)
         self.journal.append("tally", {
             "api": binding.api, "category": category, "dtype": case.dtype,
             "outcome": verdict.outcome, "registered": deviation is not None,
-            "ulps": [float(e) for e in errors], "bound_ratio": ratio,
+            "ulps": [float(e) for e in errors], "bound_ratio": ratio, "id": ident,
         })
         if verdict.outcome == "match" and magnitude is None and case_name.startswith("draw:"):
             return  # drawn matches are counted only; named cases are kept, so the report can
@@ -104,8 +116,7 @@ class Recorder:
                                   np.asarray(observed)[index] if np.ndim(observed) else observed)
             reproducer = f"# a match over {size} input elements: inputs not kept\n"
         finding = results.Finding(
-            id=finding_id(binding.api, category, check, observation.wrt, case.dtype, case_name,
-                          case),
+            id=ident,
             case=case_name,
             backend=observation.library,
             backend_version=observation.version,
@@ -125,6 +136,7 @@ class Recorder:
             reproducer=reproducer,
             magnitude=magnitude,
             paths=paths,
+            failed_claims=failed_claims or None,
         )
         self.journal.append("finding", finding.to_json())
 
@@ -133,7 +145,8 @@ class Recorder:
 
 
 def merge(env: str, registries: dict, directory: Path = results.RESULTS_DIR) -> dict:
-    """Build the results document of ``env`` from its journals (see the module docstring)."""
+    """Build the results document of ``env`` from its journals (see the module docstring),
+    write it, and remove the journals."""
     records = results.read_journals(env, directory)
     environment = next((r for r in records if r["kind"] == "environment"), None) or {
         "started": results.now(), "libraries": {}, "python": "", "platform": "",
@@ -141,34 +154,62 @@ def merge(env: str, registries: dict, directory: Path = results.RESULTS_DIR) -> 
     environment = {k: v for k, v in environment.items() if k != "kind"}
     environment["finished"] = results.now()
     unavailable = {r["adapter"]: r["reason"] for r in records if r["kind"] == "unavailable"}
-    findings = [results.Finding.from_json({k: v for k, v in r.items() if k != "kind"})
-                for r in records if r["kind"] == "finding"]
-    findings = list({(f.id, f.outcome): f for f in findings}.values())  # hypothesis replays
-    summary = _summary(r for r in records if r["kind"] == "tally")
-    matched = defaultdict(int)
-    for f in findings:
-        if f.deviation:
-            matched[f.deviation] += 1
-    deviations, stale = {}, []
-    for registry in registries.values():
-        for entry in registry.entries:
-            entry.matches = matched.get(entry.id, 0)
-            deviations[entry.id] = results.encode(entry.describe())
-            if not entry.matches:
-                stale.append(entry.id)
+    warnings = list(dict.fromkeys(r["text"] for r in records if r["kind"] == "warning"))
+    # a case journalled twice (hypothesis runs a failing example again) is counted once: the
+    # last record of each id stands
+    findings = list({r["id"]: results.Finding.from_json(
+        {k: v for k, v in r.items() if k != "kind"}) for r in records
+        if r["kind"] == "finding"}.values())
+    tallies = list({r.get("id") or id(r): r for r in records if r["kind"] == "tally"}.values())
+    deviations, stale, failed_claims = _registry_verdicts(registries, findings)
     document = {
         "schema_version": results.SCHEMA_VERSION,
         "env": env,
         "environment": results.encode(environment),
         "unavailable": unavailable,
-        "summary": summary,
+        "summary": _summary(tallies),
         "findings": [f.to_json() for f in findings],
         "deviations": deviations,
         "stale_deviations": stale,
+        "failed_claims": failed_claims,
+        "warnings": warnings,
     }
     results.validate(document)
     results.write_atomically(directory / f"{env}.json", document)
+    results.remove_journals(env, directory)
     return document
+
+
+def _registry_verdicts(registries: dict, findings: list) -> tuple[dict, list, dict]:
+    """Each registry entry as the results describe it (with the findings it explained), the
+    stale entries (their match selected no finding), and the entries whose failing claim
+    mattered: {id: {"selected", "failed", "why"}} for an entry that explained nothing its match
+    selected, or whose claim failed on a finding no entry explained. (An entry whose claim
+    fails on a finding a later entry explains is a registry written in layers: not listed.)"""
+    explained, selected, failed = Counter(), Counter(), Counter()
+    why: dict[str, str] = {}
+    left_unexplained: set[str] = set()
+    for f in findings:
+        if f.deviation:
+            explained[f.deviation] += 1
+            selected[f.deviation] += 1
+        for claim in f.failed_claims or ():
+            selected[claim["id"]] += 1
+            failed[claim["id"]] += 1
+            why.setdefault(claim["id"], claim["why"])
+            if f.deviation is None:
+                left_unexplained.add(claim["id"])
+    deviations, stale = {}, []
+    for registry in registries.values():
+        for entry in registry.entries:
+            entry.matches = explained[entry.id]
+            deviations[entry.id] = results.encode(entry.describe())
+            if not selected[entry.id]:
+                stale.append(entry.id)
+    failed_claims = {ident: {"selected": selected[ident], "failed": count, "why": why[ident]}
+                     for ident, count in failed.items()
+                     if not explained[ident] or ident in left_unexplained}
+    return deviations, stale, failed_claims
 
 
 def _summary(tallies) -> list[dict]:
@@ -177,10 +218,14 @@ def _summary(tallies) -> list[dict]:
         key = (t["api"], t["category"], t["dtype"])
         row = rows.setdefault(key, {
             "api": key[0], "category": key[1], "dtype": key[2], "cases": 0, "matches": 0,
-            "findings": 0, "registered": 0, "unsupported": 0, "over_budget": 0, "worst_ulp": 0.0,
+            "findings": 0, "registered": 0, "unsupported": 0, "over_budget": 0,
+            "harness_errors": 0, "worst_ulp": 0.0,
             "worst_bound_ratio": 0.0, "ulp_histogram": defaultdict(int)})
         if t["outcome"] in ("unsupported", "over_budget"):
             row[t["outcome"]] += 1
+            continue
+        if t["outcome"] == "harness-error":  # no verdict: not a case judged
+            row["harness_errors"] += 1
             continue
         row["cases"] += 1
         if t["outcome"] == "match":

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
@@ -193,21 +194,30 @@ def validate(document: dict) -> None:
 
 
 def write_atomically(path: Path, document: dict) -> None:
-    """Replace ``path`` by ``document`` in one step: readers see the old file or the new one."""
+    """Replace ``path`` by ``document`` in one step: readers see the old file or the new one.
+    The file gets the mode any new file gets here (0644 under the usual umask), not the
+    0600 of the temporary file it was written as."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=f".{path.name}.",
                                      suffix=".tmp", delete=False) as tmp:
         json.dump(document, tmp, indent=1, allow_nan=False)
         tmp.flush()
         os.fsync(tmp.fileno())
+        os.fchmod(tmp.fileno(), 0o666 & ~_umask())
     os.replace(tmp.name, path)
+
+
+def _umask() -> int:
+    mask = os.umask(0)  # the only way to read it is to set it
+    os.umask(mask)
+    return mask
 
 
 class Journal:
     """Append-only record of one process: one JSON object per line, flushed as written."""
 
     def __init__(self, env: str, worker: str, directory: Path = RESULTS_DIR):
-        self.path = directory / f".journal-{env}" / f"{worker}.jsonl"
+        self.path = journal_directory(env, directory) / f"{worker}.jsonl"
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._file = self.path.open("a", encoding="utf-8")
 
@@ -220,10 +230,20 @@ class Journal:
         self._file.close()
 
 
+def journal_directory(env: str, directory: Path = RESULTS_DIR) -> Path:
+    return directory / f".journal-{env}"
+
+
+def remove_journals(env: str, directory: Path = RESULTS_DIR) -> None:
+    """Remove the journals of ``env``: once its results file is written they hold nothing
+    more (a folder left behind tells the report that a run died before it wrote its file)."""
+    shutil.rmtree(journal_directory(env, directory), ignore_errors=True)
+
+
 def read_journals(env: str, directory: Path = RESULTS_DIR) -> list[dict]:
     """Every record of every journal of ``env``; a torn last line (a crash mid-write) is skipped."""
     records = []
-    for path in sorted((directory / f".journal-{env}").glob("*.jsonl")):
+    for path in sorted(journal_directory(env, directory).glob("*.jsonl")):
         for line in path.read_text(encoding="utf-8").splitlines():
             try:
                 records.append(json.loads(line))

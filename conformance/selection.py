@@ -10,10 +10,13 @@ Two ways to choose, both read from the environment (``pytest --xent-adapter`` se
   module's own folder; none there means an empty registry, so every difference fails. A built-in
   adapter chosen this way (``adapters.pytorch:TorchAdapter``) keeps the project's registry, so
   a maintainer can check a nightly build against the behaviour registered for the pinned one.
-- **The project's envs** (tox): every adapter of ``adapters.ADAPTERS`` is collected, and
-  ``XENT_REQUIRE_ADAPTERS`` names those the env checks, which must then be available (none
-  named: every adapter, each skipped where its library is missing). The registries are the
-  project's, and the run is named by ``XENT_ENV``, else tox's ``TOX_ENV_NAME``, else "local".
+- **The project's envs** (tox): ``XENT_REQUIRE_ADAPTERS`` names the adapters of
+  ``adapters.ADAPTERS`` the env checks, which must then be available (none named: every
+  adapter whose library is installed). The registries are the project's, and the run is named
+  by ``XENT_ENV``, else tox's ``TOX_ENV_NAME``, else "local".
+
+Only the bindings of checked adapters whose library imports here are collected
+(``collected``): a run does not list thousands of skipped tests of libraries it does not check.
 """
 
 from __future__ import annotations
@@ -35,9 +38,9 @@ VARIABLE = "XENT_ADAPTER"
 @dataclass(frozen=True)
 class Selection:
     env: str
-    #: adapter name -> "module:Class": the adapters whose bindings the suite collects
+    #: adapter name -> "module:Class": the adapters the run may check
     paths: Mapping[str, str]
-    #: the adapters this run checks; the other collected ones are skipped
+    #: the adapters this run checks: those of them whose library imports are collected
     checked: frozenset[str]
     #: the checked adapters whose tests fail, rather than skip, when they are unavailable
     required: frozenset[str]
@@ -50,6 +53,17 @@ class Selection:
     def registry(self, library: str) -> DeviationRegistry:
         """The library's deviation registry for this run (its env's overlays included)."""
         return DeviationRegistry.load(library, self.env, self.registry_directory(library))
+
+    def collected(self) -> list[str]:
+        """The checked adapters whose library imports here, by name, sorted."""
+        return [name for name in sorted(self.checked) if unavailable(self.paths[name]) is None]
+
+
+@cache
+def unavailable(path: str) -> str | None:
+    """Why the adapter at ``path`` cannot run in this process ("unavailable: <reason>"), or
+    None. Importing a library is costly: asked once per process."""
+    return load_adapter(path).unavailable()
 
 
 def from_environment(environ: Mapping[str, str] = os.environ) -> Selection:

@@ -37,12 +37,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from adapters.core import Binding, Case, Observation, one_hot
-from adapters.guard import timeout_for
 from conformance import fitting
 from conformance._params import BINDINGS, describe
 from conformance.cases import reduction_cases, regular_cases, stability_cases
 from conformance.compare import Verdict, agree, expected, judge, own_bound
 from conformance.conftest import available
+from conformance.deviations import Explanation
 from conformance.recorder import finding_id
 from conformance.runner import Unexplained
 from reference.specs import DTYPES, dtype_spec, loss_spec, softmax
@@ -239,7 +239,7 @@ def _compare(suite, guarded, bindings, cases, case_name: str, source: str) -> No
     if suite.over_budget(("equivalence", *(b.api for b in bindings)), case_name, "equivalence",
                          list(zip(bindings, cases, strict=True))):
         return
-    paths = tuple(_Path(b, c, g.evaluate(b.api, c, timeout=timeout_for(b)), _label(b, c))
+    paths = tuple(_Path(b, c, g.evaluate(b.api, c, timeout=suite.timeout(b)), _label(b, c))
                   for g, b, c in zip(guarded, bindings, cases, strict=True))
     bounds = [own_bound(_with_fixed(p), p.seen) if p.seen.error is None else None
               for p in paths]
@@ -282,21 +282,25 @@ def _statement(path: _Path) -> dict:
             "observed": observed, "oracle": oracle}
 
 
-def _explain(suite, path: _Path, verdict: Verdict, case_name: str, source: str):
+def _explain(suite, path: _Path, verdict: Verdict, case_name: str,
+             source: str) -> Explanation:
     """The registry entry of ``path``'s library that explains its side of a difference: one
     written for the pair (category equivalence, judged on the pair's verdict), or the entry
     that explains this path's own difference from the oracle on this case in the category the
     case comes from (a registered departure from the oracle makes it disagree with any path
-    that follows the oracle). Case globs name the source case ("logit-magnitude-*")."""
+    that follows the oracle). Case globs name the source case ("logit-magnitude-*"). The
+    entries whose match selected the difference but whose claim failed come with it."""
     registry = suite.registry(path.binding.library)
-    deviation = registry.explain(path.binding, path.case, case_name, "equivalence", "value",
-                                 path.seen, verdict)
-    if deviation is not None:
-        return deviation
+    pair = registry.examine(path.binding, path.case, case_name, "equivalence", "value",
+                            path.seen, verdict)
+    if pair.entry is not None:
+        return pair
     own = judge(path.binding, path.case, path.seen)
     if own.outcome == "match":
-        return None  # this side is the oracle's: the other side must explain the difference
-    return registry.explain(path.binding, path.case, case_name, source, "value", path.seen, own)
+        return pair  # this side is the oracle's: the other side must explain the difference
+    alone = registry.examine(path.binding, path.case, case_name, source, "value", path.seen,
+                             own)
+    return Explanation(alone.entry, pair.failed_claims + alone.failed_claims)
 
 
 def _explain_and_record(suite, this: _Path, other: _Path, verdict: Verdict, reverse: Verdict,
@@ -312,20 +316,23 @@ def _explain_and_record(suite, this: _Path, other: _Path, verdict: Verdict, reve
     if other.seen.error is not None and this.seen.error is None:
         return
     name = f"agrees-with {other.label}: {case_name}"
-    deviation = None
-    if verdict.outcome != "match":
-        deviation = _explain(suite, this, verdict, case_name, source)
-        if deviation is None and reverse.outcome != "match":
-            deviation = _explain(suite, other, reverse, case_name, source)
-        if deviation is None:
-            suite.unexplained.append(Unexplained(
-                this.binding.api, name, "equivalence", "value", None, this.case.dtype, verdict,
-                this.binding.call_source(this.case), _both(this, other)))
+    explanation = Explanation(None, [])
+    if verdict.outcome not in ("match", "harness-error"):
+        explanation = _explain(suite, this, verdict, case_name, source)
+        if explanation.entry is None and reverse.outcome != "match":
+            reverse_side = _explain(suite, other, reverse, case_name, source)
+            explanation = Explanation(reverse_side.entry, explanation.failed_claims
+                                      + reverse_side.failed_claims)
+    if verdict.outcome != "match" and explanation.entry is None:
+        suite.keep(Unexplained(this.binding.api, name, "equivalence", "value", None,
+                               this.case.dtype, verdict, this.binding.call_source(this.case),
+                               _both(this, other), explanation.failed_claims))
     this_seen = dataclasses.replace(this.seen, reproducer=_both(this, other))
     suite.recorder.record(binding=this.binding, observation=this_seen, case=this.case,
                           case_name=name, category="equivalence", check="value",
-                          verdict=verdict, deviation=deviation,
-                          paths=statements if verdict.outcome != "match" else None)
+                          verdict=verdict, deviation=explanation.entry,
+                          paths=statements if verdict.outcome != "match" else None,
+                          failed_claims=explanation.failed_claims)
 
 
 def _both(this: _Path, other: _Path) -> str:

@@ -14,7 +14,7 @@ COMPILED = Binding(api="jit(lib.f)", library="lib", loss="cross_entropy",
 
 @pytest.fixture
 def ci(monkeypatch):
-    monkeypatch.setattr(budget, "CI_PROFILE", True)
+    monkeypatch.setattr(budget, "ci_profile", lambda: True)
     monkeypatch.setattr(budget, "_DRAWN", type(budget._DRAWN)(set))
 
 
@@ -47,6 +47,6 @@ def test_reductions_of_a_compiled_twin_in_float64(ci):
 
 
 def test_other_profiles_run_everything(monkeypatch):
-    monkeypatch.setattr(budget, "CI_PROFILE", False)
+    monkeypatch.setattr(budget, "ci_profile", lambda: False)
     assert not any(budget.past_draw_budget(("values",), f"draw:{n}", COMPILED) for n in range(9))
     assert budget.reduction_dtypes(COMPILED, ("float32", "float64")) == ("float32", "float64")

@@ -106,13 +106,15 @@ def test_journalled_findings_survive_a_controller_that_never_closed(tmp_path, gu
 def test_draws_past_the_compile_budget_are_counted_not_run(tmp_path, guarded, monkeypatch):
     """A compiled binding, in the ci profile, is run on the draws of one shape per test; the
     others are counted in the summary row as over_budget (``conformance.budget``)."""
-    monkeypatch.setattr(budget, "CI_PROFILE", True)
+    monkeypatch.setattr(budget, "ci_profile", lambda: True)
     monkeypatch.setattr(budget, "_DRAWN", type(budget._DRAWN)(set))
     suite = suite_with(tmp_path, guarded)
     compiled = dataclasses.replace(BINDINGS["fine"], mode="jit")
     wider = CASE.with_inputs(input=np.array([0.25, 0.5, 0.5]), target=np.array([0.0, 1.0, 1.0]))
+    # another draw of the same shape and options (its name): compiles nothing new, so checked
+    again = CASE.with_inputs(input=np.array([0.75, 0.5]))
     verdicts = [suite.check("fake", compiled, case, name, "values")
-                for case, name in ((CASE, "draw:a"), (CASE, "draw:a"), (wider, "draw:b"))]
+                for case, name in ((CASE, "draw:a"), (again, "draw:a"), (wider, "draw:b"))]
     assert [v is None for v in verdicts] == [False, False, True]
     suite.unexplained.clear()  # "fine" is wrong: not the point here
     suite.recorder.close()
