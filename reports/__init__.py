@@ -3,6 +3,8 @@ page that shows library maintainers where and how their library differs from the
 
     python -m reports [--results reports/results] [--baseline OLD_DIR] [--out reports/index.html]
                       [--expected-envs numpy,torch,...]     (or $XENT_EXPECTED_ENVS)
+                      [--strict]      (exit 1 on an unreadable results file or a missing env)
+    python -m reports issue FINDING_ID [--env ENV] [--results DIR]   (an upstream issue text)
 
 Modules, in the order the data flows:
 
@@ -11,11 +13,16 @@ Modules, in the order the data flows:
   without a file (or with only a journal: the run died) are listed as missing;
 - ``model``: the matrix (APIs grouped by loss x categories x envs, from the summary rows and
   the findings' outcomes) and the cases where only one library differs;
+- ``notices``: what a reader must know first: the cases the harness failed on (no verdicts
+  about the library, in none of its counts) with their causes, and the runs' warnings;
 - ``summary``: the first screen, per library: findings by kind and the most consequential
   issues;
 - ``diff``: findings that appeared, disappeared and changed against a baseline run, by finding
   id, as a page section and as text;
-- ``registry``: the registry entries by library, each once with its envs;
+- ``registry``: the registry entries by library, each once with its envs, its stale runs and
+  its failed claims;
+- ``issue``: a finding as ready-to-file Markdown for the library's tracker (the page's
+  script writes the same text);
 - ``plots``: matplotlib figures (stability curves as inline SVG; ulp histograms and gradient
   error as PNG data URIs);
 - ``payload``: what the page carries of each results file (arrays of more than 4096
