@@ -2,7 +2,9 @@
 from disk, and the test reads and clicks through it as a maintainer would: the first screen
 (the summary per library, without scrolling), a count, then a reproducer; the stability plot's
 axis; the registry, collapsed, and its search; a matrix cell, then a finding, then the copy
-button. Skipped, with the reason, where no Chromium is installed.
+button; a harness error and a failed claim in the drill-down; the upstream issue text, which
+must equal the terminal's (``python -m reports issue``). Skipped, with the reason, where no
+Chromium is installed.
 
 The browser is driven over the Chrome DevTools Protocol on a pipe (``--remote-debugging-pipe``:
 NUL-separated JSON on file descriptors 3 and 4), which needs nothing beyond the standard library:
@@ -15,7 +17,9 @@ Screenshots of the first screen and of the opened finding are kept in ``reports/
 from __future__ import annotations
 
 import base64
+import contextlib
 import fcntl
+import io
 import json
 import os
 import queue
@@ -28,8 +32,13 @@ from pathlib import Path
 
 import pytest
 import synthetic_results
+from test_report_issue import ERRORS, NUMBERS
 
+from reports import __main__ as cli
 from reports.build import build, write
+from reports.issue import NOT_AN_ISSUE, markdown
+from reports.load import load_results
+from reports.payload import page_record
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "reports" / "artifacts"
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
@@ -209,12 +218,17 @@ def browser(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def page(browser, tmp_path_factory):
+def results_dir(tmp_path_factory) -> Path:
+    directory = tmp_path_factory.mktemp("browser-results")
+    synthetic_results.write(directory)
+    return directory
+
+
+@pytest.fixture(scope="module")
+def page(browser, results_dir, tmp_path_factory):
     """The report of synthetic results, opened from disk (file://), its findings unpacked."""
-    root = tmp_path_factory.mktemp("browser-report")
-    synthetic_results.write(root / "results")
-    out = root / "index.html"
-    write(build(root / "results"), out)
+    out = tmp_path_factory.mktemp("browser-report") / "index.html"
+    write(build(results_dir), out)
     browser.call("Page.navigate", {"url": out.as_uri()})
     browser.wait_event("Page.loadEventFired")
     browser.evaluate("window.xentReport.ready")
@@ -435,3 +449,95 @@ def test_findings_sort_filter_and_open_by_link(page):
     assert page.evaluate("document.querySelector('tr.details pre.expected').textContent") \
         .startswith("invalid input")
     assert page.errors() == []
+
+
+def open_finding(page, env: str, ident: str) -> None:
+    page.evaluate(f"location.hash = {json.dumps(f'#finding={env}/{ident}')}; true")
+    page.wait_for(f"!!document.querySelector('tr.row.open[data-id={json.dumps(ident)}]')"
+                  " && !!document.querySelector('tr.details')")
+
+
+def test_a_harness_error_opens_with_its_cause_and_no_upstream_issue(page):
+    target = page.evaluate("window.xentReport.state.data.findings.find("
+                           "f => f.env === 'jax' && f.outcome === 'harness-error')")
+    open_finding(page, "jax", target["id"])
+    observed = page.evaluate("document.querySelector('tr.details pre.observed').textContent")
+    assert observed.endswith("Cause (the harness's, not the library's): "
+                             + target["observed"]["cause"])
+    grid = page.evaluate("document.querySelector('tr.details .detail-grid').textContent")
+    assert "A harness error: the harness failed on this case (" + target["observed"]["cause"] \
+        + "), so the library got no verdict." in grid
+    assert "Not in the deviation registry" not in grid
+    assert page.evaluate("document.querySelector('tr.details .upstream-issue')") is None
+    assert page.evaluate("document.querySelector('tr.row.open').cells[9].textContent") == \
+        "harness-error"
+    assert page.errors() == []
+
+
+def test_a_harness_error_cell_lists_only_harness_errors(page):
+    page.click("td.cell.s-harness-error a")
+    page.wait_for("location.hash.includes('group=harness-error')")
+    shown = page.evaluate("window.xentReport.state.shown.map(f => f.outcome)")
+    assert shown
+    assert set(shown) == {"harness-error"}
+
+
+def test_a_failed_claim_shows_on_its_finding(page):
+    target = page.evaluate("window.xentReport.state.data.findings.find("
+                           "f => f.env === 'torch' && f.failed_claims)")
+    open_finding(page, "torch", target["id"])
+    claims = page.evaluate("[...document.querySelectorAll('tr.details p.failed-claim')]"
+                           ".map(p => p.textContent)")
+    assert claims == [f"Entry {c['id']} selected this finding, but its claim did not hold: "
+                      f"{c['why']}" for c in target["failed_claims"]]
+    assert page.errors() == []
+
+
+def test_every_upstream_issue_text_is_the_terminals(page, results_dir):
+    """The page's script writes, for every finding, the Markdown that reports/issue.py writes
+    (every outcome, equivalence pairs, big arrays, failed claims, registered or not); none for
+    a match or a harness error."""
+    texts = page.evaluate(
+        "(() => { const x = window.xentReport, d = x.state.data; return d.findings.map("
+        "f => [f.env, f.id, x.issueMarkdown(f, f.env, d.environments[f.env],"
+        " d.deviations[f.env])]); })()")
+    expected = {}
+    for env, run in load_results(results_dir).runs.items():
+        for record in run.document["findings"]:
+            expected[(env, record["id"])] = None if record["outcome"] in NOT_AN_ISSUE else \
+                markdown(page_record(record, run.path), env, run.environment, run.deviations)
+    assert len(texts) == len(expected)
+    assert [(env, ident) for env, ident, text in texts if text != expected[(env, ident)]] == []
+    assert sum(1 for _, _, text in texts if text) > 500
+
+
+def test_copy_as_an_upstream_issue_gives_the_terminals_text(page, results_dir):
+    target = page.evaluate("window.xentReport.state.data.findings.find("
+                           "f => f.env === 'torch' && f.deviation === 'torch-bce-log-clamp')")
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert cli.main(["issue", target["id"], "--results", str(results_dir)]) == 0
+    terminal = out.getvalue()
+    assert "## Mechanism" in terminal
+    open_finding(page, "torch", target["id"])
+    shown = page.evaluate("document.querySelector('tr.details pre.upstream-issue-source')"
+                          ".textContent")
+    assert shown == terminal
+    page.call("Browser.grantPermissions", {"permissions": ["clipboardReadWrite",
+                                                           "clipboardSanitizedWrite"]},
+              session=False)
+    page.click("tr.details .upstream-issue button.copy")
+    page.wait_for("document.querySelector('tr.details .upstream-issue button.copy')"
+                  ".getAttribute('data-copied-via')")
+    assert page.evaluate("navigator.clipboard.readText()", gesture=True) == terminal
+    assert page.errors() == []
+
+
+def test_issue_numbers_are_written_alike(page):
+    """The page's number writing, on the table the Python side is tested with."""
+    values = json.dumps([v for v, _ in NUMBERS])
+    assert page.evaluate(f"{values}.map(v => window.xentReport.pyNumber(v))") == \
+        [text for _, text in NUMBERS]
+    values = json.dumps([v for v, _ in ERRORS])
+    assert page.evaluate(f"{values}.map(v => window.xentReport.sig(v))") == \
+        [text for _, text in ERRORS]
