@@ -18,10 +18,12 @@ from __future__ import annotations
 import json
 import math
 import re
+from functools import cache
 from pathlib import Path
 
 import numpy as np
 
+from conformance.results import schema
 from reports.load import Run
 
 #: arrays with more elements than this are summarised in the page (a 64 x 64 array stays)
@@ -157,11 +159,37 @@ def page_record(record: dict, path: Path) -> dict:
     return slim(record, path) if is_big(record) else record
 
 
+def _allows_null(prop: dict) -> bool:
+    types = prop.get("type", [])
+    return None in prop.get("enum", []) or "null" in (types if isinstance(types, list)
+                                                      else [types])
+
+
+@cache
+def optional_fields() -> tuple[str, ...]:
+    """The fields a finding may leave out and never writes as null (the schema says so), so
+    that a null in their column means "left out". (``wrt`` may be left out or null, which
+    mean the same: its column keeps the null.)"""
+    finding = schema()["$defs"]["finding"]
+    return tuple(k for k, prop in finding["properties"].items()
+                 if k not in finding["required"] and not _allows_null(prop))
+
+
+def table(records: list[dict]) -> dict:
+    """``records`` column by column: the fields in their order, a list of values per field, a
+    field a record leaves out null in its column (``optional_fields``). Side by side, the
+    reproducers, ids and values of one kind compress better: a quarter fewer bytes than the
+    same records one after the other."""
+    fields = list(dict.fromkeys(k for record in records for k in record))
+    return {"count": len(records), "optional": list(optional_fields()),
+            "columns": {k: [record.get(k) for record in records] for k in fields}}
+
+
 def page_data(run: Run) -> bytes:
     """The JSON the page's script reads for ``run``: its env, environment (the issue text
-    names its versions), registry entries and findings (``page_record``). The summary rows
-    stay out: the page renders them on the server."""
+    names its versions), registry entries and findings (``page_record``, as a ``table``).
+    The summary rows stay out: the page renders them on the server."""
     document = {"env": run.env, "environment": run.environment, "deviations": run.deviations,
-                "findings": [page_record(r, run.path) for r in run.document["findings"]]}
+                "findings": table([page_record(r, run.path) for r in run.document["findings"]])}
     return json.dumps(document, separators=(",", ":"), allow_nan=False,
                       ensure_ascii=False).encode("utf-8")

@@ -54,6 +54,22 @@
   // library, so no kind of finding, and nothing the registry explains.
   var HARNESS_ERROR = "harness-error";
 
+  // The findings travel column by column (reports/payload.py, table); a field a record
+  // leaves out is null in its column, and left out of the record again here.
+  function rowsOf(table) {
+    var optional = {}, fields = Object.keys(table.columns), rows = [];
+    table.optional.forEach(function (k) { optional[k] = true; });
+    for (var i = 0; i < table.count; i++) {
+      var r = {};
+      for (var j = 0; j < fields.length; j++) {
+        var v = table.columns[fields[j]][i];
+        if (v !== null || !optional[fields[j]]) r[fields[j]] = v;
+      }
+      rows.push(r);
+    }
+    return rows;
+  }
+
   function kindOf(r, deviations) {
     if (r.outcome === HARNESS_ERROR) return HARNESS_ERROR;
     if (r.deviation) return deviations[r.deviation] ? deviations[r.deviation].kind : "unknown entry";
@@ -81,7 +97,7 @@
         (facts.lone[env] || []).forEach(function (id) { lone[id] = true; });
         data.deviations[env] = doc.deviations;
         data.environments[env] = doc.environment;
-        doc.findings.forEach(function (r) {
+        rowsOf(doc.findings).forEach(function (r) {
           r.env = env;
           r.kind = kindOf(r, doc.deviations);
           r.group = groupOf(r, doc.deviations);
