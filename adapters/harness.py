@@ -35,10 +35,10 @@ def cause_of(exc: BaseException, api: str, toolchain_errors: tuple[str, ...] = (
     tool it runs is missing (Inductor's ``InvalidCxxCompiler``: no C++ compiler on the machine).
     """
     for link in _chain(exc):
-        if isinstance(link, NameError) and _innermost_file(link) == expression_file(api):
+        if isinstance(link, NameError) and _raised_by_expression(link, api):
             return f"the binding's expression names {link.name!r}, which is not defined " \
                    "(not an operand, and not among the adapter's modules)"
-        if isinstance(link, AttributeError) and _innermost_file(link) == expression_file(api):
+        if isinstance(link, AttributeError) and _raised_by_expression(link, api):
             owner = link.obj
             where = owner.__name__ if isinstance(owner, types.ModuleType) else type(owner).__name__
             return f"the binding's expression names {where}.{link.name}, which does not exist"
@@ -82,13 +82,17 @@ def _frames(exc: BaseException) -> Iterator[types.FrameType]:
         tb = tb.tb_next
 
 
-def _innermost_file(exc: BaseException) -> str | None:
-    """The file of the innermost Python frame the exception passed through (a function written
-    in C has none: its caller's frame is the innermost)."""
-    last = None
-    for frame in _frames(exc):
-        last = frame
-    return None if last is None else last.f_code.co_filename
+def _raised_by_expression(exc: BaseException, api: str) -> bool:
+    """The expression's own frame raised ``exc``: it is the innermost Python frame (a function
+    written in C has none, so its exceptions look raised by its caller; NameError and
+    AttributeError from C are rare), or only a module's ``__getattr__`` (numpy's, Keras's lazy
+    modules) lies beyond it."""
+    frames = list(_frames(exc))
+    files = [frame.f_code.co_filename for frame in frames]
+    if expression_file(api) not in files:
+        return False
+    last = len(files) - 1 - files[::-1].index(expression_file(api))
+    return all(frame.f_code.co_name == "__getattr__" for frame in frames[last + 1:])
 
 
 def _through_subprocess(exc: BaseException) -> bool:

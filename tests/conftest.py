@@ -36,6 +36,17 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+def pytest_configure(config):
+    """In a backend env, an adapter the env requires that does not import stops the run once,
+    with the reason (rather than failing every test of it)."""
+    from _tested import REQUIRED, unavailable
+
+    missing = [f"{name} is required in this env but {unavailable(name)}"
+               for name in sorted(REQUIRED) if unavailable(name) is not None]
+    if missing:
+        raise pytest.UsageError("; ".join(missing))
+
+
 # --- worst ulp error vs mpmath ----------------------------------------------------------------
 
 # Element errors are counted in these bins (upper edges, in ulp); the last bin is "more".

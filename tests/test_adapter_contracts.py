@@ -7,8 +7,8 @@ that only a broken call misses. An undeclared capability must not work: it raise
 result disagrees. This is a capability check, not an accuracy check; the conformance suite
 measures accuracy.
 
-Adapters whose library is missing are skipped with the adapter's reason, except those the
-tox env requires (``XENT_REQUIRE_ADAPTERS``), which then fail.
+The bindings are those of the adapters the run covers (``tests/_tested.py``): in a backend env
+its own, which must import; elsewhere those whose library imports.
 """
 
 from __future__ import annotations
@@ -21,12 +21,12 @@ import sys
 import numpy as np
 import pytest
 from _examples import OPTION_VALUES, regular_case
+from _tested import REQUIRED, tested
 
 import reference
-from adapters import ADAPTERS, load_adapter
+from adapters import load_adapter
 from adapters.core import DTYPES, Binding, Case, Observation
 
-REQUIRED = {a for a in os.environ.get("XENT_REQUIRE_ADAPTERS", "").split(",") if a}
 #: generous: a wrong formula, axis or reduction misses it by far more
 TOLERANCE = {"float16": 3e-2, "bfloat16": 1e-1, "float32": 1e-4, "float64": 1e-4}
 ORACLE_REDUCTIONS = ("none", "sum", "mean", "sum_over_batch_size")
@@ -49,7 +49,7 @@ def _adapter(name: str):
 # The compiled twins' declarations are their eager twins' (tests/adapters/test_compiled.py
 # checks that, and calls each twin and runs its reproducers): here each would compile a graph
 # per test for what the eager twin already shows.
-BINDINGS = [(name, b) for name in ADAPTERS for b in load_adapter(name).bindings
+BINDINGS = [(name, b) for name in tested() for b in load_adapter(name).bindings
             if not b.compiled]
 IDS = [f"{name}:{b.api}" for name, b in BINDINGS]
 

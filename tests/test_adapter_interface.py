@@ -12,16 +12,16 @@
 
 from __future__ import annotations
 
-import json
 import os
+import re
 import shutil
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import numpy as np
 import pytest
+from _runs import EXAMPLE, NESTED_RUN_CLEARS, ROOT, TESTS, USER_ADAPTER, run_suite, user_module
 
 from adapters import ADAPTERS, AdapterSpecError, load_adapter
 from adapters.core import Case
@@ -31,36 +31,6 @@ from conformance import selection
 from conformance.deviations import DIRECTORY
 from conformance.results import validate
 from reports.build import build, write
-
-ROOT = Path(__file__).resolve().parent.parent
-TESTS = Path(__file__).resolve().parent
-EXAMPLE = "adapters.example.adapter:TinylossAdapter"
-#: variables of the caller's run that would change what a nested suite run selects or pins
-_NESTED_RUN_CLEARS = ("XENT_ADAPTER", "XENT_ENV", "XENT_REQUIRE_ADAPTERS", "TOX_ENV_NAME",
-                      "XENT_RESULTS_DIR", "PIP_CONSTRAINT", "PYTHONPATH", "VIRTUAL_ENV",
-                      "HYPOTHESIS_PROFILE")
-
-
-def _user_module(folder: Path, name: str, body: str) -> None:
-    (folder / f"{name}.py").write_text(textwrap.dedent(body))
-
-
-_USER_ADAPTER = """
-    from adapters import base
-    from adapters.core import Binding
-    from adapters.frameworks import NUMPY
-
-    BINDING = Binding(api="mine.bce", library="mine", loss="binary_cross_entropy_with_logits",
-                      expression="np.logaddexp(0, input) - target * input",
-                      reductions={"none": ""}, dtypes=("float64",), gradients=())
-
-    class Adapter(base.Adapter):
-        library = "mine"
-        modules = {"np": "numpy"}
-        framework = NUMPY
-        bindings = (BINDING,)
-    """
-
 
 # --- selection -------------------------------------------------------------------------------
 
@@ -91,7 +61,7 @@ def test_xent_adapter_runs_exactly_that_adapter_named_after_its_library():
 
 
 def test_a_declared_registry_folder_is_relative_to_the_adapter_module(tmp_path, monkeypatch):
-    _user_module(tmp_path, "declares_registry", _USER_ADAPTER + """
+    user_module(tmp_path, "declares_registry", USER_ADAPTER + """
     class Elsewhere(Adapter):
         registry_directory = "registries"
     """)
@@ -139,14 +109,14 @@ _MISDECLARED = {
 def test_declarations_the_suite_would_misjudge_are_refused(tmp_path, monkeypatch, change,
                                                            problem):
     name = "misdeclared_" + change.replace(" ", "_")
-    _user_module(tmp_path, name, _USER_ADAPTER.replace(*_MISDECLARED[change], 1))
+    user_module(tmp_path, name, USER_ADAPTER.replace(*_MISDECLARED[change], 1))
     monkeypatch.syspath_prepend(str(tmp_path))
     with pytest.raises(AdapterSpecError, match=problem):
         load_adapter(f"{name}:Adapter")
 
 
 def test_two_bindings_with_one_name_are_refused(tmp_path, monkeypatch):
-    _user_module(tmp_path, "twice", _USER_ADAPTER + """
+    user_module(tmp_path, "twice", USER_ADAPTER + """
     class Twice(Adapter):
         bindings = (BINDING, BINDING)
     """)
@@ -159,7 +129,7 @@ def test_two_bindings_with_one_name_are_refused(tmp_path, monkeypatch):
 
 
 def test_the_guarded_worker_loads_a_user_adapter_by_its_path(tmp_path, monkeypatch):
-    _user_module(tmp_path, "user_xent", _USER_ADAPTER)
+    user_module(tmp_path, "user_xent", USER_ADAPTER)
     monkeypatch.syspath_prepend(str(tmp_path))  # a spawned worker starts with this sys.path
     case = Case("binary_cross_entropy_with_logits",
                 {"input": np.array([0.0, 2.0]), "target": np.array([1.0, 0.0])},
@@ -175,25 +145,9 @@ def test_the_guarded_worker_loads_a_user_adapter_by_its_path(tmp_path, monkeypat
 # --- whole runs in a separate process ----------------------------------------------------------
 
 
-def _suite(adapter: str, results: Path, *, python: str = sys.executable, cwd: Path = ROOT,
-           extra_path: Path | None = None, **variables: str) -> tuple[int, str, dict | None]:
-    """``python -m conformance`` on ``adapter`` with results in ``results``: (exit status,
-    output, results document or None)."""
-    env = {k: v for k, v in os.environ.items() if k not in _NESTED_RUN_CLEARS}
-    env.update(XENT_ADAPTER=adapter, XENT_RESULTS_DIR=str(results), **variables)
-    if extra_path is not None:
-        env["PYTHONPATH"] = str(extra_path)
-    run = subprocess.run([python, "-m", "conformance", "-q", "-p", "no:xdist"], cwd=cwd,
-                         env=env, capture_output=True, text=True, timeout=600)
-    output = run.stdout + run.stderr
-    files = list(results.glob("*.json"))
-    document = json.loads(files[0].read_text()) if len(files) == 1 else None
-    return run.returncode, output, document
-
-
 def test_a_new_library_version_fails_on_new_differences_and_reports_stale_entries(tmp_path):
     # 1.0, the version tests/fakelib.toml was written against: its one difference is registered
-    code, output, v1 = _suite("_fake_versioned_adapter:VersionedAdapter", tmp_path / "v1",
+    code, output, v1 = run_suite("_fake_versioned_adapter:VersionedAdapter", tmp_path / "v1",
                               extra_path=TESTS, XENT_FAKE_VERSION="1.0")
     assert code == 0, output[-3000:]
     validate(v1)
@@ -205,7 +159,7 @@ def test_a_new_library_version_fails_on_new_differences_and_reports_stale_entrie
     assert v1["stale_deviations"] == []
 
     # 2.0 fixed that and clamps its logits: the new differences fail, the old entry is stale
-    code, output, v2 = _suite("_fake_versioned_adapter:VersionedAdapter", tmp_path / "v2",
+    code, output, v2 = run_suite("_fake_versioned_adapter:VersionedAdapter", tmp_path / "v2",
                               extra_path=TESTS, XENT_FAKE_VERSION="2.0")
     assert code == 1, output[-3000:]
     validate(v2)
@@ -218,19 +172,8 @@ def test_a_new_library_version_fails_on_new_differences_and_reports_stale_entrie
     assert "unregistered difference(s); the first: fakelib.bce_with_logits [stability, " \
            "case logit-magnitude-1e+03" in output
     assert v2["stale_deviations"] == ["fakelib-empty-mean-is-zero"]
-    assert "stale registry entries (matched nothing): fakelib-empty-mean-is-zero" in output
-
-
-def test_an_unavailable_library_fails_the_run_with_its_reason(tmp_path):
-    _user_module(tmp_path, "absent_xent", _USER_ADAPTER.replace(
-        'modules = {"np": "numpy"}', 'modules = {"np": "numpy", "lib": "no_such_library_xent"}'))
-    code, output, document = _suite("absent_xent:Adapter", tmp_path / "results",
-                                    extra_path=tmp_path)
-    assert code == 1
-    assert ("mine is required in env mine but unavailable: ModuleNotFoundError: No module "
-            "named 'no_such_library_xent'") in output
-    assert document["unavailable"] == {
-        "mine": "unavailable: ModuleNotFoundError: No module named 'no_such_library_xent'"}
+    assert ("stale registry entries (their match selected nothing): "
+            "fakelib-empty-mean-is-zero") in output
 
 
 def _install_in_a_plain_venv(folder: Path) -> Path:
@@ -247,7 +190,7 @@ def _install_in_a_plain_venv(folder: Path) -> Path:
     venv = folder / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
     python = venv / "bin" / "python"
-    env = {k: v for k, v in os.environ.items() if k not in _NESTED_RUN_CLEARS}
+    env = {k: v for k, v in os.environ.items() if k not in NESTED_RUN_CLEARS}
     pip = subprocess.run([str(python), "-m", "pip", "install", "--quiet", f"{source}[suite]"],
                          env=env, capture_output=True, text=True, timeout=900)
     if pip.returncode != 0:
@@ -266,7 +209,7 @@ def test_the_example_adapter_runs_the_suite_in_a_plain_venv(tmp_path):
                            cwd=elsewhere, capture_output=True, text=True, check=True)
     assert where.stdout.startswith(str(tmp_path / "venv"))
 
-    code, output, document = _suite(EXAMPLE, tmp_path / "results", python=str(python),
+    code, output, document = run_suite(EXAMPLE, tmp_path / "results", python=str(python),
                                     cwd=elsewhere)
     assert code == 0, output[-3000:]
     validate(document)
@@ -284,3 +227,39 @@ def test_the_example_adapter_runs_the_suite_in_a_plain_venv(tmp_path):
     html = (tmp_path / "index.html").read_text()
     assert "tinyloss.binary_cross_entropy_with_logits" in html
     assert "tinyloss-softmax-exp-overflows" in html
+
+    # the README's figures are this run's
+    cases = sum(row["cases"] for row in document["summary"])
+    explained = sum(row["registered"] for row in document["summary"])
+    entries = len({f["deviation"] for f in differences})
+    assert _readme_example_figures() == (cases, cases - len(differences), len(differences),
+                                         explained, entries)
+
+    # the same cases drawn however the suite is started: pytest --pyargs from elsewhere, and
+    # pytest on the checkout's folder (hypothesis seeds from the test's id, and would draw the
+    # constants of "local" modules: the checkout's, not the installed package's)
+    ran = {"python -m conformance": _drawn(document)}
+    for how, command, cwd in (("pytest --pyargs", ("-m", "pytest", "--pyargs", "conformance",
+                                                   "-p", "no:cacheprovider"), elsewhere),
+                              ("pytest on a checkout", ("-m", "pytest", str(ROOT / "conformance"),
+                                                        "-p", "no:cacheprovider"), ROOT)):
+        code, output, again = run_suite(EXAMPLE, tmp_path / how.replace(" ", "-"),
+                                        python=str(python), cwd=cwd, command=command)
+        assert code == 0, output[-3000:]
+        ran[how] = _drawn(again)
+    assert len(set(map(frozenset, ran.values()))) == 1, {how: len(ids) for how, ids in ran.items()}
+
+
+def _drawn(document: dict) -> list[str]:
+    """The ids of a run's recorded findings of drawn cases: digests of the inputs drawn."""
+    return sorted(f["id"] for f in document["findings"] if f["case"].startswith("draw:"))
+
+
+def _readme_example_figures() -> tuple[int, ...]:
+    """(cases, matches, differences, explained, entries) as the README states the example's
+    run."""
+    text = " ".join((ROOT / "README.md").read_text().split())
+    found = re.search(r"The example's run \(`ci` profile\): (\d+) cases judged, (\d+) match, "
+                      r"(\d+) differ, all (\d+) explained by its (\d+) registry entries", text)
+    assert found, "README: the sentence giving the example's figures has changed"
+    return tuple(int(n) for n in found.groups())

@@ -17,7 +17,7 @@ from test_report import Page, no_figures  # noqa: F401 (an autouse fixture: no f
 
 import reports
 from reports import __main__ as cli
-from reports import notices, registry, summary
+from reports import notices, plots, registry, summary
 from reports.build import build
 from reports.diff import diff
 from reports.load import load_results
@@ -261,3 +261,17 @@ def test_the_main_jobs_report_env_is_strict():
     tox = Path(__file__).resolve().parent.parent / "tox.ini"
     section = tox.read_text().split("[testenv:report]", 1)[1].split("\n[", 1)[0]
     assert "\ncommands = python -m reports --strict {posargs}" in section
+
+
+def test_a_sweep_point_the_harness_failed_on_is_not_plotted(tmp_path):
+    """No error to plot: not a point at the top of the axis, where non-finite results go."""
+    document = synthetic_results.document("jax")
+    sweep = [f for f in document["findings"] if f["category"] == "stability"
+             and f["api"] == "optax.softmax_cross_entropy"]
+    for f in sweep:
+        f.update(outcome="harness-error", error=None, deviation=None, observed={
+            "error": "WorkerDied", "message": "signal 9", "cause": "the worker died"})
+    document["findings"] = sweep
+    (tmp_path / "jax.json").write_text(json.dumps(document))
+    results = load_results(tmp_path)
+    assert plots.stability_points(results.runs, build_model(results).facts) == {}

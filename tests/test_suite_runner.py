@@ -7,6 +7,8 @@ controller died is merged into a valid results file.
 
 import dataclasses
 import json
+import os
+import stat
 import textwrap
 
 import numpy as np
@@ -120,3 +122,69 @@ def test_draws_past_the_compile_budget_are_counted_not_run(tmp_path, guarded, mo
     suite.recorder.close()
     (row,) = recorder.merge("fake-env", {}, tmp_path)["summary"]
     assert (row["cases"], row["over_budget"]) == (2, 1)
+
+
+def test_a_claim_that_fails_says_so_and_its_entry_is_not_stale(tmp_path, guarded):
+    """An entry whose match selects the finding but whose claim is false leaves it unexplained,
+    and says which claim failed and how: on the failure, in the finding and in the results,
+    apart from the entries that selected nothing."""
+    suite = suite_with(tmp_path, guarded, """
+        [[deviation]]
+        id = "fake-fine-is-clamped"
+        apis = ["_fake_library.fine"]
+        kind = "documented-semantics"
+        reason = "a wrong guess: fine is not the loss with its logs clamped"
+        link = "https://example.org"
+        match = { check = "value", outcome = "deviates" }
+        actual = { oracle = { log_clamp = -100.0 } }
+
+        [[deviation]]
+        id = "fake-never-selected"
+        apis = ["_fake_library.fine"]
+        kind = "bug"
+        reason = "selects what never happens"
+        link = "https://example.org"
+        match = { outcome = "timeout" }
+        actual = { value = "nan" }
+        """)
+    suite.check("fake", BINDINGS["fine"], CASE, "a-named-case", "edge_cases")
+    with pytest.raises(UnexplainedDifference) as raised:
+        suite.assert_explained()
+    why = ("oracle = { log_clamp = -100.0 }: the result is off by 2.08e+15 ulp, 2.24e+14x the "
+           "allowed bound")
+    assert f"registry entry fake-fine-is-clamped selected it, but its claim failed: {why}" in \
+        str(raised.value)
+    suite.recorder.close()
+    document = recorder.merge("fake-env", suite.registries, tmp_path)
+    (finding,) = document["findings"]
+    assert finding["failed_claims"] == [{"id": "fake-fine-is-clamped", "why": why}]
+    assert document["failed_claims"] == {
+        "fake-fine-is-clamped": {"selected": 1, "failed": 1, "why": why}}
+    assert document["stale_deviations"] == ["fake-never-selected"]
+
+
+def test_a_case_run_twice_is_counted_once(tmp_path, guarded):
+    """Hypothesis runs a failing example again to report it: one case, one finding."""
+    suite = suite_with(tmp_path, guarded)
+    for _ in range(2):
+        suite.check("fake", BINDINGS["fine"], CASE, "draw:a", "values")
+    suite.check("fake", BINDINGS["fine"], CASE.with_inputs(input=np.array([0.75, 0.5])),
+                "draw:b", "values")
+    suite.unexplained.clear()
+    suite.recorder.close()
+    document = recorder.merge("fake-env", {}, tmp_path)
+    (row,) = document["summary"]
+    assert (row["cases"], row["findings"], len(document["findings"])) == (2, 2, 2)
+
+
+def test_the_results_file_is_readable_by_all_and_the_journals_are_gone(tmp_path, guarded):
+    suite = suite_with(tmp_path, guarded)
+    suite.check("fake", BINDINGS["fine"], CASE, "a-named-case", "edge_cases")
+    suite.unexplained.clear()
+    suite.recorder.close()
+    assert (tmp_path / ".journal-fake-env").is_dir()
+    recorder.merge("fake-env", suite.registries, tmp_path)
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE((tmp_path / "fake-env.json").stat().st_mode) == 0o666 & ~mask
+    assert not (tmp_path / ".journal-fake-env").exists()

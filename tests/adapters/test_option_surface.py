@@ -3,25 +3,24 @@
 Every parameter of every public callable a binding calls is passed by some case the suite
 runs, or is declared out of scope with a reason; every out-of-scope declaration names a real
 parameter that no case passes. The signatures are the installed library's own, so this runs
-in each backend env: adapters whose library is missing are skipped (those the env requires,
-``XENT_REQUIRE_ADAPTERS``, fail). Two more tests show that the check can fail: a binding with
-one of its options taken away, and a signature that grew a parameter.
+in each backend env, on the adapters the run covers (``tests/_tested.py``). Two more tests
+show that the check can fail: a binding with one of its options taken away, and a signature
+that grew a parameter.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import inspect
-import os
 
 import pytest
 from _fake_adapter import FakeAdapter
+from _tested import REQUIRED, tested
 
-from adapters import ADAPTERS, compiled, load_adapter
+from adapters import compiled, load_adapter
 from conformance import option_surface
 
-REQUIRED = {a for a in os.environ.get("XENT_REQUIRE_ADAPTERS", "").split(",") if a}
-BINDINGS = [(name, b) for name in ADAPTERS for b in load_adapter(name).bindings]
+BINDINGS = [(name, b) for name in tested() for b in load_adapter(name).bindings]
 
 
 def _namespace(name: str) -> dict:
@@ -44,7 +43,7 @@ def _with_options(name: str):
     return [(n, b) for n, b in BINDINGS if n == name and (b.options or b.operand_options)]
 
 
-@pytest.mark.parametrize("name", sorted(ADAPTERS))
+@pytest.mark.parametrize("name", sorted(tested()))
 def test_removing_an_option_is_caught(name):
     """Each option a binding declares, taken away (as if forgotten), leaves its parameter
     unexercised: the check names it."""
