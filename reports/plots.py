@@ -25,6 +25,7 @@ from matplotlib.ticker import FuncFormatter
 from PIL import Image  # matplotlib's own dependency
 
 from reports.load import Run, number
+from reports.model import is_harness_error
 
 DTYPE_ORDER = ("float16", "bfloat16", "float32", "float64")
 MARKERS = "osD^vP*Xh<>p"
@@ -134,8 +135,8 @@ def stability_points(runs: dict[str, Run], facts: dict) -> dict:
     points: dict = defaultdict(lambda: defaultdict(lambda: defaultdict(dict)))
     for env, run in runs.items():
         for f in run.findings:
-            if f.magnitude is None or f.category != "stability":
-                continue
+            if f.magnitude is None or f.category != "stability" or is_harness_error(f):
+                continue  # a case the harness failed on has no error to plot
             m = number(f.magnitude)
             ulp = number(f.error["ulp"]) if f.error else math.inf
             if math.isnan(ulp) or f.outcome == "nonfinite":

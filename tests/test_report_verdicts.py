@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import synthetic_results
-from test_report import Page, no_figures  # noqa: F401 (an autouse fixture: no figures here)
+from test_report import no_figures  # noqa: F401 (an autouse fixture: no figures here)
 
 import reports
 from reports import __main__ as cli
@@ -21,7 +21,7 @@ from reports import notices, plots, registry, summary
 from reports.build import build
 from reports.diff import diff
 from reports.load import load_results
-from reports.model import Cell, state_of
+from reports.model import Cell, build_model, state_of
 
 ENVS = ("numpy", "torch", "tensorflow", "jax")
 
