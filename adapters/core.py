@@ -75,7 +75,7 @@ class Case:
         return dataclasses.replace(self, inputs={**self.inputs, **arrays})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Binding:
     """One public API of one library, as a user calls it.
 
@@ -134,6 +134,12 @@ class Binding:
     #: how the call runs: "eager", or the compiler the expression calls it through
     #: ("torch.compile", "jax.jit", "tf.function(jit_compile=True)"; ``adapters.compiled``)
     mode: str = "eager"
+
+    def __repr__(self) -> str:  # the API names it; a failure need not print every field
+        return f"Binding({self.api!r})"
+
+    def _repr_pretty_(self, printer, cycle) -> None:  # hypothesis's printer would list fields
+        printer.text(repr(self))
 
     @property
     def compiled(self) -> bool:

@@ -8,7 +8,8 @@ this project's own (``conformance/test_values.py::...``): hypothesis derandomize
 profile's draws from the test id, so a run here draws the same cases as the project's runs,
 from whatever folder it is started. No configuration file is read (a project's pytest settings
 around an installed package must not apply to it), and no ``.pytest_cache`` is written into
-the installation.
+the installation. Tracebacks are short (``--tb=short``; a later ``--tb`` wins): a failure
+names the call, the values and the error, and carries a reproducer.
 """
 
 import os
@@ -20,4 +21,4 @@ import pytest
 HERE = Path(__file__).resolve().parent
 
 sys.exit(pytest.main([str(HERE), f"--rootdir={HERE.parent}", f"--config-file={os.devnull}",
-                      "-p", "no:cacheprovider", *sys.argv[1:]]))
+                      "-p", "no:cacheprovider", "--tb=short", *sys.argv[1:]]))

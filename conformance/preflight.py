@@ -65,15 +65,23 @@ def preflight(chosen: Selection) -> Preflight:
             found.unavailable[name] = reason
             continue
         problems += declarations.unresolved_names(adapter)
-        found.versions[adapter.library] = adapter.version()
-        if adapter.framework is not None:
-            found.versions.update(adapter.framework.toolchain_versions())
+        try:
+            found.versions.update(versions(adapter))
+        except Exception as exc:  # a user's version_module, say: the run cannot name it
+            problems.append(f"{declarations.adapter_file(adapter)}: the version of "
+                            f"{adapter.library} cannot be read: {type(exc).__name__}: {exc}")
         if registry is not None:
             found.registries[adapter.library] = registry
             found.warnings += registry_warnings(chosen, adapter, registry)
     if problems:
         raise PreflightError("\n".join(dict.fromkeys(problems)))
     return found
+
+
+def versions(adapter) -> dict[str, str]:
+    """The library's version, and those of the tools its framework runs (a C compiler)."""
+    tools = adapter.framework.toolchain_versions() if adapter.framework is not None else {}
+    return {adapter.library: adapter.version(), **tools}
 
 
 def registry_warnings(chosen: Selection, adapter, registry: DeviationRegistry) -> list[str]:

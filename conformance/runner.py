@@ -74,7 +74,7 @@ def _short(value) -> str:
     return np.array2string(np.asarray(value), precision=17, threshold=12)[:300]
 
 
-@dataclass
+@dataclass(repr=False)
 class Suite:
     recorder: Recorder
     adapters: dict = field(default_factory=dict)  # name -> (declarations, guarded adapter)
@@ -172,9 +172,17 @@ class Suite:
                                                  case_name, case))
         return True
 
+    def __repr__(self) -> str:
+        return f"Suite(env={self.recorder.env!r})"
+
+    def _repr_pretty_(self, printer, cycle) -> None:
+        """What a failure's "Falsifying example" prints of it (hypothesis would list fields)."""
+        printer.text(repr(self))
+
     def assert_explained(self) -> None:
         """Fail with the first harness error, else the first unexplained difference, since the
         last call (all are recorded)."""
+        __tracebackhide__ = True  # the failure says it all; this function's code does not
         failed, self.harness_errors = self.harness_errors, []
         found, self.unexplained = self.unexplained, []
         if failed:

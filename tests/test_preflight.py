@@ -138,3 +138,25 @@ def test_the_profile_in_force_is_recorded(tmp_path, profile):
     _, output, document = _run(tmp_path, USER_ADAPTER, ENTRY, "",
                                f"--hypothesis-profile={profile}", "-k", "test_reductions")
     assert document["environment"]["hypothesis_profile"] == profile, output[-3000:]
+
+
+def test_a_failure_is_short(tmp_path):
+    """An unexplained difference prints the call, the values, the reproducer and the drawn
+    case: not hypothesis's advice to decorate the test (an installed suite cannot), nor every
+    field of the suite and the binding, nor the suite's own code."""
+    user_module(tmp_path, "unregistered_xent", """
+        from adapters.example.adapter import TinylossAdapter
+
+        class Adapter(TinylossAdapter):
+            registry_directory = "no-registry-here"
+        """)
+    code, output, _ = run_suite("unregistered_xent:Adapter", tmp_path / "results", "-x", "-k",
+                                "test_values and softmax and float32", extra_path=tmp_path)
+    assert code == 1, output[-3000:]
+    assert "UnexplainedDifference: 1 unregistered difference(s); the first: " \
+           "tinyloss.softmax_cross_entropy [values, case draw:cross_entropy:" in output
+    assert "reproducer:\nE   import numpy as np" in output
+    assert "suite=Suite(env='tinyloss')" in output
+    assert "binding=Binding('tinyloss.softmax_cross_entropy')" in output
+    for noise in ("reproduce_failure", "documented_signatures", "def assert_explained"):
+        assert noise not in output
