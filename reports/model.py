@@ -115,6 +115,10 @@ class ApiRow:
     loss: str
     cells: dict[str, dict[str, Cell]]  # env -> category -> cell
 
+    def absent_in(self, env: str) -> bool:
+        """The API does not exist in ``env`` (its cells are all "absent", or none)."""
+        return all(cell.state == "absent" for cell in self.cells[env].values())
+
 
 @dataclass
 class LoneCase:
