@@ -25,8 +25,9 @@ Modules, in the order the data flows:
   script writes the same text);
 - ``plots``: matplotlib figures (stability curves as inline SVG; ulp histograms and gradient
   error as PNG data URIs);
-- ``payload``: what the page carries of each results file (arrays of more than 4096
-  elements as summaries, their reproducers reading them from the results file);
+- ``payload``: what the page's script reads of each results file (its environment, registry
+  entries and findings, column by column; arrays of more than 4096 elements as summaries,
+  their reproducers reading them from the results file);
 - ``build``: renders ``templates/index.html.j2`` with ``static/report.css`` and
   ``static/report.js`` inlined and each payload embedded gzip-compressed for the page's
   findings list.

@@ -1,10 +1,11 @@
 """Render the report: results folder (and optionally a baseline folder) -> one HTML file.
 
 The page is self-contained: the CSS and JavaScript of ``static/`` are inlined, the stability
-figure is inline SVG and the others PNG data URIs, and each results file travels as it is (its
-big arrays summarised, ``payload``), gzip-compressed and base64-encoded, for the page's script
-to unpack (DecompressionStream) and list a page of findings at a time, so 50 000 findings make
-neither a huge file nor 50 000 DOM nodes. Everything a library wrote
+figure is inline SVG and the others PNG data URIs, and of each results file what the page's
+script reads (its environment, registry entries and findings column by column, big arrays
+summarised: ``payload``) travels gzip-compressed and base64-encoded, for the script to unpack
+(DecompressionStream) and list a page of findings at a time, so 50 000 findings make neither
+a huge file nor 50 000 DOM nodes. Everything a library wrote
 (messages, names, reasons) is escaped: Jinja2 autoescapes the server-rendered parts, and the
 script writes data with ``textContent`` only. Registry links become anchors only when they
 are http(s) URLs.
