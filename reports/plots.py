@@ -4,9 +4,10 @@
   towards 0 and 1), a row of panels per loss and sweep, a panel per dtype, a line per backend
   (env), from the findings that carry a ``magnitude`` (sweeps record every point, matches
   included);
-- error histograms: the share of compared elements per ulp bin, from the summary rows'
+- error histograms (PNG): the share of compared elements per ulp bin, from the summary rows'
   ``ulp_histogram``, values and gradients apart, one panel per dtype, one line per env;
-- gradient error: the worst gradient error of each API (as a multiple of its allowed bound).
+- gradient error (SVG): the worst gradient error of each API (as a multiple of its allowed
+  bound); a row per API and env, whose names as text are a third of the bytes of a picture.
 """
 
 from __future__ import annotations
@@ -75,6 +76,20 @@ _COORDINATES = re.compile(r'(?<= )(?:d|x|y|transform)="[^"]*"')
 _DECIMALS = re.compile(r"(-?\d+\.\d\d)\d+")
 #: the font list matplotlib writes on every text: the first of it, then the generic family
 _FONT_FAMILY = re.compile(r"font-family: [^;\"]*")
+
+
+def inline_svg(fig, name: str) -> str:
+    """The figure as SVG for the page: text as text (searchable, testable), without minor ticks
+    on log axes, ``compact_svg``. ``name`` salts the ids matplotlib derives from content, so
+    that two figures in one page never share one."""
+    for ax in fig.axes:
+        ax.minorticks_off()
+    buffer = io.StringIO()
+    with plt.rc_context({"svg.fonttype": "none", "svg.hashsalt": f"xent-report-{name}"}):
+        fig.savefig(buffer, format="svg")
+    plt.close(fig)
+    svg = buffer.getvalue()
+    return compact_svg(svg[svg.index("<svg"):])
 
 
 def compact_svg(svg: str) -> str:
@@ -160,15 +175,7 @@ def stability_figure(runs: dict[str, Run], facts: dict) -> str | None:
     points = stability_points(runs, facts)
     if not points:
         return None
-    with plt.rc_context({"svg.fonttype": "none", "svg.hashsalt": "xent-report"}):
-        fig = _stability_figure(points)
-        buffer = io.StringIO()
-        for ax in fig.axes:
-            ax.yaxis.minorticks_off()
-        fig.savefig(buffer, format="svg")
-        plt.close(fig)
-    svg = buffer.getvalue()
-    return compact_svg(svg[svg.index("<svg"):])
+    return inline_svg(_stability_figure(points), "stability")
 
 
 def _stability_figure(points: dict):
@@ -327,4 +334,4 @@ def gradient_figure(runs: dict[str, Run]) -> str | None:
     ax.set_xlabel("worst gradient error / allowed bound (right of the dashed line: a finding)")
     ax.grid(True, axis="x", alpha=0.3)
     ax.legend(fontsize=8, loc="lower right")
-    return data_uri(fig)
+    return inline_svg(fig, "gradients")
