@@ -541,3 +541,19 @@ def test_issue_numbers_are_written_alike(page):
     values = json.dumps([v for v, _ in ERRORS])
     assert page.evaluate(f"{values}.map(v => window.xentReport.sig(v))") == \
         [text for _, text in ERRORS]
+
+
+def test_an_issues_entry_opens_in_the_registry(page):
+    """The summary names registry entries; the reason in full is the registry's,
+    one click away."""
+    page.evaluate("window.scrollTo(0, 0); true")
+    link = "#summary a.registry-entry-link"
+    entry = page.evaluate(f"document.querySelector({json.dumps(link)}).textContent")
+    page.click(link)
+    page.wait_for("location.hash.startsWith('#registry?q=')")
+    visible = page.wait_for(
+        "(() => { const rows = [...document.querySelectorAll('tr.registry-entry')]"
+        ".filter(r => r.checkVisibility()); return rows.length && rows.map("
+        "r => r.cells[0].querySelector('code').textContent); })()")
+    assert entry in visible
+    assert page.errors() == []

@@ -3,7 +3,8 @@
    entry and reproducer, and copies reproducers. Data is only ever written with textContent,
    so nothing a library wrote can become markup. Links inside the page:
      #findings?env=torch&api=...&category=values   the list, filtered
-     #finding=<env>/<id>                            one finding, opened                        */
+     #finding=<env>/<id>                            one finding, opened
+     #registry?q=<entry id>                         the registry, searched for an entry        */
 (function () {
   "use strict";
 
@@ -711,7 +712,12 @@
 
   function route() {
     var hash = location.hash.slice(1);
-    if (hash.indexOf("findings?") === 0) {
+    if (hash.indexOf("registry?") === 0) {  // an entry, found by the registry's search
+      var form = $("registry-search");
+      form.elements.q.value = new URLSearchParams(hash.slice("registry?".length)).get("q") || "";
+      searchRegistry();
+      $("registry").scrollIntoView({ block: "start" });
+    } else if (hash.indexOf("findings?") === 0) {
       applyParams(new URLSearchParams(hash.slice("findings?".length)));
       $("findings").scrollIntoView({ block: "start" });
     } else if (hash.indexOf("finding=") === 0) {
@@ -737,9 +743,9 @@
     });
     // in-page links route even when the hash does not change (a second click on one cell)
     document.addEventListener("click", function (ev) {
-      var a = ev.target.closest ? ev.target.closest("a[href^='#finding']") : null;
+      var a = ev.target.closest ? ev.target.closest("a[href^='#finding'], a[href^='#registry?']") : null;
       var href = a ? a.getAttribute("href") : "";
-      if (href.indexOf("#findings?") !== 0 && href.indexOf("#finding=") !== 0) return;
+      if (href.indexOf("#findings?") !== 0 && href.indexOf("#finding=") !== 0 && href.indexOf("#registry?") !== 0) return;
       ev.preventDefault();
       history.pushState(null, "", href);
       route();
