@@ -94,6 +94,8 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    # tojson keeps the order of the results (an entry's claim reads as the registry wrote it)
+    env.policies["json.dumps_kwargs"] = {"sort_keys": False}
     env.filters["fmt"] = fmt
     env.filters["short"] = short
     env.globals["safe_url"] = safe_url

@@ -1,4 +1,4 @@
-"""What the page carries of each results file: its findings and registry entries, with every
+"""What the page carries of each results file: its environment and findings, with every
 array too big to read in a page (the 2 x 32 000 logits of the ``classes-32000`` case) replaced
 by a summary, and the reproducers of those findings rewritten to load the array from the
 results file instead of spelling it out.
@@ -187,9 +187,10 @@ def table(records: list[dict]) -> dict:
 
 def page_data(run: Run) -> bytes:
     """The JSON the page's script reads for ``run``: its env, environment (the issue text
-    names its versions), registry entries and findings (``page_record``, as a ``table``).
-    The summary rows stay out: the page renders them on the server."""
-    document = {"env": run.env, "environment": run.environment, "deviations": run.deviations,
+    names its versions) and findings (``page_record``, as a ``table``). What the page renders
+    on the server stays out: the summary rows, and the registry entries, which the script
+    reads from the registry section's rows."""
+    document = {"env": run.env, "environment": run.environment,
                 "findings": table([page_record(r, run.path) for r in run.document["findings"]])}
     return json.dumps(document, separators=(",", ":"), allow_nan=False,
                       ensure_ascii=False).encode("utf-8")

@@ -7,12 +7,16 @@ where its match selected findings but what it claims the library does (``actual`
 hold on some of them, which it then left unexplained (``failed_claims`` of the results file:
 the findings selected, those it failed on, and why, on the first of them).
 
+The page's script reads each env's entries from these rows (its drill-down and the upstream
+issue text name an entry's kind, reason, link and claim), so the page holds each entry once.
+
 An entry's library is the backend of its APIs as the findings name them (``Model.facts``); an
 entry whose APIs no finding names is listed under the env whose file carries it.
 """
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -48,8 +52,10 @@ class LibraryRegistry:
 
 
 def _key(ident: str, entry: dict) -> tuple:
-    """One row per entry: the same id with the same content in several envs is one entry."""
-    return (ident, entry["kind"], entry["reason"], entry["link"], tuple(entry["apis"]))
+    """One row per entry: the same id with the same content (its claim included) in several
+    envs is one entry."""
+    return (ident, entry["kind"], entry["reason"], entry["link"], tuple(entry["apis"]),
+            json.dumps(entry.get("actual"), sort_keys=True))
 
 
 def _add(row: Entry, env: str, matches: int | None, stale: bool, failed: dict | None) -> None:

@@ -249,15 +249,15 @@ def test_unsupported_and_not_offered_cells_are_grey(report):
 
 def test_every_finding_is_embedded_with_its_file(page, results_dir):
     """Each results file travels with what the page's script reads of it: its env,
-    environment, registry entries and every finding (big arrays summarised); not its summary
-    rows, which the page renders on the server."""
+    environment and every finding (big arrays summarised); not what the page renders on the
+    server: its summary rows, and its registry entries (the script reads them from the
+    registry section, test_report_browser.py)."""
     for env in ENVS:
         embedded = page.blob(class_="results-data", data_env=env)
         path = results_dir / f"{env}.json"
         document = json.loads(path.read_text())
         findings = rows(embedded.pop("findings"))
-        assert embedded == {"env": env, "environment": document["environment"],
-                            "deviations": document["deviations"]}
+        assert embedded == {"env": env, "environment": document["environment"]}
         assert findings == [payload.page_record(f, path) for f in document["findings"]]
         if any(payload.is_big(f) for f in document["findings"]):
             # classes-32000 findings that keep their inputs (see the next test)

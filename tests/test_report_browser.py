@@ -557,3 +557,13 @@ def test_an_issues_entry_opens_in_the_registry(page):
         "r => r.cells[0].querySelector('code').textContent); })()")
     assert entry in visible
     assert page.errors() == []
+
+
+def test_the_script_reads_each_envs_registry_entries_from_the_registry(page, results_dir):
+    """The page holds each entry once, in the registry section; the drill-down and the issue
+    text read an env's entries from there, as its results file has them."""
+    read = page.evaluate("window.xentReport.state.data.deviations")
+    for env, run in load_results(results_dir).runs.items():
+        assert read.get(env, {}) == {
+            ident: {k: entry[k] for k in ("kind", "reason", "link", "actual") if k in entry}
+            for ident, entry in run.deviations.items()}, env

@@ -186,7 +186,7 @@ def test_failed_claims_are_listed_apart_from_stale_entries(report):
     assert by_library["tensorflow"].failed_claims == 1
 
     html = report.html
-    row = re.search(r'<tr class="registry-entry claim-failed">\s*<td><code>'
+    row = re.search(r'<tr class="registry-entry claim-failed"[^>]*>\s*<td><code>'
                     r'tf-sigmoid-inf-logit-nan</code>.*?</tr>', html, re.S).group(0)
     assert '<span class="badge claim-failed">claim failed</span>' in row
     assert '<span class="badge stale">' not in row

@@ -55,6 +55,21 @@
   // library, so no kind of finding, and nothing the registry explains.
   var HARNESS_ERROR = "harness-error";
 
+  // The registry entries are the registry section's rows, each once in the page (reports/
+  // registry.py): env -> id -> {kind, reason, link, actual where the entry states one}.
+  function registryEntries() {
+    var byEnv = {};
+    Array.prototype.forEach.call(document.querySelectorAll("tr.registry-entry[data-id]"), function (row) {
+      var entry = { kind: row.querySelector("td.kind").textContent, reason: row.querySelector("span.reason").textContent,
+                    link: row.querySelector("td.link").textContent };
+      if (row.hasAttribute("data-actual")) entry.actual = JSON.parse(row.getAttribute("data-actual"));
+      row.getAttribute("data-envs").split(" ").forEach(function (env) {
+        (byEnv[env] = byEnv[env] || Object.create(null))[row.getAttribute("data-id")] = entry;
+      });
+    });
+    return byEnv;
+  }
+
   // The findings travel column by column (reports/payload.py, table); a field a record
   // leaves out is null in its column, and left out of the record again here.
   function rowsOf(table) {
@@ -91,17 +106,17 @@
   function load() {
     var nodes = Array.prototype.slice.call(document.querySelectorAll("script.results-data"));
     return Promise.all([unpack($("report-facts"))].concat(nodes.map(unpack))).then(function (parts) {
-      var facts = parts[0], data = { findings: [], deviations: {}, environments: {}, severity: facts.severity, categories: facts.categories };
+      var facts = parts[0], data = { findings: [], deviations: registryEntries(), environments: {}, severity: facts.severity, categories: facts.categories };
       parts.slice(1).forEach(function (doc, i) {
         var env = nodes[i].getAttribute("data-env");
         var lone = {}, marks = facts.diff[env] || {};
         (facts.lone[env] || []).forEach(function (id) { lone[id] = true; });
-        data.deviations[env] = doc.deviations;
         data.environments[env] = doc.environment;
+        var deviations = data.deviations[env] = data.deviations[env] || Object.create(null);
         rowsOf(doc.findings).forEach(function (r) {
           r.env = env;
-          r.kind = kindOf(r, doc.deviations);
-          r.group = groupOf(r, doc.deviations);
+          r.kind = kindOf(r, deviations);
+          r.group = groupOf(r, deviations);
           r.lone = lone[r.id] === true;
           r.diff = marks[r.id] || "";
           data.findings.push(r);
