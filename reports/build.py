@@ -1,11 +1,11 @@
 """Render the report: results folder (and optionally a baseline folder) -> one HTML file.
 
 The page is self-contained: the CSS and JavaScript of ``static/`` are inlined, the stability
-figure is inline SVG and the others PNG data URIs, and of each results file what the page's
-script reads (its environment, registry entries and findings column by column, big arrays
-summarised: ``payload``) travels gzip-compressed and base64-encoded, for the script to unpack
-(DecompressionStream) and list a page of findings at a time, so 50 000 findings make neither
-a huge file nor 50 000 DOM nodes. Everything a library wrote
+figures are inline SVG or PNG data URIs, and what the page's script reads of the results files
+(their environments, and their findings column by column, big arrays summarised: ``payload``)
+travels gzip-compressed and base64-encoded, for the script to unpack (DecompressionStream) and
+list a page of findings at a time, so 50 000 findings make neither a huge file nor 50 000 DOM
+nodes. Everything a library wrote
 (messages, names, reasons) is escaped: Jinja2 autoescapes the server-rendered parts, and the
 script writes data with ``textContent`` only. Registry links become anchors only when they
 are http(s) URLs.
@@ -141,8 +141,7 @@ def build(results_dir: Path, *, baseline_dir: Path | None = None,
     start = time.perf_counter()
     results = load_results(results_dir, expected)
     with ThreadPoolExecutor(max_workers=2) as pool:  # compress while the figures are drawn
-        packed = {env: pool.submit(lambda run: pack(page_data(run)), run)
-                  for env, run in results.runs.items()}
+        packed = pool.submit(lambda: pack(page_data(results.runs)))
         baseline = load_results(baseline_dir) if baseline_dir is not None else None
         model = build_model(results)
         changes = diff(results, baseline) if baseline is not None else None
@@ -154,7 +153,7 @@ def build(results_dir: Path, *, baseline_dir: Path | None = None,
             "gradients": plots.gradient_figure(results.runs),
         }
         facts = pack(page_facts(model, changes.status() if changes else {}))
-        blobs = {env: future.result() for env, future in packed.items()}
+        findings = packed.result()
     template = environment().get_template("index.html.j2")
     html = template.render(
         results=results,
@@ -174,7 +173,7 @@ def build(results_dir: Path, *, baseline_dir: Path | None = None,
         diff=changes,
         lone_rows=LONE_ROWS,
         diff_rows=DIFF_ROWS,
-        blobs=blobs,
+        findings=findings,
         facts=facts,
         css=(PACKAGE / "static" / "report.css").read_text(encoding="utf-8"),
         js=(PACKAGE / "static" / "report.js").read_text(encoding="utf-8"),

@@ -247,26 +247,52 @@ def test_unsupported_and_not_offered_cells_are_grey(report):
     assert 'class="cell s-not-offered' in report.html
 
 
+def embedded(page) -> tuple[dict, dict[str, list[dict]]]:
+    """The environments and, per env, the findings the page carries (``payload.page_data``),
+    each env's in the order of its file."""
+    data = page.blob(id="results-data")
+    by_env: dict[str, list[dict]] = {}
+    for record in rows(data["findings"]):
+        by_env.setdefault(record.pop("env"), []).append(record)
+    return data["environments"], by_env
+
+
 def test_every_finding_is_embedded_with_its_file(page, results_dir):
-    """Each results file travels with what the page's script reads of it: its env,
-    environment and every finding (big arrays summarised); not what the page renders on the
-    server: its summary rows, and its registry entries (the script reads them from the
-    registry section, test_report_browser.py)."""
+    """The page carries what its script reads of each results file: its environment and every
+    finding (big arrays summarised); not what the page renders on the server: the summary
+    rows, and the registry entries (the script reads them from the registry section,
+    test_report_browser.py)."""
+    environments, findings = embedded(page)
+    assert set(environments) == set(ENVS)
+    assert set(findings) == set(ENVS)
     for env in ENVS:
-        embedded = page.blob(class_="results-data", data_env=env)
         path = results_dir / f"{env}.json"
         document = json.loads(path.read_text())
-        findings = rows(embedded.pop("findings"))
-        assert embedded == {"env": env, "environment": document["environment"]}
-        assert findings == [payload.page_record(f, path) for f in document["findings"]]
+        assert environments[env] == document["environment"]
+        key = {f["id"]: k for k, f in enumerate(document["findings"])}.get
+        assert sorted(findings[env], key=lambda f: key(f["id"])) == [
+            payload.page_record(f, path) for f in document["findings"]]
         if any(payload.is_big(f) for f in document["findings"]):
             # classes-32000 findings that keep their inputs (see the next test)
             assert env in ("torch", "keras-jax")
-        else:
-            assert findings == document["findings"]
     facts = page.blob(id="report-facts")
     assert facts["categories"] == list(categories())
     assert facts["lone"]["torch"]
+
+
+def test_the_same_finding_of_several_envs_travels_side_by_side(page):
+    """The Keras envs run the same cases: the records of one id follow each other, so that
+    their nearly equal reproducers compress together."""
+    data = page.blob(id="results-data")
+    ids, envs = data["findings"]["columns"]["id"], data["findings"]["columns"]["env"]
+    runs = [ids[0]]
+    for ident in ids[1:]:
+        if ident != runs[-1]:
+            runs.append(ident)
+    assert len(runs) == len(set(ids))  # each id in one run of records
+    shared = {i for i, e in zip(ids, envs, strict=True) if e == "keras-jax"} & \
+        {i for i, e in zip(ids, envs, strict=True) if e == "tensorflow"}
+    assert shared
 
 
 def rows(table: dict) -> list[dict]:
@@ -291,12 +317,11 @@ def test_findings_travel_column_by_column():
 def test_big_arrays_travel_as_summaries_and_reproducers_read_them(page, results_dir):
     path = results_dir / "torch.json"
     document = json.loads(path.read_text())
-    embedded = {f["id"]: f for f in rows(page.blob(class_="results-data", data_env="torch")
-                                         ["findings"])}
+    shown_by_id = {f["id"]: f for f in embedded(page)[1]["torch"]}
     big = [f for f in document["findings"] if f["case"] == "classes-32000" and f["inputs"]]
     assert {f["check"] for f in big} == {"value", "gradient"}
     for f in big:
-        shown = embedded[f["id"]]
+        shown = shown_by_id[f["id"]]
         logits = f["inputs"]["input"]
         summary = shown["inputs"]["input"]["array"]
         assert summary["shape"] == [2, 32000]
@@ -319,7 +344,7 @@ def test_big_arrays_travel_as_summaries_and_reproducers_read_them(page, results_
         assert "input = torch.asarray(numbers(recorded['input']), dtype='float32')" in \
             shown["reproducer"]
     small = [f for f in document["findings"] if not payload.is_big(f)]
-    assert all(embedded[f["id"]] == f for f in small)
+    assert all(shown_by_id[f["id"]] == f for f in small)
 
 
 def test_the_main_jobs_page_stays_small(results_dir, report):

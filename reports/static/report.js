@@ -37,8 +37,8 @@
   }
 
   // --- loading ----------------------------------------------------------------------------------
-  // Each results file is embedded as it was read (gzip + base64); so are the report's facts:
-  // which findings are the only ones of their case, and the diff marks.
+  // The findings of every results file are embedded gzip + base64 (reports/payload.py); so are
+  // the report's facts: which findings are the only ones of their case, and the diff marks.
   function unpack(node) {
     if (typeof DecompressionStream === "undefined") {
       return Promise.reject(new Error("this browser cannot unpack the findings (no DecompressionStream: " +
@@ -104,23 +104,20 @@
   }
 
   function load() {
-    var nodes = Array.prototype.slice.call(document.querySelectorAll("script.results-data"));
-    return Promise.all([unpack($("report-facts"))].concat(nodes.map(unpack))).then(function (parts) {
-      var facts = parts[0], data = { findings: [], deviations: registryEntries(), environments: {}, severity: facts.severity, categories: facts.categories };
-      parts.slice(1).forEach(function (doc, i) {
-        var env = nodes[i].getAttribute("data-env");
-        var lone = {}, marks = facts.diff[env] || {};
-        (facts.lone[env] || []).forEach(function (id) { lone[id] = true; });
-        data.environments[env] = doc.environment;
-        var deviations = data.deviations[env] = data.deviations[env] || Object.create(null);
-        rowsOf(doc.findings).forEach(function (r) {
-          r.env = env;
-          r.kind = kindOf(r, deviations);
-          r.group = groupOf(r, deviations);
-          r.lone = lone[r.id] === true;
-          r.diff = marks[r.id] || "";
-          data.findings.push(r);
-        });
+    return Promise.all([unpack($("report-facts")), unpack($("results-data"))]).then(function (parts) {
+      var facts = parts[0], doc = parts[1];
+      var data = { findings: rowsOf(doc.findings), deviations: registryEntries(), environments: doc.environments,
+                   severity: facts.severity, categories: facts.categories };
+      var lone = {};
+      Object.keys(facts.lone).forEach(function (env) {
+        facts.lone[env].forEach(function (id) { lone[env + "/" + id] = true; });
+      });
+      data.findings.forEach(function (r) {
+        var deviations = data.deviations[r.env] = data.deviations[r.env] || Object.create(null);
+        r.kind = kindOf(r, deviations);
+        r.group = groupOf(r, deviations);
+        r.lone = lone[r.env + "/" + r.id] === true;
+        r.diff = (facts.diff[r.env] || {})[r.id] || "";
       });
       return data;
     });
