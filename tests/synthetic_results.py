@@ -656,15 +656,6 @@ def write(directory: Path, envs=None, **kwargs) -> list[Path]:
     return paths
 
 
-if __name__ == "__main__":  # PYTHONPATH=. python tests/synthetic_results.py DIR [N]
-    import sys
-
-    target = Path(sys.argv[1] if len(sys.argv) > 1 else "reports/results")
-    count = int(sys.argv[2]) if len(sys.argv) > 2 else None
-    for p in write(target, findings=count):
-        print(p)
-
-
 def _paths(api: Api, observed, other) -> list[dict]:
     """Both sides of an equivalence finding: this API, and its twin on probabilities (what
     the real suite pairs with a logits API)."""
@@ -673,3 +664,12 @@ def _paths(api: Api, observed, other) -> list[dict]:
              "oracle": other},
             {"api": twin if twin != api.name else api.name + "[twin]",
              "options": {"reduction": "mean"}, "observed": other, "oracle": other}]
+
+
+if __name__ == "__main__":  # PYTHONPATH=tests python tests/synthetic_results.py DIR [N]
+    import sys
+
+    target = Path(sys.argv[1] if len(sys.argv) > 1 else "reports/results")
+    count = int(sys.argv[2]) if len(sys.argv) > 2 else None
+    for p in write(target, findings=count):
+        print(p)
