@@ -103,10 +103,11 @@ def environment() -> jinja2.Environment:
 
 
 def pack(data: bytes) -> str:
-    """gzip at its best level (5% smaller than the default, in tens of milliseconds more),
-    then base64: how the page carries JSON (its script unpacks it with DecompressionStream).
-    Runs in a thread: zlib releases the GIL while it compresses."""
-    return base64.b64encode(gzip.compress(data, compresslevel=9, mtime=0)).decode("ascii")
+    """gzip, then base64: how the page carries JSON (its script unpacks it with
+    DecompressionStream). Runs in a thread: zlib releases the GIL while it compresses. (Level
+    9 makes the main job's page 2% smaller, and the build of 50 000 findings a second
+    slower.)"""
+    return base64.b64encode(gzip.compress(data, compresslevel=6, mtime=0)).decode("ascii")
 
 
 def page_facts(model: Model, marks: dict) -> bytes:
