@@ -20,6 +20,7 @@ import ast
 import importlib.metadata
 import math
 import os
+import shutil
 import sys
 import types
 from pathlib import Path
@@ -260,7 +261,7 @@ def _fresh(monkeypatch, *, cc=None, zig=True, clang=None) -> Tinygrad:
         monkeypatch.setenv("CC", cc)
     if not zig:
         monkeypatch.setattr(framework, "_ziglang_zig", lambda: None)
-    real_which = __import__("shutil").which
+    real_which = shutil.which
     monkeypatch.setattr("shutil.which",
                         lambda name, *a, **k: clang if name == "clang" else real_which(name))
     return framework
