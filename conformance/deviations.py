@@ -48,8 +48,10 @@ explained only if the observation satisfies it:
 - ``within = R``: a precision entry; the error is at most R times the bound (with ``oracle``:
   the convention holds, computed within R times the bound);
 - ``absolute = K``: a precision entry for log-softmax style evaluation, whose error is
-  absolute: ``|observed - exact| <= K * u * (1 + max|finite input|) * terms``, elementwise,
-  with u the dtype's unit roundoff and ``terms`` the number of losses a "sum" adds (else 1);
+  absolute: ``|observed - exact| <= K * u * (1 + max|finite input|) * terms + ulp(exact)``,
+  elementwise, with u the dtype's unit roundoff, ``terms`` the number of losses a "sum" adds
+  (else 1), and one ulp of each element for its final rounding (a large loss beside the small
+  one that needs the claim is rounded like any result);
   with ``oracle``: the convention holds, with such an absolute error (a clipped log of
   -16 rounds to within 16 u, whatever the size of the loss).
 
@@ -99,6 +101,7 @@ from pathlib import Path
 import numpy as np
 
 from conformance import predicates
+from conformance.tolerance import ulp
 from reference.specs import dtype_spec
 
 DIRECTORY = Path(__file__).with_name("deviations")
@@ -178,6 +181,12 @@ class Explanation:
 
     entry: Deviation | None
     failed_claims: list[dict]
+
+    def then(self, later: Explanation) -> Explanation:
+        """This explanation, or where it has no entry the ``later`` one's; the failed claims
+        of both, each entry once."""
+        claims = {claim["id"]: claim for claim in [*self.failed_claims, *later.failed_claims]}
+        return Explanation(self.entry or later.entry, list(claims.values()))
 
 
 def claim_text(actual: dict) -> str:
@@ -681,4 +690,6 @@ def _absolutely_within(k: float, case, observation, verdict) -> bool:
         return False
     with np.errstate(invalid="ignore"):
         err = np.where(np.isfinite(exp), np.abs(obs - exp), 0.0)
-    return bool(np.all(err <= k * dtype_spec(case.dtype).unit_roundoff * scale * terms))
+        final_rounding = np.where(np.isfinite(exp), ulp(exp, case.dtype), 0.0)
+    allowed = k * dtype_spec(case.dtype).unit_roundoff * scale * terms + final_rounding
+    return bool(np.all(err <= allowed))

@@ -298,9 +298,8 @@ def _explain(suite, path: _Path, verdict: Verdict, case_name: str,
     own = judge(path.binding, path.case, path.seen)
     if own.outcome == "match":
         return pair  # this side is the oracle's: the other side must explain the difference
-    alone = registry.examine(path.binding, path.case, case_name, source, "value", path.seen,
-                             own)
-    return Explanation(alone.entry, pair.failed_claims + alone.failed_claims)
+    return pair.then(registry.examine(path.binding, path.case, case_name, source, "value",
+                                      path.seen, own))
 
 
 def _explain_and_record(suite, this: _Path, other: _Path, verdict: Verdict, reverse: Verdict,
@@ -320,9 +319,7 @@ def _explain_and_record(suite, this: _Path, other: _Path, verdict: Verdict, reve
     if verdict.outcome not in ("match", "harness-error"):
         explanation = _explain(suite, this, verdict, case_name, source)
         if explanation.entry is None and reverse.outcome != "match":
-            reverse_side = _explain(suite, other, reverse, case_name, source)
-            explanation = Explanation(reverse_side.entry, explanation.failed_claims
-                                      + reverse_side.failed_claims)
+            explanation = explanation.then(_explain(suite, other, reverse, case_name, source))
     if verdict.outcome != "match" and explanation.entry is None:
         suite.keep(Unexplained(this.binding.api, name, "equivalence", "value", None,
                                this.case.dtype, verdict, this.binding.call_source(this.case),
