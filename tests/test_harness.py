@@ -11,22 +11,20 @@ replaced; a hang under a short timeout is a ``timeout``.
 """
 
 import sys
-import textwrap
 import types
 
 import numpy as np
 import pytest
 from _fake_adapter import FakeAdapter, MistakenAdapter
+from _suites import fake_suite
 
 from adapters import harness
 from adapters.core import Case
 from adapters.guard import IsolatedAdapter
 from conformance import recorder
 from conformance.compare import judge
-from conformance.deviations import DeviationRegistry
 from conformance.limits import LimitError, Limits, parse_memory, parse_timeout
-from conformance.recorder import Recorder
-from conformance.runner import HarnessError, Suite
+from conformance.runner import HarnessError
 
 CASE = Case("binary_cross_entropy",
             {"input": np.array([0.25, 0.5]), "target": np.array([0.0, 1.0])}, {"reduction": "sum"})
@@ -126,18 +124,9 @@ def test_a_call_out_of_memory_replaces_the_worker(guarded):
     assert guarded.evaluate("_fake_library.fine", CASE).value == 0.75
 
 
-def _suite(tmp_path, guarded, registry_text: str = "", limits: Limits | None = None) -> Suite:
-    header = '[registry]\nlibrary = "fake"\nversion = "1.0"\n'
-    (tmp_path / "fake.toml").write_text(header + textwrap.dedent(registry_text))
-    suite = Suite(Recorder("fake-env", "main", tmp_path), limits=limits or Limits())
-    suite.adapters["fake"] = (MistakenAdapter(), guarded)
-    suite.registries["fake"] = DeviationRegistry.load("fake", directory=tmp_path)
-    return suite
-
-
 def test_a_harness_error_is_recorded_apart_and_fails_with_its_cause(tmp_path, guarded):
     # an entry that would explain any exception of the library explains none of these
-    suite = _suite(tmp_path, guarded, """
+    suite = fake_suite(tmp_path, guarded, """
         [[deviation]]
         id = "fake-raises-anything"
         apis = ["*"]
@@ -145,7 +134,7 @@ def test_a_harness_error_is_recorded_apart_and_fails_with_its_cause(tmp_path, gu
         reason = "any exception"
         link = "https://example.org"
         actual = { raises = "Exception" }
-        """)
+        """, MistakenAdapter())
     binding = BINDINGS["_fake_library.runs_a_missing_compiler"]
     verdict = suite.check("fake", binding, INVALID, "probability-above-1", "edge_cases")
     assert verdict.outcome == "harness-error"
@@ -167,7 +156,7 @@ def test_a_harness_error_is_recorded_apart_and_fails_with_its_cause(tmp_path, gu
 
 
 def test_the_call_timeout_is_the_runs_setting(tmp_path, guarded):
-    suite = _suite(tmp_path, guarded, limits=Limits(timeout=1.0))
+    suite = fake_suite(tmp_path, guarded, limits=Limits(timeout=1.0))
     verdict = suite.check("fake", BINDINGS["_fake_library.hang"], CASE, "a-case", "edge_cases")
     assert verdict.outcome == "timeout"
     assert verdict.observed == {"error": "Timeout", "message": "no answer within 1 s"}

@@ -9,19 +9,17 @@ import dataclasses
 import json
 import os
 import stat
-import textwrap
 
 import numpy as np
 import pytest
 from _fake_adapter import FakeAdapter
+from _suites import fake_suite
 
 from adapters.core import Case
 from adapters.guard import IsolatedAdapter
 from conformance import budget, recorder
-from conformance.deviations import DeviationRegistry
-from conformance.recorder import Recorder
 from conformance.results import validate
-from conformance.runner import Suite, UnexplainedDifference
+from conformance.runner import UnexplainedDifference
 
 # fake "fine" returns sum(input) = 0.75 where the loss is -log(0.75) - log(0.5) = 0.98083
 CASE = Case("binary_cross_entropy",
@@ -35,17 +33,8 @@ def guarded():
         yield adapter
 
 
-def suite_with(tmp_path, guarded, registry_text: str = "") -> Suite:
-    header = '[registry]\nlibrary = "fake"\nversion = "1.0"\n'
-    (tmp_path / "fake.toml").write_text(header + textwrap.dedent(registry_text))
-    suite = Suite(Recorder("fake-env", "main", tmp_path))
-    suite.adapters["fake"] = (FakeAdapter(), guarded)
-    suite.registries["fake"] = DeviationRegistry.load("fake", directory=tmp_path)
-    return suite
-
-
 def test_an_unregistered_difference_fails_with_the_call_values_and_reproducer(tmp_path, guarded):
-    suite = suite_with(tmp_path, guarded)
+    suite = fake_suite(tmp_path, guarded)
     verdict = suite.check("fake", BINDINGS["fine"], CASE, "a-named-case", "edge_cases")
     assert verdict.outcome == "deviates"
     with pytest.raises(UnexplainedDifference) as raised:
@@ -60,7 +49,7 @@ def test_an_unregistered_difference_fails_with_the_call_values_and_reproducer(tm
 
 
 def test_a_registered_difference_passes_and_is_recorded_with_its_entry(tmp_path, guarded):
-    suite = suite_with(tmp_path, guarded, """
+    suite = fake_suite(tmp_path, guarded, """
         [[deviation]]
         id = "fake-fine-sums-its-input"
         apis = ["_fake_library.fine"]
@@ -82,7 +71,7 @@ def test_a_registered_difference_passes_and_is_recorded_with_its_entry(tmp_path,
 
 
 def test_a_crash_is_one_finding_and_the_run_goes_on(tmp_path, guarded):
-    suite = suite_with(tmp_path, guarded)
+    suite = fake_suite(tmp_path, guarded)
     crashed = suite.check("fake", BINDINGS["segfault"], CASE, "crash-case", "edge_cases")
     assert crashed.outcome == "crash"
     assert suite.check("fake", BINDINGS["fine"], CASE, "after-the-crash", "edge_cases")
@@ -91,7 +80,7 @@ def test_a_crash_is_one_finding_and_the_run_goes_on(tmp_path, guarded):
 
 
 def test_journalled_findings_survive_a_controller_that_never_closed(tmp_path, guarded):
-    suite = suite_with(tmp_path, guarded)
+    suite = fake_suite(tmp_path, guarded)
     suite.check("fake", BINDINGS["fine"], CASE, "before-the-kill", "edge_cases")
     suite.unexplained.clear()
     # no close(), no merge: the process "dies" here; a later merge reads the journal
@@ -110,7 +99,7 @@ def test_draws_past_the_compile_budget_are_counted_not_run(tmp_path, guarded, mo
     others are counted in the summary row as over_budget (``conformance.budget``)."""
     monkeypatch.setattr(budget, "ci_profile", lambda: True)
     monkeypatch.setattr(budget, "_DRAWN", type(budget._DRAWN)(set))
-    suite = suite_with(tmp_path, guarded)
+    suite = fake_suite(tmp_path, guarded)
     compiled = dataclasses.replace(BINDINGS["fine"], mode="jit")
     wider = CASE.with_inputs(input=np.array([0.25, 0.5, 0.5]), target=np.array([0.0, 1.0, 1.0]))
     # another draw of the same shape and options (its name): compiles nothing new, so checked
@@ -128,7 +117,7 @@ def test_a_claim_that_fails_says_so_and_its_entry_is_not_stale(tmp_path, guarded
     """An entry whose match selects the finding but whose claim is false leaves it unexplained,
     and says which claim failed and how: on the failure, in the finding and in the results,
     apart from the entries that selected nothing."""
-    suite = suite_with(tmp_path, guarded, """
+    suite = fake_suite(tmp_path, guarded, """
         [[deviation]]
         id = "fake-fine-is-clamped"
         apis = ["_fake_library.fine"]
@@ -165,7 +154,7 @@ def test_a_claim_that_fails_says_so_and_its_entry_is_not_stale(tmp_path, guarded
 
 def test_a_case_run_twice_is_counted_once(tmp_path, guarded):
     """Hypothesis runs a failing example again to report it: one case, one finding."""
-    suite = suite_with(tmp_path, guarded)
+    suite = fake_suite(tmp_path, guarded)
     for _ in range(2):
         suite.check("fake", BINDINGS["fine"], CASE, "draw:a", "values")
     suite.check("fake", BINDINGS["fine"], CASE.with_inputs(input=np.array([0.75, 0.5])),
@@ -178,7 +167,7 @@ def test_a_case_run_twice_is_counted_once(tmp_path, guarded):
 
 
 def test_the_results_file_is_readable_by_all_and_the_journals_are_gone(tmp_path, guarded):
-    suite = suite_with(tmp_path, guarded)
+    suite = fake_suite(tmp_path, guarded)
     suite.check("fake", BINDINGS["fine"], CASE, "a-named-case", "edge_cases")
     suite.unexplained.clear()
     suite.recorder.close()
