@@ -84,8 +84,9 @@ Either restates only a case whose dtype is finer than the qualifier's: a float32
 half-precision case is judged as it is, so one entry holds for every dtype (and, the float32
 rounding being harmless there, on a backend that computes float64 in float64).
 
-Entries that explain no finding in a run are reported as stale.
-"""
+An entry whose match selects a finding but whose claim fails on it leaves it unexplained and
+is named on it, with how its claim failed (``examine``); entries whose match selects no finding
+in a run are reported as stale (``conformance.recorder``)."""
 
 from __future__ import annotations
 
@@ -272,9 +273,6 @@ class DeviationRegistry:
                 return Explanation(entry, failed)
             failed.append({"id": entry.id, "why": f"{claim_text(entry.actual)}: {failure}"})
         return Explanation(None, failed)
-
-    def stale(self) -> list[str]:
-        return [e.id for e in self.entries if e.matches == 0]
 
 
 def _header(path: Path, data: dict) -> Header:
@@ -504,8 +502,9 @@ def _is_value(wanted, observation, check: str, dtype: str) -> str | None:
         holds = bool(np.allclose(observed, float(wanted), rtol=rtol, atol=0))
     if holds:
         return None
-    shown = np.array2string(observed, precision=17, threshold=8)
-    return f"the result is {shown}"
+    shown = np.array2string(observed, precision=17, threshold=8, separator=", ")
+    # one line, whatever the shape, without the padding that aligns columns
+    return "the result is " + re.sub(r"\[ +", "[", " ".join(shown.split()))
 
 
 def _precise_enough(actual: dict, case, observation, verdict) -> str | None:

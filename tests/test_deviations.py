@@ -225,12 +225,24 @@ def test_api_names_match_exactly_or_as_globs(tmp_path):
     assert not explains(tmp_path, "{ nan_or_oracle = {} }", finding, apis='["lib.other"]')
 
 
-def test_entries_that_explain_nothing_are_stale(tmp_path):
-    reg = registry(tmp_path, entry("{ nan_or_oracle = {} }"))
-    assert reg.stale() == ["the-entry"]
-    verdict = judge(BCE_LOGITS, CASE, observe(PARTLY_NAN))
-    reg.explain(BCE_LOGITS, CASE, "a-case", "edge_cases", "value", observe(PARTLY_NAN), verdict)
-    assert reg.stale() == []
+def test_an_entry_that_selects_but_does_not_hold_is_named_with_how_it_failed(tmp_path):
+    """The entries are tried in order: one whose match selects the finding but whose claim is
+    false is kept with the reason, and the first whose claim holds explains it."""
+    wrong = entry('{ value = "inf" }').replace("the-entry", "claims-inf")
+    right = entry("{ nan_or_oracle = {} }").replace("the-entry", "claims-nan")
+    reg = registry(tmp_path, wrong + right)
+    observation = observe(PARTLY_NAN)
+    verdict = judge(BCE_LOGITS, CASE, observation)
+    examined = reg.examine(BCE_LOGITS, CASE, "a-case", "edge_cases", "value", observation,
+                           verdict)
+    assert examined.entry.id == "claims-nan"
+    (failed,) = examined.failed_claims
+    assert failed["id"] == "claims-inf"
+    assert failed["why"] == 'value = "inf": the result is [[nan, nan, inf, 0.4740769841801067]]'
+    alone = registry(tmp_path, wrong).examine(BCE_LOGITS, CASE, "a-case", "edge_cases",
+                                              "value", observation, verdict)
+    assert alone.entry is None
+    assert [c["id"] for c in alone.failed_claims] == ["claims-inf"]
 
 
 def test_env_overlay_adds_its_entries(tmp_path):
