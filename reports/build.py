@@ -14,11 +14,13 @@ are http(s) URLs.
 from __future__ import annotations
 
 import base64
+import gc
 import gzip
 import json
 import math
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -137,8 +139,30 @@ def header(results: Results) -> dict:
     }
 
 
+@contextmanager
+def collector_paused():
+    """The cyclic garbage collector off for the build, as it was after. The results of 50 000
+    findings are millions of lists and dicts, which hold no reference cycles, and each full
+    collection, which the allocations of reading them trigger again and again, walks them all:
+    a quarter of the CPU time of ``python -m reports`` at 50 000 findings (1.9 of 7.4 s), for
+    nothing it can free. What the build drops is freed by reference counting; the few cycles
+    it makes (figures, templates) wait for the next collection after it."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def build(results_dir: Path, *, baseline_dir: Path | None = None,
           expected: tuple[str, ...] = ()) -> Report:
+    with collector_paused():
+        return _build(results_dir, baseline_dir, expected)
+
+
+def _build(results_dir: Path, baseline_dir: Path | None, expected: tuple[str, ...]) -> Report:
     start = time.perf_counter()
     results = load_results(results_dir, expected)
     with ThreadPoolExecutor(max_workers=2) as pool:  # compress while the figures are drawn

@@ -188,8 +188,11 @@ def table(records: list[dict]) -> dict:
     present = set().union(*records)
     fields = [k for k in finding_fields() if k in present]
     fields += sorted(present - set(fields))  # a field the schema does not name: kept too
+    # a row per record, transposed: map and zip do the 20 lookups a record in C (a comprehension
+    # per field took twice the time at 50 000 findings)
+    columns = zip(*[tuple(map(record.get, fields)) for record in records], strict=True)
     return {"count": len(records), "optional": list(optional_fields()),
-            "columns": {k: [record.get(k) for record in records] for k in fields}}
+            "columns": dict(zip(fields, map(list, columns), strict=True))}
 
 
 def page_data(runs: dict[str, Run]) -> bytes:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import copy
+import gc
 import gzip
 import importlib.util
 import io
@@ -313,6 +314,39 @@ def test_findings_travel_column_by_column():
     assert not {"error", "wrt"} & set(packed["optional"])  # null is a value of theirs
     assert rows(packed) == records
 
+
+def test_a_table_keeps_fields_the_schema_does_not_name_and_may_be_empty():
+    packed = payload.table([{"id": "a", "zeta": 1}, {"id": "b", "alpha": [2]}])
+    assert packed["columns"] == {"id": ["a", "b"], "alpha": [None, [2]], "zeta": [1, None]}
+    assert payload.table([])["columns"] == {}
+
+
+def test_build_pauses_the_cyclic_collector_and_restores_it(results_dir, monkeypatch):
+    """Off while the build reads the results and makes the page (its full passes over the
+    results' millions of objects were a quarter of the build's time), then as it was: on, or
+    off where the caller had turned it off (``python -m reports``), also when the build
+    fails."""
+    during = []
+
+    def load(*args):
+        during.append(gc.isenabled())
+        return load_results(*args)
+
+    monkeypatch.setattr(reports.build, "load_results", load)
+    assert gc.isenabled()
+    assert build(results_dir).readable
+    assert during == [False]
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        build(results_dir)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    monkeypatch.setattr(reports.build, "build_model", lambda results: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        build(results_dir)
+    assert gc.isenabled()
 
 def test_big_arrays_travel_as_summaries_and_reproducers_read_them(page, results_dir):
     path = results_dir / "torch.json"
