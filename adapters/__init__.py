@@ -1,5 +1,13 @@
-"""Adapters: one module per numerical library, calling its public cross-entropy APIs and
+"""Adapters: one folder per numerical library, calling its public cross-entropy APIs and
 returning what it did (values, gradients or the error it raised) as observations.
+
+A library's folder (``adapters/torch/``) holds everything true of that library: its adapter and
+bindings (``adapter.py``), its array framework if it brings one (``framework.py``), its
+deviation registry (``<library>.toml``) and the predicates its registry matches on
+(``predicates.py``). Its ``__init__.py`` declares its adapters, the tox envs that check them and
+the variables that select a flavour; this package gathers every folder's declarations, so a
+library is added by adding a folder. A user's adapter (``adapters/example/`` is one) is the same
+kind of module, named by its path instead.
 
 Importing this package or an adapter module never imports the library itself: the
 declarations (``Binding``) are plain data, and the library is imported on first use.
@@ -9,48 +17,32 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import pkgutil
 
-#: adapter name -> "module:Class"
-ADAPTERS = {
-    "numpy": "adapters.numpy_ecosystem:NumpyAdapter",
-    "scipy": "adapters.numpy_ecosystem:ScipyAdapter",
-    "scikit-learn": "adapters.numpy_ecosystem:SklearnAdapter",
-    "torch": "adapters.pytorch:TorchAdapter",
-    "jax": "adapters.jax_optax:JaxOptaxAdapter",
-    "tensorflow": "adapters.tf_nn:TfAdapter",
-    "keras": "adapters.keras_losses:KerasAdapter",
-    "onnxruntime": "adapters.onnx_ops:OnnxRuntimeAdapter",
-    "onnx-reference": "adapters.onnx_ops:OnnxReferenceAdapter",
-    "mlx": "adapters.mlx_losses:MlxAdapter",
-    "paddle": "adapters.paddle:PaddleAdapter",
-    "tinygrad": "adapters.tinygrad_losses:TinygradAdapter",
-}
 
+def _library_folders():
+    """The library folders' packages, by folder name: those that declare ``ADAPTERS``."""
+    for info in pkgutil.iter_modules(__path__):
+        if info.ispkg:
+            folder = importlib.import_module(f"{__name__}.{info.name}")
+            if hasattr(folder, "ADAPTERS"):
+                yield folder
+
+
+#: adapter name -> "module:Class", every library folder's
+ADAPTERS: dict[str, str] = {}
+#: library folder (``adapters/<folder>/``) -> the names of its adapters
+FOLDERS: dict[str, tuple[str, ...]] = {}
 #: tox env -> the adapters that must be available there (elsewhere they may be skipped)
-ENVIRONMENTS = {
-    "numpy": ("numpy", "scipy", "scikit-learn"),
-    "torch": ("torch",),
-    "jax": ("jax",),
-    "tensorflow": ("tensorflow", "keras"),
-    "tf-keras": ("keras",),
-    "keras-jax": ("keras",),
-    "keras-torch": ("keras",),
-    "keras-numpy": ("keras",),
-    "onnx": ("onnxruntime", "onnx-reference"),
-    "mlx": ("mlx",),
-    "paddle": ("paddle",),
-    "tinygrad": ("tinygrad",),
-}
-
-
+ENVIRONMENTS: dict[str, tuple[str, ...]] = {}
 #: environment variables that select a library's flavour in an env (tox.ini sets the same)
-ENV_VARIABLES = {
-    "tensorflow": {"KERAS_BACKEND": "tensorflow"},
-    "tf-keras": {"TF_USE_LEGACY_KERAS": "1"},
-    "keras-jax": {"KERAS_BACKEND": "jax"},
-    "keras-torch": {"KERAS_BACKEND": "torch"},
-    "keras-numpy": {"KERAS_BACKEND": "numpy"},
-}
+ENV_VARIABLES: dict[str, dict[str, str]] = {}
+for _folder in _library_folders():
+    ADAPTERS.update(_folder.ADAPTERS)
+    FOLDERS[_folder.__name__.rpartition(".")[2]] = tuple(_folder.ADAPTERS)
+    for _env, _names in getattr(_folder, "ENVIRONMENTS", {}).items():
+        ENVIRONMENTS[_env] = (*ENVIRONMENTS.get(_env, ()), *_names)
+    ENV_VARIABLES.update(getattr(_folder, "ENV_VARIABLES", {}))
 
 
 class AdapterSpecError(ValueError):
@@ -63,7 +55,7 @@ def adapter_class(path: str) -> type:
     Importing the module must not import the library (the declarations are plain data), so
     a failed import is the adapter module's own fault and is reported as such.
     """
-    from adapters.base import Adapter
+    from adapters.adapter import Adapter
 
     module_name, colon, class_name = path.partition(":")
     if not colon or not module_name or not class_name or ":" in class_name:
@@ -80,7 +72,7 @@ def adapter_class(path: str) -> type:
                                f"({module.__file__}) has no {class_name!r}")
     if not (isinstance(cls, type) and issubclass(cls, Adapter)):
         raise AdapterSpecError(f"adapter {path!r}: {class_name} is not a subclass of "
-                               "adapters.base.Adapter")
+                               "adapters.adapter.Adapter")
     return cls
 
 

@@ -35,7 +35,7 @@ import dataclasses
 import re
 from collections.abc import Iterable, Mapping
 
-from adapters.core import ARRAY_OPTIONS, Binding
+from adapters.binding import ARRAY_OPTIONS, Binding
 
 #: names the expressions give their tensors (never a compile-time constant)
 _OPERANDS = frozenset({"input", "target", *ARRAY_OPTIONS})
@@ -162,7 +162,7 @@ def configure_torch(torch) -> None:
     torch._dynamo.config.fail_on_recompile_limit_hit = True
 
 
-#: the setting the torch adapter runs with (``adapters.frameworks``) that changes what Inductor
+#: the setting the torch adapter runs with (``adapters.torch.framework``) that changes what Inductor
 #: generates: in deterministic mode it keeps an expanded input's materialisation boundary
 #: rather than fuse through it, which changes a reduction's rounding (``expand`` in
 #: ``torch/_inductor/lowering.py``: "fusing through expanded inputs can change reduction

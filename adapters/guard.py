@@ -23,7 +23,7 @@ import time
 import traceback
 
 from adapters import load_adapter
-from adapters.core import Case, Observation
+from adapters.binding import Case, Observation
 from adapters.harness import one_line
 
 DEFAULT_TIMEOUT = 60.0

@@ -12,7 +12,7 @@ import re
 from contextlib import contextmanager
 
 from adapters import ENV_VARIABLES, ENVIRONMENTS, load_adapter
-from adapters.core import DTYPES
+from adapters.binding import DTYPES
 from reference.specs import loss_spec
 
 START, END = "<!-- supported-apis:start -->", "<!-- supported-apis:end -->"

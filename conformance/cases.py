@@ -19,7 +19,7 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from adapters.core import Binding, Case
+from adapters.binding import Binding, Case
 from reference.specs import LossSpec, dtype_spec, loss_spec, softmax
 
 

@@ -27,7 +27,7 @@ from adapters import AdapterSpecError
 from conformance import draws, limits, results, selection
 from conformance.preflight import PreflightError, preflight
 from conformance.recorder import Recorder, merge
-from conformance.runner import Suite
+from conformance.suite import Suite
 
 SEED = 20261122
 

@@ -26,7 +26,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from adapters import declaration_problems
-from adapters.core import ARRAY_OPTIONS, Binding, Case
+from adapters.binding import ARRAY_OPTIONS, Binding, Case
 from conformance.cases import OPTION_EXAMPLES
 from reference._checks import REDUCTIONS
 from reference.specs import DTYPES, LOSS_SPECS, LossSpec

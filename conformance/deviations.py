@@ -1,9 +1,8 @@
 """The deviation registry: every known, explained difference of a library, as data.
 
-One TOML file per library in ``conformance/deviations/`` (version-controlled), and optionally
-overlays for behaviour of some envs only: ``keras@keras-jax.toml`` for one,
-``keras@keras-jax+keras-torch.toml`` for each env it names. Each file opens with the version it
-was written against, once::
+One TOML file per library, ``<library>.toml`` beside its adapter (``adapters/torch/torch.toml``;
+a user's adapter's folder, or the folder it declares), version-controlled. It opens with the
+version it was written against, once::
 
     [registry]
     library = "keras"                # the package whose behaviour the entries state
@@ -26,7 +25,9 @@ do not repeat them. Each entry::
 
 ``match`` narrows the cases (all keys optional): ``check``, ``wrt``, ``category``, ``dtype``,
 ``outcome``, ``loss``, ``case`` (a name glob), ``options`` (a subset the case's options must
-equal) and ``predicate`` (a name in ``conformance.predicates``); a list means any of.
+equal), ``predicate`` (a name in ``adapters.predicates``, or in a library folder's
+``predicates.py``) and ``env`` (the runs the entry holds in: Keras computes float64 in float32
+on some backends, not on others); a list means any of.
 ``actual`` states what the library really does, and is itself asserted: the finding is
 explained only if the observation satisfies it:
 
@@ -101,15 +102,14 @@ from pathlib import Path
 
 import numpy as np
 
-from conformance import predicates
+from adapters import predicates
 from conformance.tolerance import ulp
 from reference.specs import dtype_spec
 
-DIRECTORY = Path(__file__).with_name("deviations")
 KINDS = ("documented-semantics", "precision", "bug", "out-of-contract", "unsupported",
          "inconsistent-paths")
 _MATCH_KEYS = {"check", "wrt", "category", "dtype", "outcome", "loss", "case", "options",
-               "predicate", "api"}
+               "predicate", "api", "env"}
 _ACTUAL_KEYS = {"oracle", "value", "raises", "within", "absolute", "nan_or_oracle",
                 "inf_or_oracle"}
 #: the claims "special values in some elements, the oracle elsewhere", by their special value
@@ -227,29 +227,28 @@ class DeviationRegistry:
         return versions
 
     @classmethod
-    def load(cls, library: str, env: str | None = None,
-             directory: Path = DIRECTORY) -> DeviationRegistry:
-        """``<library>.toml``, plus the overlays ``<library>@<env>[+<env>...].toml`` that name
-        ``env``, for what only some envs show (Keras computes float64 in float32 on some
-        backends, not on others)."""
-        entries, headers, seen = [], [], set()
-        overlays = sorted(path for path in directory.glob(f"{library}@*.toml")
-                          if env in path.stem.split("@", 1)[1].split("+"))
-        for path in [directory / f"{library}.toml", *overlays]:
-            if not path.exists():
-                continue
-            try:
-                data = tomllib.loads(path.read_text())
-            except tomllib.TOMLDecodeError as exc:
-                raise RegistryError(f"{path}: not valid TOML: {exc}") from None
-            header = _header(path, data)
-            headers.append(header)
-            unknown = set(data) - {"registry", "deviation"}
-            if unknown:
-                raise RegistryError(f"{path.name}: unknown tables {sorted(unknown)}")
-            for number, raw in enumerate(data.get("deviation", []), 1):
-                entries.append(_entry(path, number, raw, seen, header))
-        return cls(entries, headers)
+    def load(cls, library: str, env: str | None, directory: Path) -> DeviationRegistry:
+        """``<library>.toml`` in ``directory`` (none there: an empty registry), every entry
+        checked, with the entries that hold in the run ``env``: one whose match names envs
+        (``match.env``) holds in those only, and in no run of unknown name (``env`` None)."""
+        path = directory / f"{library}.toml"
+        if not path.exists():
+            return cls([])
+        try:
+            data = tomllib.loads(path.read_text())
+        except tomllib.TOMLDecodeError as exc:
+            raise RegistryError(f"{path}: not valid TOML: {exc}") from None
+        header = _header(path, data)
+        unknown = set(data) - {"registry", "deviation"}
+        if unknown:
+            raise RegistryError(f"{path.name}: unknown tables {sorted(unknown)}")
+        entries, seen = [], set()
+        for number, raw in enumerate(data.get("deviation", []), 1):
+            entry = _entry(path, number, raw, seen, header)
+            envs = _as_list(entry.match.get("env"))
+            if not envs or env in envs:
+                entries.append(entry)
+        return cls(entries, [header])
 
     def explain(self, binding, case, case_name: str, category: str, check: str,
                 observation, verdict) -> Deviation | None:
@@ -362,6 +361,9 @@ def _check_match(where: str, match) -> None:
                                 f" (keys: {', '.join(sorted(_MATCH_KEYS))})")
         allowed = _match_values().get(key)
         for item in _as_list(value):
+            if key != "options" and not isinstance(item, str):
+                raise RegistryError(f"{where}: match.{key} must be a name or a list of names, "
+                                    f"not {item!r}")
             if key == "predicate" and not predicates.exists(item):
                 raise RegistryError(f"{where}: match.predicate {item!r} is no predicate"
                                     f"{_suggest(item, predicates.names())}")
@@ -417,7 +419,7 @@ def _suggest(word: str, choices) -> str:
 def _claim_failure(actual: dict, binding, case, observation, verdict,
                    check: str) -> str | None:
     """None when the claim ``actual`` holds of the observation; else how it fails, a phrase."""
-    from conformance.compare import judge
+    from conformance.judge import judge
 
     if actual.get("inputs") == "broadcast" and check == "gradient":
         extra = actual.get("oracle", {})
@@ -575,7 +577,7 @@ def _broadcast_gradient_holds(binding, case, observation, extra: dict) -> bool:
     """The observed gradient is that of the loss of the broadcast arrays, summed back over the
     broadcast axes to the shape of what was differentiated (the chain rule of a broadcast),
     within the summed bounds of its elements."""
-    from conformance.compare import expected
+    from conformance.judge import expected
     from conformance.tolerance import gradient_bound
 
     wrt = observation.wrt
@@ -652,7 +654,7 @@ def _special_or_oracle(special: float, extra: dict, binding, case, observation,
                        check: str) -> str | None:
     """None when ``special`` (NaN or +inf) is in some elements the oracle has something else
     for and the oracle everywhere else; else how the observation differs."""
-    from conformance.compare import expected, judge
+    from conformance.judge import expected, judge
 
     if observation.error is not None:
         return f"the library raised {observation.error[0]}"

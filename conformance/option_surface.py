@@ -14,7 +14,7 @@ the binding is parsed, and its arguments are bound to the callable's real signat
 operand counts as the parameter it lands in. A compiled call,
 ``torch.compile(f, ...)(x)``, calls the compiler with ``f`` and ``f`` with ``x``
 (``adapters.compiled``). The call sources are those of every named case
-the binding can express (as ``conformance.fitting`` restates them) and, for every reduction it
+the binding can express (as ``conformance.restate`` restates them) and, for every reduction it
 offers, a case setting every option it declares, which is what ``regular_cases`` draws.
 """
 
@@ -28,8 +28,8 @@ from functools import reduce
 import numpy as np
 
 from adapters import compiled
-from adapters.core import ARRAY_OPTIONS, Binding, Case
-from conformance import fitting
+from adapters.binding import ARRAY_OPTIONS, Binding, Case
+from conformance import restate
 from conformance.cases import OPTION_EXAMPLES, edge_cases, reduction_cases, stability_cases
 from reference.specs import DTYPES, loss_spec
 
@@ -108,7 +108,7 @@ def call_sources(binding: Binding) -> set[str]:
     named += [n.case for dtype in DTYPES for n in stability_cases(binding.loss, dtype)]
     sources = set()
     for case in named:
-        case = fitting.fit(binding, case)
+        case = restate.fit(binding, case)
         if binding.supports(case) is None:
             sources.add(binding.call_source(case))
     sources |= {binding.call_source(case) for case in _every_option(binding)}

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from conformance import results
-from conformance.compare import Verdict, ulp_errors
+from conformance.judge import Verdict, ulp_errors
 
 _BIN_EDGES = [0.5 * 2.0**k for k in range(0, 22)]  # 0.5, 1, 2, ..., 2**20
 _LARGE_MATCH = 10_000  # input elements above which a match keeps only its worst element

@@ -5,15 +5,17 @@ Two ways to choose, both read from the environment (``pytest --xent-adapter`` se
 - **Your own adapter**: ``XENT_ADAPTER=module.path:ClassName`` runs exactly that adapter, in
   whatever environment can import it, and fails its tests when its library is unavailable. The
   run, and its results file, is named after the adapter's library unless ``XENT_ENV`` names it.
-  Its registry is ``<library>.toml`` (with overlays ``<library>@<env>.toml``) in the folder the
-  adapter declares (``Adapter.registry_directory``, relative to its module), else in its
-  module's own folder; none there means an empty registry, so every difference fails. A built-in
-  adapter chosen this way (``adapters.pytorch:TorchAdapter``) keeps the project's registry, so
-  a maintainer can check a nightly build against the behaviour registered for the pinned one.
 - **The project's envs** (tox): ``XENT_REQUIRE_ADAPTERS`` names the adapters of
   ``adapters.ADAPTERS`` the env checks, which must then be available (none named: every
-  adapter whose library is installed). The registries are the project's, and the run is named
-  by ``XENT_ENV``, else tox's ``TOX_ENV_NAME``, else "local".
+  adapter whose library is installed). The run is named by ``XENT_ENV``, else tox's
+  ``TOX_ENV_NAME``, else "local".
+
+Either way a library's registry is found the same way: ``<library>.toml`` in the folder its
+adapter declares (``Adapter.registry_directory``, relative to its module), else in its module's
+own folder (``adapters/torch/torch.toml``); none there means an empty registry, so every
+difference fails. So a built-in adapter chosen by its path (``adapters.torch.adapter:
+TorchAdapter``) keeps the project's registry, and a maintainer can check a nightly build against
+the behaviour registered for the pinned one.
 
 Only the bindings of checked adapters whose library imports here are collected
 (``collected``): a run does not list thousands of skipped tests of libraries it does not check.
@@ -24,12 +26,12 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 from adapters import ADAPTERS, load_adapter
-from conformance.deviations import DIRECTORY, DeviationRegistry
+from conformance.deviations import DeviationRegistry
 
 #: the variable naming your own adapter, as "module.path:ClassName"
 VARIABLE = "XENT_ADAPTER"
@@ -44,19 +46,28 @@ class Selection:
     checked: frozenset[str]
     #: the checked adapters whose tests fail, rather than skip, when they are unavailable
     required: frozenset[str]
-    #: library -> the folder of its registry files, where it is not the project's
-    registry_directories: Mapping[str, Path] = field(default_factory=dict)
 
     def registry_directory(self, library: str) -> Path:
-        return self.registry_directories.get(library, DIRECTORY)
+        """The folder of ``library``'s registry: that of the run's adapter of that library."""
+        for path in self.paths.values():
+            adapter = declared(path)
+            if adapter.library == library:
+                return registry_directory(type(adapter))
+        raise KeyError(f"no adapter of this run computes with the library {library!r}")
 
     def registry(self, library: str) -> DeviationRegistry:
-        """The library's deviation registry for this run (its env's overlays included)."""
+        """The library's deviation registry, with the entries that hold in this run's env."""
         return DeviationRegistry.load(library, self.env, self.registry_directory(library))
 
     def collected(self) -> list[str]:
         """The checked adapters whose library imports here, by name, sorted."""
         return [name for name in sorted(self.checked) if unavailable(self.paths[name]) is None]
+
+
+@cache
+def declared(path: str):
+    """The adapter at ``path``, for its declarations (the library is not imported)."""
+    return load_adapter(path)
 
 
 @cache
@@ -78,13 +89,9 @@ def from_environment(environ: Mapping[str, str] = os.environ) -> Selection:
 
 
 def _own_adapter(path: str, environ: Mapping[str, str]) -> Selection:
-    adapter = load_adapter(path)
-    name = adapter.library
-    directories = {}
-    if path not in ADAPTERS.values():
-        directories[name] = registry_directory(type(adapter))
+    name = load_adapter(path).library
     return Selection(environ.get("XENT_ENV") or name, {name: path}, frozenset({name}),
-                     frozenset({name}), directories)
+                     frozenset({name}))
 
 
 def registry_directory(cls: type) -> Path:

@@ -13,7 +13,7 @@ Each pair meets the cases the other categories run, not one fixed input:
   size, which the stability category measures);
 - ``draws``: regular cases drawn with every option both sides offer, in any dtype both offer.
 
-A case is restated for each side as ``conformance.fitting`` restates it (the reduction, the
+A case is restated for each side as ``conformance.restate`` restates it (the reduction, the
 rank, indices vs one-hot rows) and, for a probability twin, with softmax(z) or sigmoid(z) of its
 logits computed in float64; the pair is compared where both sides can express their case.
 Each side is judged against the other within the sum of both error bounds; the verdict is
@@ -36,15 +36,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adapters.core import Binding, Case, Observation, one_hot
-from conformance import fitting
+from adapters.binding import Binding, Case, Observation, one_hot
+from conformance import restate
 from conformance._params import BINDINGS, describe
 from conformance.cases import reduction_cases, regular_cases, stability_cases
-from conformance.compare import Verdict, agree, expected, judge, own_bound
 from conformance.conftest import available
 from conformance.deviations import Explanation
+from conformance.judge import Verdict, agree, expected, judge, own_bound
 from conformance.recorder import finding_id
-from conformance.runner import Unexplained
+from conformance.suite import Unexplained
 from reference.specs import DTYPES, dtype_spec, loss_spec, softmax
 
 #: the reduction cases test what a reduction and its options mean, the same in any dtype
@@ -137,16 +137,16 @@ def _one_hot_twin(case: Case) -> Case | None:
 def _restated(first: Binding, second: Binding, case: Case) -> tuple[Case, Case] | None:
     """The case as each side can express it, or None where one side cannot (the same
     binding on both sides: its class-index path against its one-hot path)."""
-    case1 = fitting.fit(first, case)
+    case1 = restate.fit(first, case)
     if first is second:
         case2 = _one_hot_twin(case1)
         if case2 is None or first.supports(case1) is not None \
                 or second.supports(case2) is not None:
             return None
         return case1, case2
-    case2 = fitting.fit(second, _as_twin(case1, second.loss))
+    case2 = restate.fit(second, _as_twin(case1, second.loss))
     if case2.options.get("reduction") != case1.options.get("reduction"):
-        case1 = fitting.fit(first, dataclasses.replace(
+        case1 = restate.fit(first, dataclasses.replace(
             case1, options={**case1.options, "reduction": case2.options["reduction"]}))
     if case2.options.get("reduction") != case1.options.get("reduction"):
         return None  # no reduction both offer

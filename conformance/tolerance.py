@@ -28,7 +28,7 @@ import numpy as np
 import scipy.special
 
 import reference
-from adapters.core import one_hot
+from adapters.binding import one_hot
 from reference.specs import LOSS_SPECS, dtype_spec, loss_spec
 
 K_INPUT = 4.0

@@ -6,9 +6,10 @@ logits, its probability twin, which targets it takes, and a small regular exampl
 ``DtypeSpec`` says what a floating dtype can hold: unit roundoff, significand bits, the largest
 finite value, the smallest normal and subnormal numbers, and how a float64 value rounds to it.
 
-The adapters (``Binding.supports``), the cases and their fitting, the equivalence pairs, the
-error model and the registry predicates loop over these records instead of branching on names,
-so a new loss is one ``LossSpec`` here plus its oracle function (see README, "Adding a loss").
+The adapters (``Binding.supports``), the cases and their restatement per API, the equivalence
+pairs, the error model and the registry predicates loop over these records instead of branching
+on names, so a new loss is one ``LossSpec`` here plus its oracle function (see README, "Adding a
+loss").
 """
 
 from __future__ import annotations

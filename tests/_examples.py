@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from adapters.core import Case
+from adapters.binding import Case
 from conformance.cases import OPTION_EXAMPLES
 from reference.specs import loss_spec
 

@@ -6,8 +6,9 @@ from typing import ClassVar
 
 import numpy as np
 
-from adapters.base import Adapter, literal
-from adapters.core import Binding
+from adapters.adapter import Adapter
+from adapters.binding import Binding
+from adapters.source import literal
 
 _NAMES = ("fine", "hang", "segfault", "broken", "rejects", "leak", "out_of_memory",
           "runs_a_missing_compiler", "imports_a_missing_module")

@@ -3,9 +3,9 @@ and was written against version 1.0."""
 
 from typing import ClassVar
 
-from adapters.base import Adapter
-from adapters.core import Binding
-from adapters.frameworks import NUMPY
+from adapters.adapter import Adapter
+from adapters.binding import Binding
+from adapters.numpy.framework import NUMPY
 
 
 class VersionedAdapter(Adapter):

@@ -21,15 +21,15 @@ NESTED_RUN_CLEARS = ("XENT_ADAPTER", "XENT_ENV", "XENT_REQUIRE_ADAPTERS", "TOX_E
 
 #: a user's adapter: one binding of NumPy's own formula for BCE with logits
 USER_ADAPTER = """
-    from adapters import base
-    from adapters.core import Binding
-    from adapters.frameworks import NUMPY
+    from adapters.adapter import Adapter as LibraryAdapter
+    from adapters.binding import Binding
+    from adapters.numpy.framework import NUMPY
 
     BINDING = Binding(api="mine.bce", library="mine", loss="binary_cross_entropy_with_logits",
                       expression="np.logaddexp(0, input) - target * input",
                       reductions={"none": ""}, dtypes=("float64",), gradients=())
 
-    class Adapter(base.Adapter):
+    class Adapter(LibraryAdapter):
         library = "mine"
         modules = {"np": "numpy"}
         framework = NUMPY

@@ -10,7 +10,7 @@ from _fake_adapter import FakeAdapter
 from conformance.deviations import DeviationRegistry
 from conformance.limits import Limits
 from conformance.recorder import Recorder
-from conformance.runner import Suite
+from conformance.suite import Suite
 
 REGISTRY_HEADER = '[registry]\nlibrary = "fake"\nversion = "1.0"\n'
 
@@ -22,5 +22,5 @@ def fake_suite(tmp_path, guarded, registry_text: str = "", adapter: FakeAdapter 
     (tmp_path / "fake.toml").write_text(REGISTRY_HEADER + textwrap.dedent(registry_text))
     suite = Suite(Recorder("fake-env", "main", tmp_path), limits=limits or Limits())
     suite.adapters["fake"] = (adapter or FakeAdapter(), guarded)
-    suite.registries["fake"] = DeviationRegistry.load("fake", directory=tmp_path)
+    suite.registries["fake"] = DeviationRegistry.load("fake", "fake-env", tmp_path)
     return suite

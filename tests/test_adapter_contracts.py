@@ -25,7 +25,7 @@ from _tested import REQUIRED, tested
 
 import reference
 from adapters import load_adapter
-from adapters.core import DTYPES, Binding, Case, Observation
+from adapters.binding import DTYPES, Binding, Case, Observation
 
 #: generous: a wrong formula, axis or reduction misses it by far more
 TOLERANCE = {"float16": 3e-2, "bfloat16": 1e-1, "float32": 1e-4, "float64": 1e-4}

@@ -4,7 +4,7 @@ binding meets everything, and so does every binding in the other profiles."""
 
 import pytest
 
-from adapters.core import Binding
+from adapters.binding import Binding
 from conformance import budget
 
 EAGER = Binding(api="lib.f", library="lib", loss="cross_entropy", expression="lib.f(input, target)")

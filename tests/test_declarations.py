@@ -15,7 +15,7 @@ import pytest
 
 from adapters import ADAPTERS, AdapterSpecError, declaration_problem, load_adapter
 from adapters.example import adapter as example
-from adapters.keras_losses import BACKENDS, KerasAdapter
+from adapters.keras.adapter import BACKENDS, KerasAdapter
 from conformance.declarations import binding_problems, unresolved_names
 
 ROOT = Path(__file__).resolve().parents[1]

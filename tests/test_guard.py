@@ -6,7 +6,7 @@ import time
 import numpy as np
 import pytest
 
-from adapters.core import Binding, Case
+from adapters.binding import Binding, Case
 from adapters.guard import COMPILE_TIMEOUT, IsolatedAdapter, timeout_for
 
 CASE = Case("binary_cross_entropy",

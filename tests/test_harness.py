@@ -19,12 +19,12 @@ from _fake_adapter import FakeAdapter, MistakenAdapter
 from _suites import fake_suite
 
 from adapters import harness
-from adapters.core import Case
+from adapters.binding import Case
 from adapters.guard import IsolatedAdapter
 from conformance import recorder
-from conformance.compare import judge
+from conformance.judge import judge
 from conformance.limits import LimitError, Limits, parse_memory, parse_timeout
-from conformance.runner import HarnessError
+from conformance.suite import HarnessError
 
 CASE = Case("binary_cross_entropy",
             {"input": np.array([0.25, 0.5]), "target": np.array([0.0, 1.0])}, {"reduction": "sum"})

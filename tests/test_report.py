@@ -196,7 +196,7 @@ def test_the_report_reads_nothing_but_results_and_their_format(tmp_path):
     for path in opened:
         assert not path.is_relative_to(homes["adapters"]), path
         assert not path.is_relative_to(homes["reference"]), path
-        if path.is_relative_to(homes["conformance"]):  # registries are conformance/deviations/
+        if path.is_relative_to(homes["conformance"]):  # the results format only
             assert path.name.split(".")[0] in ("__init__", "results"), path
     # what the results do not say, the report does not look up elsewhere
     assert probe["facts"][alone] == ["?", "(loss not recorded)"]

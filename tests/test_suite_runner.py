@@ -15,11 +15,11 @@ import pytest
 from _fake_adapter import FakeAdapter
 from _suites import fake_suite
 
-from adapters.core import Case
+from adapters.binding import Case
 from adapters.guard import IsolatedAdapter
 from conformance import budget, recorder
 from conformance.results import validate
-from conformance.runner import UnexplainedDifference
+from conformance.suite import UnexplainedDifference
 
 # fake "fine" returns sum(input) = 0.75 where the loss is -log(0.75) - log(0.5) = 0.98083
 CASE = Case("binary_cross_entropy",

@@ -1,6 +1,6 @@
 """The adapter of tinyloss: what you write to run the suite on your own library.
 
-An adapter is a subclass of ``adapters.base.Adapter`` with a few class attributes. Importing it
+An adapter is a subclass of ``adapters.adapter.Adapter`` with a few class attributes. Importing it
 must not import the library (the suite reads the declarations first, in every process); the
 modules are imported on first use, in a worker process that a hang or crash cannot take down.
 """
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from adapters.base import Adapter
-from adapters.core import Binding
-from adapters.frameworks import NUMPY
+from adapters.adapter import Adapter
+from adapters.binding import Binding
+from adapters.numpy.framework import NUMPY
 
 #: the library's spelling of each oracle reduction, pasted into the expression's {reduction}
 _REDUCTIONS = {"none": "'none'", "sum": "'sum'", "mean": "'mean'"}
@@ -63,9 +63,10 @@ class TinylossAdapter(Adapter):
     version_module = "adapters.example.tinyloss"  # its __version__ is the reported version
     # The array framework the library computes with makes its tensors of each dtype, reads
     # results back as float64, writes tensors as reproducer source and takes gradients:
-    # NUMPY, TORCH, JAX or TENSORFLOW (adapters.frameworks). A library with an array type of
-    # its own overrides tensor, to_numpy, tensor_source, to_list_source and value_and_gradient
-    # instead (adapters.base.Adapter says what each returns).
+    # NUMPY, TORCH, JAX or TENSORFLOW (each in its folder: adapters/numpy/framework.py...). A
+    # library with an array type of its own overrides tensor, to_numpy, tensor_source,
+    # to_list_source and value_and_gradient instead (adapters.adapter.Adapter says what each
+    # returns).
     framework = NUMPY
     bindings = BINDINGS
     # The registry is tinyloss.toml beside this module; to keep it elsewhere, name the folder,

@@ -16,11 +16,11 @@ from _examples import regular_case
 from _reproducers import printed_numbers, run_reproducers
 
 from adapters import compiled, load_adapter
-from adapters.core import Binding
-from adapters.jax_optax import BINDINGS as OPTAX
-from adapters.keras_losses import KerasAdapter, bindings_for
-from adapters.pytorch import BINDINGS as TORCH_EAGER
-from adapters.tf_nn import BINDINGS as TF_NN
+from adapters.binding import Binding
+from adapters.jax.adapter import BINDINGS as OPTAX
+from adapters.keras.adapter import KerasAdapter, bindings_for
+from adapters.tensorflow.adapter import BINDINGS as TF_NN
+from adapters.torch.adapter import BINDINGS as TORCH_EAGER
 
 #: (adapter name or Keras backend, eager bindings compiled, compile entry point, rule)
 MODES = {

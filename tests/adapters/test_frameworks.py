@@ -1,4 +1,5 @@
-"""The array frameworks (``adapters/frameworks.py``): each is set up in one place, and every
+"""The array frameworks (``adapters/framework.py`` and each library folder's ``framework.py``):
+each is set up in one place, and every
 adapter computing with it (its own and Keras on it) uses that set-up; its settings hold after
 import; tensors of every dtype read back exactly; the source code a reproducer gets builds the
 same tensors, lists and gradients; and gradients of a sum are right.
@@ -17,11 +18,18 @@ import numpy as np
 import pytest
 
 from adapters import load_adapter
-from adapters.base import Adapter
-from adapters.core import DTYPES
-from adapters.frameworks import FRAMEWORKS
-from adapters.keras_losses import BACKENDS, KerasAdapter
+from adapters.adapter import Adapter
+from adapters.binding import DTYPES
+from adapters.jax.framework import JAX
+from adapters.keras.adapter import BACKENDS, KerasAdapter
+from adapters.mlx.framework import MLX
+from adapters.numpy.framework import NUMPY
+from adapters.paddle.framework import PADDLE
+from adapters.tensorflow.framework import TENSORFLOW
+from adapters.tinygrad.framework import TINYGRAD
+from adapters.torch.framework import TORCH
 
+FRAMEWORKS = {f.name: f for f in (TORCH, JAX, TENSORFLOW, NUMPY, MLX, PADDLE, TINYGRAD)}
 #: the largest relative rounding error of each dtype (round to nearest: half an ulp of 1)
 UNIT = {"float16": 2.0**-11, "bfloat16": 2.0**-8, "float32": 2.0**-24, "float64": 2.0**-53}
 # not representable in float16 / bfloat16 / float32 (0.1, 1e-3), a signed zero, a large value
@@ -76,7 +84,7 @@ def test_importing_the_adapters_imports_no_library():
     # a missing library must make its adapter unavailable, not break the import of all
     code = ("import sys\n"
             "from adapters import ADAPTERS, all_bindings, load_adapter\n"
-            "import adapters.frameworks\n"
+            "import adapters.framework\n"
             "all_bindings()\n"
             "[load_adapter(name).environment for name in ADAPTERS]\n"
             f"print(sorted({{m.split('.')[0] for m in sys.modules}} & {set(LIBRARIES)!r}))\n")

@@ -37,8 +37,8 @@ import pytest
 from _reproducers import assert_reproducers_print
 
 import reference
-from adapters.core import DTYPES, Binding, Case
-from adapters.keras_losses import BACKENDS, KerasAdapter, backend_from_environment, bindings_for
+from adapters.binding import DTYPES, Binding, Case
+from adapters.keras.adapter import BACKENDS, KerasAdapter, backend_from_environment, bindings_for
 
 EPS = {"float16": 2.0**-10, "bfloat16": 2.0**-7, "float32": 2.0**-23, "float64": 2.0**-52}
 SHAPES = {1: (4,), 2: (3, 4), 3: (3, 2, 4), 4: (2, 2, 2, 4)}  # 4 classes on the last axis

@@ -1,4 +1,4 @@
-"""The MLX adapter (``adapters/mlx_losses.py``): its declarations against the oracle and against
+"""The MLX adapter (``adapters/mlx/adapter.py``): its declarations against the oracle and against
 MLX.
 
 Each binding is checked on regular float32 cases against the oracle (values and gradients
@@ -20,8 +20,8 @@ import pytest
 from _reproducers import assert_reproducers_print
 
 import reference
-from adapters.core import DTYPES, Binding, Case
-from adapters.mlx_losses import BINDINGS, MlxAdapter
+from adapters.binding import DTYPES, Binding, Case
+from adapters.mlx.adapter import BINDINGS, MlxAdapter
 
 SHAPES = {0: (), 1: (4,), 2: (3, 4), 3: (3, 4, 2), 4: (2, 4, 2, 2)}  # 4 classes, oracle layout
 BY_API = {b.api: b for b in BINDINGS}

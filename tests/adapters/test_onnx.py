@@ -20,8 +20,8 @@ import pytest
 from _reproducers import assert_reproducers_print
 
 import reference
-from adapters.core import Binding, Case
-from adapters.onnx_ops import ADAPTERS, OPSET, RUNNER
+from adapters.binding import Binding, Case
+from adapters.onnx.adapter import ADAPTERS, OPSET, RUNNER
 
 #: unit roundoff of each dtype
 EPS = {"float16": 2.0**-10, "bfloat16": 2.0**-7, "float32": 2.0**-23, "float64": 2.0**-52}

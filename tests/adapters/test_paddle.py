@@ -21,8 +21,8 @@ import pytest
 from _reproducers import assert_reproducers_print
 
 import reference
-from adapters.core import DTYPES, Binding, Case
-from adapters.paddle import BINDINGS, PaddleAdapter
+from adapters.binding import DTYPES, Binding, Case
+from adapters.paddle.adapter import BINDINGS, PaddleAdapter
 from reference.specs import loss_spec
 
 EPS = {"float32": 2.0**-23, "float64": 2.0**-52}

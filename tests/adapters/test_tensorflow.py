@@ -21,8 +21,8 @@ import pytest
 from _reproducers import assert_reproducers_print
 
 import reference
-from adapters.core import DTYPES, Binding, Case
-from adapters.tf_nn import BINDINGS, TfAdapter
+from adapters.binding import DTYPES, Binding, Case
+from adapters.tensorflow.adapter import BINDINGS, TfAdapter
 
 #: unit roundoff of each dtype
 EPS = {"float16": 2.0**-10, "bfloat16": 2.0**-7, "float32": 2.0**-23, "float64": 2.0**-52}

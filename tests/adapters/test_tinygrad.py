@@ -1,4 +1,4 @@
-"""The tinygrad adapter (``adapters/tinygrad_losses.py``): its declarations against the oracle and
+"""The tinygrad adapter (``adapters/tinygrad/adapter.py``): its declarations against the oracle and
 against tinygrad.
 
 Each binding is checked on regular float64 cases against the oracle (values and gradients
@@ -9,9 +9,9 @@ the observed numbers exactly. Every new shape or dtype makes tinygrad compile ke
 second each), so the cases share a few shapes. Tests that need tinygrad skip with the adapter's
 "unavailable: ..." reason when it is missing.
 
-The C compiler the kernels need (``adapters.frameworks.Tinygrad``): a ``CC`` the user set, else
-the ziglang package's zig cc, else clang on PATH, else tinygrad is unavailable with the reason;
-the env's kernel cache is named after the compiler.
+The C compiler the kernels need (``adapters.tinygrad.framework.Tinygrad``): a ``CC`` the user
+set, else the ziglang package's zig cc, else clang on PATH, else tinygrad is unavailable with the
+reason; the env's kernel cache is named after the compiler.
 """
 
 from __future__ import annotations
@@ -31,9 +31,9 @@ import pytest
 from _reproducers import assert_reproducers_print
 
 import reference
-from adapters.core import Binding, Case
-from adapters.frameworks import Tinygrad
-from adapters.tinygrad_losses import BINDINGS, TinygradAdapter
+from adapters.binding import Binding, Case
+from adapters.tinygrad.adapter import BINDINGS, TinygradAdapter
+from adapters.tinygrad.framework import Tinygrad
 
 SHAPES = {0: (), 1: (4,), 2: (3, 4), 3: (3, 4, 2), 4: (2, 4, 2, 2)}  # 4 classes, oracle layout
 BY_API = {b.api: b for b in BINDINGS}

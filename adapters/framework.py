@@ -1,0 +1,101 @@
+"""The array framework an adapter computes with: what every framework says, and how.
+
+A framework (one subclass per array library, in the library's folder: ``adapters/torch/
+framework.py``, ``adapters/jax/framework.py``, ...) is set up once, for every adapter computing
+with it: its own adapter and Keras with it as backend. It says
+
+- the environment variables read at its import (set before the first import, and by every
+  reproducer) and the settings applied after it (``configure``), those that make numbers exact
+  and repeatable on the CPU;
+- its version, and the tools it runs (a C compiler);
+- how a float64 NumPy array becomes one of its tensors of a dtype, and back to float64 NumPy
+  exactly (bfloat16 included), and how a reproducer spells both;
+- how it takes the gradient of the sum of a call's result, and how a reproducer spells that.
+
+Importing a framework module imports no library: ``Adapter.namespace`` sets ``environment``,
+imports the framework with the adapter's other modules and then calls ``configure``. The
+methods that use the library must only be called after that.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from types import MappingProxyType, ModuleType
+from typing import ClassVar
+
+import numpy as np
+
+#: writes the source of a float64 Python list of the named tensor
+ToListSource = Callable[[str], str]
+
+
+class Framework:
+    """One array framework (see the module docstring). One instance of each subclass is shared
+    by every adapter computing with it."""
+
+    #: the import path, which is also the name versions are reported under: "torch", "jax", ...
+    name: ClassVar[str]
+    #: the names the calls and reproducers use -> import paths (``import {path} as {name}``)
+    modules: ClassVar[Mapping[str, str]]
+    #: environment variables read at import
+    environment: ClassVar[Mapping[str, str]] = MappingProxyType({})
+    #: whether ``value_and_gradient`` takes gradients
+    autograd: ClassVar[bool] = True
+    #: qualified names of the exceptions by which the framework says that a tool it runs is
+    #: missing or broken (a compiler): the machine's fault, never the library's behaviour
+    #: (``adapters.harness``; a tool run as a program is recognised without this)
+    toolchain_errors: ClassVar[tuple[str, ...]] = ()
+
+    def imported(self) -> ModuleType:
+        """The framework's module (imported by ``Adapter.namespace``, environment set)."""
+        return importlib.import_module(self.name)
+
+    def configure(self, module: ModuleType) -> None:
+        """Settings after import; applying them twice changes nothing."""
+
+    def version(self) -> str:
+        return str(getattr(self.imported(), "__version__", "unknown"))
+
+    def toolchain_versions(self) -> dict[str, str]:
+        """The programs the framework runs to compute (a C compiler), name -> version, for the
+        run's record of library versions; {} when it runs none."""
+        return {}
+
+    def tensor(self, array: np.ndarray, dtype: str, *, index: bool = False):
+        """A tensor of ``dtype`` holding ``array`` rounded to it (int64 class indices when
+        ``index``)."""
+        raise NotImplementedError
+
+    def to_numpy(self, value) -> np.ndarray:
+        """``value`` as a float64 NumPy array (int64 for integers), exactly."""
+        raise NotImplementedError
+
+    def tensor_source(self, array: np.ndarray, dtype: str) -> str:
+        """Source code building the tensor of ``dtype`` that holds ``array``, from literals."""
+        raise NotImplementedError
+
+    def to_list_source(self, name: str) -> str:
+        """Source code of the tensor called ``name`` as a float64 Python list."""
+        raise NotImplementedError
+
+    def value_and_gradient(self, call: Callable[[dict], object], operands: dict,
+                           wrt: str | None):
+        """``call(operands)`` and, with ``wrt``, the gradient of the sum of its elements with
+        respect to ``operands[wrt]``: d(sum_i loss_i)/d wrt (None without ``wrt``)."""
+        raise NotImplementedError
+
+    def gradient_source(self, call_source: str, wrt: str, to_list: ToListSource) -> list[str]:
+        """Reproducer lines setting ``result`` to that gradient, listed by ``to_list``."""
+        raise NotImplementedError
+
+
+def numpy_to_float64(array: np.ndarray) -> np.ndarray:
+    """``array`` widened to float64 (int64 for integers): exact for every float."""
+    # float16, bfloat16 (ml_dtypes, dtype kind "V") and float32 all widen to float64 exactly
+    if array.dtype.kind in "iub":
+        return array.astype(np.int64)
+    return array.astype(np.float64)
+
+
+__all__ = ["Framework", "ToListSource", "numpy_to_float64"]

@@ -1,0 +1,74 @@
+"""MLX as the adapters compute with it: the CPU device (the mlx-cpu build has no other);
+gradients by ``mx.value_and_grad``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import MappingProxyType
+
+import numpy as np
+
+from adapters.framework import Framework
+from adapters.source import array_source
+
+
+class Mlx(Framework):
+    """MLX on the CPU (the ``mlx-cpu`` build: no Metal, no CUDA). ``mx.array`` of a float64
+    NumPy array makes float32 unless told the dtype, so tensors are made as float64 and cast;
+    MLX casts float64 to float16 and bfloat16 through float32 (a double rounding: 1 + 2**-8 +
+    2**-30 becomes bfloat16 1, not 1 + 2**-7), and ``fed`` records what it made."""
+
+    name = "mlx"
+    modules = MappingProxyType({"mx": "mlx.core"})
+
+    def imported(self):
+        # mlx is a namespace package: the arrays, the version and the devices are mlx.core's
+        return importlib.import_module("mlx.core")
+
+    def configure(self, mx):
+        mx.set_default_device(mx.cpu)
+
+    def tensor(self, array, dtype, *, index=False):
+        mx = self.imported()
+        if index:
+            return mx.array(np.asarray(array, dtype=np.int64), dtype=mx.int64)
+        return mx.array(np.asarray(array, dtype=np.float64), dtype=mx.float64).astype(
+            getattr(mx, dtype))
+
+    def to_numpy(self, value):
+        mx = self.imported()
+        value = mx.array(value)
+        # evaluate first: an error of the lazy computation then raises, where NumPy's buffer
+        # read of an unevaluated array swallows it and returns uninitialised memory
+        mx.eval(value)
+        if mx.issubdtype(value.dtype, mx.floating):
+            # (NumPy cannot read a bfloat16 buffer; every float widens to float64 exactly)
+            return np.array(value.astype(mx.float64))
+        return np.array(value).astype(np.int64)
+
+    def tensor_source(self, array, dtype):
+        return array_source(array, "mx.array", "mx.zeros", f"mx.{dtype}")
+
+    def to_list_source(self, name):
+        return f"{name}.astype(mx.float64).tolist()"
+
+    def value_and_gradient(self, call, operands, wrt):
+        if wrt is None:
+            return call(operands), None
+        mx = self.imported()
+
+        def total(x):
+            value = call({**operands, wrt: x})
+            return mx.sum(value), value
+
+        # the first output is differentiated, the value rides along
+        (_, value), gradient = mx.value_and_grad(total)(operands[wrt])
+        return value, gradient
+
+    def gradient_source(self, call_source, wrt, to_list):
+        return [f"gradient = mx.grad(lambda {wrt}: mx.sum({call_source}))({wrt})",
+                f"result = {to_list('gradient')}"]
+
+
+MLX = Mlx()

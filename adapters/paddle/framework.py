@@ -1,0 +1,68 @@
+"""PaddlePaddle as the adapters compute with it: the CPU device, one CPU thread per kernel (its
+default, set explicitly), so a reduction adds in one order; C++ logs below warnings silenced;
+gradients by ``paddle.grad``.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+import numpy as np
+
+from adapters.framework import Framework
+from adapters.source import array_source
+
+
+class Paddle(Framework):
+    name = "paddle"
+    modules = MappingProxyType({"paddle": "paddle"})
+    # FLAGS_paddle_num_threads: the CPU kernels' thread count, read at import (1 is the
+    # default; stated so a machine-wide setting cannot change the order of a sum);
+    # GLOG_minloglevel: no C++ info logs in the suite's output
+    environment = MappingProxyType({"FLAGS_paddle_num_threads": "1", "GLOG_minloglevel": "2"})
+
+    def configure(self, paddle):
+        paddle.set_device("cpu")
+        paddle.set_flags({"FLAGS_paddle_num_threads": 1})
+
+    def tensor(self, array, dtype, *, index=False):
+        paddle = self.imported()
+        if index:
+            return paddle.to_tensor(np.asarray(array), dtype=paddle.int64)
+        return paddle.to_tensor(np.asarray(array, dtype=np.float64)).astype(dtype)
+
+    def to_numpy(self, value):
+        paddle = self.imported()
+        # a tensor as it is (to_tensor of a tensor copies it, with a warning)
+        value = (value if isinstance(value, paddle.Tensor) else paddle.to_tensor(value)).detach()
+        if paddle.is_floating_point(value):
+            return value.astype(paddle.float64).numpy()
+        return value.numpy()
+
+    def tensor_source(self, array, dtype):
+        return array_source(array, "paddle.to_tensor", "paddle.empty", f"paddle.{dtype}")
+
+    def to_list_source(self, name):
+        return f"{name}.astype(paddle.float64).tolist()"
+
+    def value_and_gradient(self, call, operands, wrt):
+        paddle = self.imported()
+        if wrt is None:
+            with paddle.no_grad():
+                return call(operands), None
+        operand = operands[wrt]
+        operand.stop_gradient = False
+        value = call(operands)
+        # allow_unused: a result that does not depend on the operand has no gradient (None)
+        # rather than raising an error of ours
+        (gradient,) = paddle.grad([value.sum()], [operand], allow_unused=True)
+        return value, gradient
+
+    def gradient_source(self, call_source, wrt, to_list):
+        return [f"{wrt}.stop_gradient = False",
+                f"loss = {call_source}",
+                "loss.sum().backward()",
+                f"result = {to_list(wrt + '.grad')}"]
+
+
+PADDLE = Paddle()

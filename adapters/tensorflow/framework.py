@@ -1,0 +1,67 @@
+"""TensorFlow as the adapters compute with it: deterministic ops, no TF32, C++ logs below
+warnings silenced; gradients by ``tf.GradientTape``.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+import numpy as np
+
+from adapters.framework import Framework
+from adapters.source import array_source
+
+
+class TensorFlow(Framework):
+    name = "tensorflow"
+    modules = MappingProxyType({"tf": "tensorflow"})
+    # TF_DETERMINISTIC_OPS: deterministic kernels from the first op on; TF_CPP_MIN_LOG_LEVEL:
+    # no C++ info logs in the suite's output
+    environment = MappingProxyType({"TF_CPP_MIN_LOG_LEVEL": "2", "TF_DETERMINISTIC_OPS": "1"})
+
+    def configure(self, tf):
+        tf.config.experimental.enable_op_determinism()
+        tf.config.experimental.enable_tensor_float_32_execution(False)
+
+    def tensor(self, array, dtype, *, index=False):
+        tf = self.imported()
+        if index:
+            return tf.constant(np.asarray(array), dtype=tf.int64)
+        return tf.cast(tf.constant(np.asarray(array, dtype=np.float64)), getattr(tf, dtype))
+
+    def to_numpy(self, value):
+        tf = self.imported()
+        value = tf.convert_to_tensor(value)
+        # cast in TensorFlow: a 0-d bfloat16 tensor cannot become a NumPy array (its
+        # __array__ returns a scalar)
+        if value.dtype.is_floating:
+            return tf.cast(value, tf.float64).numpy()
+        return value.numpy()
+
+    def tensor_source(self, array, dtype):
+        return array_source(array, "tf.constant", "tf.zeros", f"tf.{dtype}")
+
+    def to_list_source(self, name):
+        return f"tf.cast({name}, tf.float64).numpy().tolist()"
+
+    def value_and_gradient(self, call, operands, wrt):
+        if wrt is None:
+            return call(operands), None
+        tf = self.imported()
+        operand = operands[wrt]
+        with tf.GradientTape() as tape:
+            tape.watch(operand)
+            value = call(operands)
+            total = tf.reduce_sum(value)
+        return value, tape.gradient(total, operand)
+
+    def gradient_source(self, call_source, wrt, to_list):
+        return ["with tf.GradientTape() as tape:",
+                f"    tape.watch({wrt})",
+                f"    loss = {call_source}",
+                "    total = tf.reduce_sum(loss)",
+                f"gradient = tape.gradient(total, {wrt})",
+                f"result = {to_list('gradient')}"]
+
+
+TENSORFLOW = TensorFlow()
