@@ -1,6 +1,6 @@
 """Time to build the HTML report from 50 000 findings, and the size of the page.
 
-Data (seeded): synthetic results of every env (``tests/synthetic_results.py``, the same
+Data (seeded): synthetic results of every env (``reports/synthetic.py``, the same
 generator as the report's tests) padded to about 50 000 findings in all (5 000 with --small),
 written to a temporary folder; about 1.3 KB of JSON per finding (inputs, expected, observed,
 reproducer), plus the ``classes-32000`` findings that keep their 2 x 32 000 logits (about
@@ -37,9 +37,6 @@ from pathlib import Path
 from benchmarks import BenchmarkUnavailable, Metric, print_table, write_results
 
 FINDINGS, SMALL_FINDINGS = 50_000, 5_000
-#: the generator of the synthetic results is test data: it lives in tests/, which is not a
-#: package and not in the wheel
-TESTS = Path(__file__).resolve().parent.parent / "tests"
 MAX_SECONDS = 10.0
 MAX_MIB = 25.0
 #: the page of the main job's results (12 envs), in MB of 10**6 bytes
@@ -47,24 +44,15 @@ MAX_MAIN_JOB_MB = 4.0
 
 
 def load_report():
-    """Import the builder lazily: the bench env may lack the report's dependencies. The
-    generator is imported as the tests import it, from the folder tests/ on sys.path, rather
-    than as ``tests.synthetic_results``, which a package named ``tests`` that some
-    distribution installs would shadow; appended, so that nothing in tests/ shadows a
-    package."""
+    """Import the builder and the generator lazily: the bench env may lack the report's
+    dependencies."""
     try:
+        from reports import synthetic as synthetic_results
         from reports.build import build
     except ModuleNotFoundError as exc:
         raise BenchmarkUnavailable(
             f"the report cannot be imported ({exc}); it needs the dependency group 'report' "
             "(jinja2, matplotlib, jsonschema)") from exc
-    if not (TESTS / "synthetic_results.py").is_file():
-        raise BenchmarkUnavailable(f"no {TESTS / 'synthetic_results.py'}: the benchmark "
-                                   "needs the repository's tests/ folder beside benchmarks/")
-    if str(TESTS) not in sys.path:
-        sys.path.append(str(TESTS))
-    import synthetic_results
-
     return synthetic_results, build
 
 

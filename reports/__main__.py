@@ -35,6 +35,7 @@ import sys
 from pathlib import Path
 
 from conformance.results import RESULTS_DIR
+from reports import same
 from reports.build import build, write
 from reports.diff import text
 from reports.issue import NotAnIssue, markdown
@@ -58,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["issue"]:
         return issue_main(argv[1:])
+    if argv[:1] == ["same"]:
+        return same_main(argv[1:])
     parser = _parser("python -m reports", 0, slice(2, None))
     parser.add_argument("--results", type=Path, default=RESULTS_DIR, metavar="DIR",
                         help=f"folder of <env>.json results (default {RESULTS_DIR})")
@@ -141,9 +144,24 @@ def issue_main(argv: list[str]) -> int:
     return 0
 
 
+def same_main(argv: list[str]) -> int:
+    """``python -m reports same OLD_DIR NEW_DIR``: are two runs the same (``reports.same``)?"""
+    parser = argparse.ArgumentParser(prog="python -m reports same",
+                                     description=same.__doc__.split("\n\n")[0])
+    parser.add_argument("old", type=Path, metavar="OLD_DIR", help="results folder of one run")
+    parser.add_argument("new", type=Path, metavar="NEW_DIR", help="results folder of the other")
+    args = parser.parse_args(argv)
+    found = same.differences(args.old, args.new)
+    for line in found:
+        print(line)
+    print(f"{len(found)} differences between {args.old} and {args.new}")
+    return 1 if found else 0
+
+
 if __name__ == "__main__":
     # One page (or one issue's text), then the process ends: the cyclic collector stays off.
     # ``build`` pauses it anyway, and the first collection after would walk every object the
     # build made (0.3 s at 50 000 findings) for the few cycles of the figures.
     gc.disable()
     sys.exit(main())
+

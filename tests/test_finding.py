@@ -8,9 +8,9 @@ import math
 
 import numpy as np
 import pytest
-import synthetic_results
 
 from conformance.results import Finding, validate
+from reports import synthetic as synthetic_results
 
 #: the keys of a finding in the order the recorder has always written them (schema_version 1);
 #: the files are compared byte for byte across versions of the suite, so the order is part of

@@ -20,12 +20,12 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-import synthetic_results
 
 import reports
 from conformance.results import validate
 from reports import __main__ as cli
 from reports import payload, plots, registry, summary
+from reports import synthetic as synthetic_results
 from reports.build import build, fmt, safe_url
 from reports.diff import diff
 from reports.load import ResultsError, load_results, read_run, schema_problems

@@ -31,10 +31,10 @@ import time
 from pathlib import Path
 
 import pytest
-import synthetic_results
 from test_report_issue import ERRORS, NUMBERS
 
 from reports import __main__ as cli
+from reports import synthetic as synthetic_results
 from reports.build import build, write
 from reports.issue import NOT_AN_ISSUE, markdown
 from reports.load import load_results

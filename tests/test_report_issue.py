@@ -10,9 +10,9 @@ import json
 from pathlib import Path
 
 import pytest
-import synthetic_results
 
 from reports import __main__ as cli
+from reports import synthetic as synthetic_results
 from reports.issue import NotAnIssue, markdown, number, sig
 from reports.payload import page_record
 

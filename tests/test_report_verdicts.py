@@ -12,12 +12,12 @@ import re
 from pathlib import Path
 
 import pytest
-import synthetic_results
 from test_report import no_figures  # noqa: F401 (an autouse fixture: no figures here)
 
 import reports
 from reports import __main__ as cli
 from reports import notices, plots, registry, summary
+from reports import synthetic as synthetic_results
 from reports.build import build
 from reports.diff import diff
 from reports.load import load_results

@@ -1,6 +1,6 @@
 """Synthetic results documents, valid per ``conformance/results.schema.json``, for the report's
-tests and benchmark (the conformance suite writes the real ones). Test data, so it lives in
-``tests/`` (not in the wheel); ``benchmarks/report_build.py`` imports it from here too.
+tests and benchmark (the conformance suite writes the real ones), and for a look at the report
+without running the suite: ``python -m reports.synthetic DIR [N]`` writes them to DIR.
 
 They are made to exercise every part of the report, not to be true about any library:
 
@@ -666,7 +666,7 @@ def _paths(api: Api, observed, other) -> list[dict]:
              "options": {"reduction": "mean"}, "observed": other, "oracle": other}]
 
 
-if __name__ == "__main__":  # PYTHONPATH=tests python tests/synthetic_results.py DIR [N]
+if __name__ == "__main__":  # python -m reports.synthetic DIR [N]
     import sys
 
     target = Path(sys.argv[1] if len(sys.argv) > 1 else "reports/results")
