@@ -18,6 +18,10 @@ for the final rounding to the dtype.
 A convention that passes through an intermediate the library rounds (``probability_clip``:
 sigmoid(x), then the probability formula) is conditioned on that intermediate as well, since a
 few u on p are far more than a few u on x where p is close to 1.
+
+The terms of a loss the bounds are made of (smoothed targets, clipped probabilities and their
+logs, class and sample weights per element) are the oracle's, from ``reference.terms``, and an
+option a case leaves out has the oracle's default (``reference.specs.option``).
 """
 
 from __future__ import annotations
@@ -28,11 +32,16 @@ import numpy as np
 import scipy.special
 
 import reference
-from adapters.binding import one_hot
-from reference.specs import LOSS_SPECS, dtype_spec, loss_spec
+from reference import terms
+from reference.specs import LOSS_SPECS, MEAN_REDUCTIONS, dtype_spec, loss_spec, option, softmax
 
 K_INPUT = 4.0
 K_GRADIENT = 8.0
+#: a number a registry entry states (``actual.value``: what no oracle convention gives, such
+#: as a library's result at an out-of-range class index) holds to within this many unit
+#: roundoffs, relative: it was written down from one machine's run, and vectorised exp and log
+#: round differently on different CPUs
+K_STATED_VALUE = 8.0
 
 
 def k_sum(n: int) -> float:
@@ -53,7 +62,7 @@ def value_bound(loss: str, kwargs: dict, expected: np.ndarray, dtype: str) -> np
     """Allowed absolute error of each element of the expected value (reduced: a scalar)."""
     u = dtype_spec(dtype).unit_roundoff
     spec = loss_spec(loss)
-    reduction = kwargs.get("reduction", "mean")
+    reduction = option(kwargs, "reduction")
     per_sample = np.abs(np.asarray(
         spec.oracle(**{**kwargs, "reduction": "none"}), dtype=np.float64))
     conditioning = 0.0 if reduction != "none" else np.zeros(per_sample.shape)
@@ -112,7 +121,7 @@ def _renormalization_error(spec, kwargs: dict) -> np.ndarray | float:
     if not kwargs.get("renormalize"):  # an option of categorical_cross_entropy alone
         return 0.0
     shape = np.shape(kwargs["input"])
-    classes = shape[kwargs.get("axis", -1)] if shape else 1
+    classes = shape[spec.class_axis(len(shape), kwargs.get("axis"))] if shape else 1
     if classes < 2:
         return 0.0  # p / p: nothing is rounded
     uniform = spec.oracle(**{
@@ -196,7 +205,7 @@ def _renormalized_log_terms(spec, kwargs: dict) -> np.ndarray:
     (as ``_renormalization_error`` reads the target mass).
     """
     shape = np.shape(kwargs["input"])
-    classes = shape[kwargs.get("axis", -1)] if shape else 1
+    classes = shape[spec.class_axis(len(shape), kwargs.get("axis"))] if shape else 1
     if classes < 2:
         return np.zeros(np.shape(kwargs["target"]))  # p / p: nothing is rounded
     uniform = reference.grad(spec.name, wrt="target", **{
@@ -207,57 +216,45 @@ def _renormalized_log_terms(spec, kwargs: dict) -> np.ndarray:
 def _binary_log_terms(spec, kwargs: dict) -> np.ndarray:
     """``(1 - e) c (|log a| + |log b|)`` of binary_cross_entropy's target gradient.
 
-    ``a = p' + o`` and ``b = 1 - p' + o`` with the clip and the clamp applied; ``c`` is what
-    the reduction, the weights and the averaging multiply the element's loss by, read off the
-    oracle as twice the logits-form gradient at x = 0, y = 0 (which is c sigmoid(0)).
+    ``log a = log(p' + o)`` and ``log b = log(1 - p' + o)``, with the clip and the clamp
+    applied, are the oracle's (``reference.terms.binary_logs``); ``c`` is what the reduction,
+    the weights and the averaging multiply the element's loss by, read off the oracle as twice
+    the logits-form gradient at x = 0, y = 0 (which is c sigmoid(0)).
     """
-    p = np.asarray(kwargs["input"], dtype=np.float64)
-    clip = kwargs.get("clip_epsilon")
-    if clip is not None:
-        low, high = (clip, 1 - clip) if np.ndim(clip) == 0 else clip
-        p = np.clip(p, low, high)
-    offset = float(kwargs.get("log_offset", 0.0))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        logs = np.abs(np.stack([np.log(p + offset), np.log1p(-p + offset)]))
-    if kwargs.get("log_clamp") is not None:
-        logs = np.minimum(logs, abs(float(kwargs["log_clamp"])))
+    log_a, log_b = terms.binary_logs(kwargs["input"], option(kwargs, "clip_epsilon"),
+                                     option(kwargs, "log_offset"), option(kwargs, "log_clamp"))
+    logs = np.abs(np.stack([log_a, log_b]))
+    shape = np.shape(kwargs["input"])
     shared = ("weight", "reduction", "sample_weight", "average_last_axis", "empty_mean")
     (on_logits,) = (s for s in LOSS_SPECS.values() if s.probability_twin == spec.name)
     c = 2 * np.abs(reference.grad(
-        on_logits.name, wrt="input", input=np.zeros(p.shape), target=np.zeros(p.shape),
+        on_logits.name, wrt="input", input=np.zeros(shape), target=np.zeros(shape),
         **{k: kwargs[k] for k in shared if k in kwargs}))
-    return (1 - float(kwargs.get("label_smoothing", 0.0))) * c * logs.sum(axis=0)
+    keep, _ = terms.smoothing_factors(option(kwargs, "label_smoothing"), 2)
+    return keep * c * logs.sum(axis=0)
 
 
 def _softmax_terms(spec, kwargs: dict) -> np.ndarray:
-    """|sw A p| + |sw a| of cross_entropy's gradient, in the input's shape (see above)."""
+    """|sw A p| + |sw a| of cross_entropy's gradient, in the input's shape (see above).
+
+    ``a_j = weight_j q_j`` (q the smoothed target distribution) and the sample weights on
+    each element are the oracle's (``reference.terms``); p is the softmax of the logits in
+    float64, 1 where it is undefined.
+    """
     z = np.asarray(kwargs["input"], dtype=np.float64)
     axis = spec.class_axis(z.ndim, kwargs.get("axis"))
-    C = z.shape[axis]
     with np.errstate(invalid="ignore", over="ignore"):
-        e = np.exp(z - np.max(z, axis=axis, keepdims=True))
-        p = np.nan_to_num(e / np.sum(e, axis=axis, keepdims=True), nan=1.0)
-    target = np.asarray(kwargs["target"])
-    if target.dtype.kind in "iu":
-        ignore = kwargs.get("ignore_index")
-        active = np.ones(target.shape, bool) if ignore is None else target != ignore
-        q = np.moveaxis(one_hot(np.where(active, target, 0), C) * active[..., None], -1, axis)
-    else:
-        q = target.astype(np.float64)
-    e_s = float(kwargs.get("label_smoothing", 0.0))
-    q = (1 - e_s) * q + e_s / C
-    weight = kwargs.get("weight")
-    shape = [1] * z.ndim
-    shape[axis] = C
-    w = np.ones(shape) if weight is None else np.asarray(weight, float).reshape(shape)
-    a = w * q
+        p = np.nan_to_num(softmax(z, axis), nan=1.0)
+    q = terms.target_distribution(kwargs["target"], z.shape, axis,
+                                  option(kwargs, "label_smoothing"),
+                                  option(kwargs, "ignore_index"))
+    a = terms.weighted_target(q, option(kwargs, "weight"), axis)
     A = np.sum(a, axis=axis, keepdims=True)
-    sw = kwargs.get("sample_weight")
-    sw = 1.0 if sw is None else np.expand_dims(np.asarray(sw, float), axis)
-    terms = np.abs(sw) * (A * p + a)
-    if kwargs.get("reduction", "mean") not in ("none", "sum"):  # every mean, weighted or not
-        terms = terms / _divisor(spec, kwargs)
-    return terms
+    sw = terms.sample_weight_per_element(option(kwargs, "sample_weight"), axis)
+    scale = np.abs(sw) * (A * p + a)
+    if option(kwargs, "reduction") in MEAN_REDUCTIONS:  # every mean, weighted or not
+        scale = scale / _divisor(spec, kwargs)
+    return scale
 
 
 def _divisor(spec, kwargs: dict) -> float:

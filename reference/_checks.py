@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import math
-from typing import get_args
 
 import numpy as np
 
-from reference._types import Reduction
+from reference._types import REDUCTIONS
 from reference.errors import OracleInputError
-
-REDUCTIONS: tuple[str, ...] = get_args(Reduction)
 
 
 def _first(mask: np.ndarray, values: np.ndarray) -> str:

@@ -10,12 +10,15 @@ it is taken with respect to.
 
 from __future__ import annotations
 
-from typing import Literal, TypeAlias
+from typing import Literal, TypeAlias, get_args
 
 import numpy as np
 from numpy.typing import NDArray
 
 Reduction: TypeAlias = Literal["none", "sum", "mean", "sum_over_batch_size", "weighted_mean"]
+#: the reductions, in the order of ``Reduction``: the one list every layer reads
+#: (``reference.specs.REDUCTIONS``)
+REDUCTIONS: tuple[str, ...] = get_args(Reduction)
 Wrt: TypeAlias = Literal["input", "target"]
 #: ``eps`` (clip to ``[eps, 1 - eps]``) or the bounds ``(low, high)``; None: no clipping
 ClipEpsilon: TypeAlias = float | tuple[float, float] | None

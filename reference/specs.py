@@ -10,6 +10,11 @@ The adapters (``Binding.supports``), the cases and their restatement per API, th
 pairs, the error model and the registry predicates loop over these records instead of branching
 on names, so a new loss is one ``LossSpec`` here plus its oracle function (see README, "Adding a
 loss").
+
+The oracle's options are read here too, off its signatures: each one's default
+(``OPTION_DEFAULTS``; ``option`` reads a case's value or the default) and the reductions
+(``REDUCTIONS``, the means among them ``MEAN_REDUCTIONS``). The terms of a loss in float64
+(smoothed targets, clipped probabilities, weights per element) are in ``reference.terms``.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from types import MappingProxyType
 import numpy as np
 
 from reference import _categorical_eval, binary, categorical
+from reference._types import REDUCTIONS  # the oracle's reductions, read from here
 from reference.errors import OracleInputError
 
 # --- dtypes ------------------------------------------------------------------------------------
@@ -184,6 +190,12 @@ class LossSpec:
         ``label_smoothing``, ...)."""
         return tuple(inspect.signature(self.oracle).parameters)
 
+    @property
+    def defaults(self) -> Mapping[str, object]:
+        """The oracle's default of each option that has one (``reduction``: "mean"), read off
+        its signature."""
+        return _keyword_defaults(self.oracle)
+
     def takes(self, option: str) -> bool:
         return option in self.parameters
 
@@ -221,6 +233,37 @@ LOSS_SPECS: Mapping[str, LossSpec] = MappingProxyType({spec.name: spec for spec 
              _categorical_eval.categorical_cross_entropy, "categorical", "probabilities",
              softmax, ("probabilities", "indices")),
 )})
+
+
+def _keyword_defaults(function: Callable) -> Mapping[str, object]:
+    return MappingProxyType({name: p.default
+                             for name, p in inspect.signature(function).parameters.items()
+                             if p.default is not inspect.Parameter.empty})
+
+
+def _option_defaults() -> Mapping[str, object]:
+    """Every option's default, from the first loss that takes it (an option means the same,
+    default included, in every loss that takes it: tests/test_specs.py holds them to it)."""
+    table: dict[str, object] = {}
+    for spec in LOSS_SPECS.values():
+        for name, default in spec.defaults.items():
+            table.setdefault(name, default)
+    return MappingProxyType(table)
+
+
+#: the default of every oracle option (``reduction``: "mean", ``label_smoothing``: 0.0,
+#: ``ignore_index``: None, ...), read off the oracle functions' signatures: the one place
+#: every layer reads what a case that leaves an option out computes
+OPTION_DEFAULTS: Mapping[str, object] = _option_defaults()
+#: the reductions that divide the sum of the per-sample losses by a divisor D
+#: (``reference._reduction``): every mean
+MEAN_REDUCTIONS: tuple[str, ...] = tuple(r for r in REDUCTIONS if r not in ("none", "sum"))
+
+
+def option(options: Mapping[str, object], name: str) -> object:
+    """The value of the oracle option ``name`` in ``options`` (a case's options, or the
+    keywords of an oracle call), its default where they leave it out."""
+    return options.get(name, OPTION_DEFAULTS[name])
 
 
 def loss_spec(name: str) -> LossSpec:

@@ -33,9 +33,9 @@ from mpmath import mpf
 
 import reference as oracle
 from reference import mpmath_twin as twin
+from reference.specs import REDUCTIONS
 
 BOUNDS = {"value-none": 1, "value-reduced": 2, "gradient-input": 2, "gradient-target": 2}
-REDUCTIONS = ("none", "sum", "mean", "sum_over_batch_size", "weighted_mean")
 
 # --- ulp error ----------------------------------------------------------------------------------
 

@@ -1,11 +1,23 @@
 """The loss and dtype records: their facts agree with NumPy, with the oracle, and with each
 other."""
 
+from typing import get_args
+
 import numpy as np
 import pytest
 
 import reference
-from reference.specs import DTYPE_SPECS, LOSS_SPECS, dtype_spec, loss_spec
+from reference._types import Reduction
+from reference.specs import (
+    DTYPE_SPECS,
+    LOSS_SPECS,
+    MEAN_REDUCTIONS,
+    OPTION_DEFAULTS,
+    REDUCTIONS,
+    dtype_spec,
+    loss_spec,
+    option,
+)
 
 
 @pytest.mark.parametrize("name", ["float16", "float32", "float64"])
@@ -78,3 +90,38 @@ def test_the_oracle_table_is_the_records():
     assert set(reference.LOSSES) == set(LOSS_SPECS)
     assert all(reference.LOSSES[n][0] is s.oracle for n, s in LOSS_SPECS.items())
     assert tuple(DTYPE_SPECS) == ("float16", "bfloat16", "float32", "float64")
+
+
+def _same(a, b) -> bool:
+    return a == b or (a != a and b != b)  # NaN (empty_mean's default) is its own default
+
+
+@pytest.mark.parametrize("spec", LOSS_SPECS.values(), ids=list(LOSS_SPECS))
+def test_an_option_has_one_default_in_every_loss_that_takes_it(spec):
+    # OPTION_DEFAULTS takes each option's default from the first loss that has it
+    assert spec.defaults, spec.name
+    for name, default in spec.defaults.items():
+        assert _same(default, OPTION_DEFAULTS[name]), (spec.name, name, default)
+
+
+def test_option_defaults_are_the_oracles():
+    # what the oracle computes for a case that leaves an option out: PyTorch's mean, no
+    # smoothing, nothing ignored, Keras's last axis for categorical_cross_entropy
+    assert OPTION_DEFAULTS["reduction"] == "mean"
+    assert OPTION_DEFAULTS["label_smoothing"] == 0.0
+    assert OPTION_DEFAULTS["ignore_index"] is None
+    assert OPTION_DEFAULTS["axis"] == -1
+    assert option({"reduction": "sum"}, "reduction") == "sum"
+    assert option({}, "reduction") == "mean"
+    z, t = loss_spec("cross_entropy").example().values()
+    assert reference.cross_entropy(z, t) == reference.cross_entropy(z, t, reduction="mean")
+
+
+def test_reductions_are_the_oracles():
+    assert REDUCTIONS == get_args(Reduction)
+    assert MEAN_REDUCTIONS == ("mean", "sum_over_batch_size", "weighted_mean")
+    # a mean divides the sum by D (2 samples here, no weights): the others do not
+    z, t = loss_spec("cross_entropy").example().values()
+    total = reference.cross_entropy(z, t, reduction="sum")
+    for reduction in MEAN_REDUCTIONS:
+        assert reference.cross_entropy(z, t, reduction=reduction) == pytest.approx(total / 2)

@@ -25,7 +25,7 @@ import numpy as np
 import reference
 from conformance import tolerance
 from conformance.cases import edge_cases, reduction_cases, stability_cases
-from reference.specs import LOSS_SPECS, loss_spec
+from reference.specs import LOSS_SPECS, REDUCTIONS, loss_spec
 
 PINNED = Path(__file__).with_name("tolerance_bounds.json")
 #: the dtype the bounds are pinned in: another's unit roundoff scales every bound by a power
@@ -50,10 +50,9 @@ def _option_cases():
     def weights(shape):
         return rng.uniform(0.25, 4.0, shape)
 
-    reductions = ("none", "sum", "mean", "sum_over_batch_size", "weighted_mean")
     bce, bcel = "binary_cross_entropy", "binary_cross_entropy_with_logits"
     ce, nll, cce = "cross_entropy", "nll_loss", "categorical_cross_entropy"
-    for r in reductions:
+    for r in REDUCTIONS:
         x, y = probs((3, 4)), rng.uniform(0, 1, (3, 4))
         yield f"bce-{r}-smoothed-weighted", bce, {
             "input": x, "target": y, "reduction": r, "label_smoothing": 0.1,
