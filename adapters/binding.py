@@ -20,18 +20,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from reference.specs import DTYPES, loss_spec
+from reference.specs import DTYPES, OPTION_DEFAULTS, loss_spec, option
+from reference.terms import one_hot as one_hot  # with the oracle's terms; restated cases use it
 
 CHECKS = ("value", "gradient")
 #: array-valued oracle options; everything else in ``Case.options`` is a scalar keyword
 ARRAY_OPTIONS = ("weight", "pos_weight", "sample_weight")
-
-
-def one_hot(indices, classes: int) -> np.ndarray:
-    """float64 one-hot rows of ``indices`` on a new last axis, in O(size * classes) memory
-    (``np.eye(classes)[indices]`` would first build a classes x classes identity: 8 GB for
-    32 000 classes)."""
-    return (np.expand_dims(np.asarray(indices), -1) == np.arange(classes)).astype(np.float64)
 
 
 @dataclass(frozen=True)
@@ -164,7 +158,7 @@ class Binding:
                 return f"{case.target_kind} targets not offered"
         if np.ndim(case.inputs["input"]) not in self.ranks:
             return f"input rank {np.ndim(case.inputs['input'])} not offered"
-        reduction = case.options.get("reduction", "mean")
+        reduction = option(case.options, "reduction")
         if reduction not in self.reductions:
             return f"reduction={reduction!r} not offered"
         for name in (*case.options, *case.inputs):
@@ -193,7 +187,7 @@ class Binding:
             else:
                 continue
             (at_call if name in self.call_options else at_constructor).append(rendered)
-        reduction = self.reductions[case.options.get("reduction", "mean")]
+        reduction = self.reductions[option(case.options, "reduction")]
         source = self.expression.format(
             options="".join(", " + r for r in at_constructor),
             call_options="".join(", " + r for r in at_call),
@@ -210,12 +204,15 @@ class Binding:
         return source
 
 
-_DEFAULTS = {"label_smoothing": 0.0, "ignore_index": None}
+#: the scalar options a case at the oracle's default passes no keyword for: no smoothing and
+#: no ignored class are what the APIs do without one (any other option, ``axis`` say, is a
+#: keyword whatever its value: the libraries' defaults differ)
+_LEFT_OUT_AT_DEFAULT = ("label_smoothing", "ignore_index")
 
 
 def _is_default(name: str, case: Case) -> bool:
     """An option left at the oracle's default needs no library keyword."""
-    return name in _DEFAULTS and case.options.get(name, _DEFAULTS[name]) == _DEFAULTS[name]
+    return name in _LEFT_OUT_AT_DEFAULT and option(case.options, name) == OPTION_DEFAULTS[name]
 
 
 @dataclass

@@ -11,7 +11,12 @@ from __future__ import annotations
 import numpy as np
 
 from adapters.binding import Case
-from reference.specs import dtype_spec, loss_spec
+from reference.specs import dtype_spec, loss_spec, option
+
+#: how far from 1 a row of probabilities may sum and still count as summing to 1: rounding a
+#: row that sums to 1 to float32 moves its sum by at most 2**-24 (each element by 2**-24 of
+#: itself), while the named cases' rows that do not sum to 1 are off by 0.1 or more
+ROW_SUM_SLACK = 1e-6
 
 _PREDICATES = {}
 
@@ -76,7 +81,7 @@ def negative_infinite_input(case: Case) -> bool:
 
 @predicate
 def label_smoothing(case: Case) -> bool:
-    return float(case.options.get("label_smoothing", 0.0)) != 0.0
+    return float(option(case.options, "label_smoothing")) != 0.0
 
 
 @predicate
@@ -85,8 +90,7 @@ def class_index_out_of_range(case: Case) -> bool:
     t = _target(case)
     if t.dtype.kind not in "iu":
         return False
-    x = _input(case)
-    classes = x.shape[1] if x.ndim > 1 else x.shape[0]
+    classes = _input(case).shape[case.class_axis]
     ignore = case.options.get("ignore_index")
     bad = (t < 0) | (t >= classes)
     if ignore is not None:
@@ -103,12 +107,13 @@ def every_target_ignored(case: Case) -> bool:
 
 @predicate
 def probabilities_not_summing_to_one(case: Case) -> bool:
-    """Some row of probabilities (class axis last or 1) sums away from 1 by more than 1e-6."""
+    """Some sample's probabilities (along its class axis) sum away from 1 by more than
+    ``ROW_SUM_SLACK``."""
     p = _input(case)
     if p.ndim < 1:
         return False
-    sums = p.sum(axis=-1)
-    return bool((np.abs(sums - 1) > 1e-6).any())
+    sums = p.sum(axis=case.class_axis)
+    return bool((np.abs(sums - 1) > ROW_SUM_SLACK).any())
 
 
 # --- facts about the inputs as the library holds them: rounded to the tested dtype -----------

@@ -7,7 +7,7 @@ The named cases are parameters of their own, with the case's name in the test id
 from adapters import load_adapter
 from conformance import selection
 from conformance.budget import reduction_dtypes
-from conformance.cases import edge_cases, reduction_cases, stability_cases
+from conformance.cases import REDUCTION_DTYPES, edge_cases, reduction_cases, stability_cases
 from reference.specs import DTYPES
 
 _CHOSEN = selection.current()
@@ -17,8 +17,6 @@ BINDINGS = [(name, b) for name in _CHOSEN.collected()
 IDS = [f"{name}:{b.api}" for name, b in BINDINGS]
 BINDING_DTYPES = [(name, b, dtype) for name, b in BINDINGS for dtype in DTYPES]
 BINDING_DTYPE_IDS = [f"{name}:{b.api}:{dtype}" for name, b, dtype in BINDING_DTYPES]
-#: the dtypes the reductions category runs in (its point is the arithmetic of the reduction)
-REDUCTION_DTYPES = ("float32", "float64")
 
 
 def _named(cases_of, dtypes=(None,)):

@@ -21,6 +21,8 @@ import collections
 
 from hypothesis import settings
 
+from conformance.cases import COMPARED_REDUCTION_DTYPES
+
 COMPILED_CI_DRAWS = 1
 _DRAWN: dict[tuple, set[str]] = collections.defaultdict(set)
 
@@ -33,7 +35,7 @@ def ci_profile() -> bool:
 
 def reduction_dtypes(binding, dtypes: tuple[str, ...]) -> tuple[str, ...]:
     """The dtypes of the reductions category (``dtypes``) that ``binding`` meets."""
-    return ("float64",) if ci_profile() and binding.compiled else dtypes
+    return COMPARED_REDUCTION_DTYPES if ci_profile() and binding.compiled else dtypes
 
 
 def past_draw_budget(scope: tuple, case_name: str, *bindings) -> bool:

@@ -20,7 +20,14 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from adapters.binding import Binding, Case
-from reference.specs import LossSpec, dtype_spec, loss_spec, softmax
+from reference.specs import (
+    OPTION_DEFAULTS,
+    REDUCTIONS,
+    LossSpec,
+    dtype_spec,
+    loss_spec,
+    softmax,
+)
 
 
 @dataclass(frozen=True)
@@ -135,7 +142,7 @@ def _option(draw, name, spec: LossSpec, shape, sample_shape, c, kind, target,
 # [[0.1, 0.3, 0.6], [0.5, 0.25, 0.25]].
 
 
-def _with(spec: LossSpec, reduction: str = "mean", **inputs) -> Case:
+def _with(spec: LossSpec, reduction: str = OPTION_DEFAULTS["reduction"], **inputs) -> Case:
     """The loss's example with some arrays replaced and some scalar options set."""
     options = {k: v for k, v in inputs.items() if not isinstance(v, np.ndarray)}
     arrays = {k: v for k, v in inputs.items() if isinstance(v, np.ndarray)}
@@ -145,7 +152,7 @@ def _with(spec: LossSpec, reduction: str = "mean", **inputs) -> Case:
 def _reduction_cases(spec: LossSpec) -> Iterator[NamedCase]:
     """Every reduction, weighted means, per-sample vs per-class weights, empty batches, every
     target ignored."""
-    for reduction in ("none", "sum", "mean", "sum_over_batch_size", "weighted_mean"):
+    for reduction in REDUCTIONS:
         if reduction == "weighted_mean":
             # the mean over the summed sample weights: without them it is "mean", so only the
             # sample-weighted cases tell it apart (weights not summing to N = 2):
@@ -352,6 +359,15 @@ _EDGE_BLOCKS = (
 #: the stability sweeps, by input kind
 _SWEEPS = ((_is(input_kind="logits"), _logit_sweep),
            (_is(input_kind="probabilities"), _probability_sweep))
+
+
+#: the dtypes the reductions category runs its named cases in: its point is the arithmetic of
+#: the reduction, in the dtype most code trains in and in the widest
+REDUCTION_DTYPES = ("float32", "float64")
+#: the dtype two paths are compared in on those cases (what a reduction and its options mean is
+#: the same in any dtype), and the one a compiled twin meets them in under the ci profile's
+#: budget (``conformance.budget``), so that its compiles are shared with the comparison
+COMPARED_REDUCTION_DTYPES = ("float64",)
 
 
 @cache

@@ -28,8 +28,7 @@ from pathlib import Path
 from adapters import declaration_problems
 from adapters.binding import ARRAY_OPTIONS, Binding, Case
 from conformance.cases import OPTION_EXAMPLES
-from reference._checks import REDUCTIONS
-from reference.specs import DTYPES, LOSS_SPECS, LossSpec
+from reference.specs import DTYPES, LOSS_SPECS, REDUCTIONS, LossSpec
 
 #: the names an expression gives the case's arrays
 OPERANDS = ("input", "target", *ARRAY_OPTIONS)

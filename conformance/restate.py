@@ -5,8 +5,8 @@ probability targets and no reduction. An API that offers only a mean, only rank-
 class indices would skip them all, and its matrix cells would stay empty. Where a case can be
 restated without changing what it tests, it is:
 
-- the reduction: the first of none, sum, mean, sum_over_batch_size, weighted_mean the API
-  offers;
+- the reduction: the first of the oracle's reductions (none, sum, mean, sum_over_batch_size,
+  weighted_mean) the API offers;
 - the rank of a binary loss (element-wise): the arrays flattened to rank 1, weights broadcast
   first;
 - the targets of a categorical loss: one-hot probability rows become class indices, and valid
@@ -22,9 +22,7 @@ import dataclasses
 import numpy as np
 
 from adapters.binding import Binding, Case, one_hot
-from reference.specs import loss_spec
-
-_FALLBACK_REDUCTIONS = ("none", "sum", "mean", "sum_over_batch_size", "weighted_mean")
+from reference.specs import REDUCTIONS, loss_spec, option
 
 
 def _takes_both_target_kinds(case: Case) -> bool:
@@ -43,9 +41,9 @@ def fit(binding: Binding, case: Case, check: str = "value", wrt: str = "input") 
 
 
 def _in_offered_reduction(binding: Binding, case: Case, check: str, wrt: str) -> Case:
-    if case.options.get("reduction", "mean") in binding.reductions:
+    if option(case.options, "reduction") in binding.reductions:
         return case
-    for reduction in _FALLBACK_REDUCTIONS:
+    for reduction in REDUCTIONS:
         if reduction in binding.reductions:
             fitted = dataclasses.replace(case, options={**case.options, "reduction": reduction})
             if binding.supports(fitted, check, wrt) is None:

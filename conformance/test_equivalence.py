@@ -39,7 +39,12 @@ from hypothesis import strategies as st
 from adapters.binding import Binding, Case, Observation, one_hot
 from conformance import restate
 from conformance._params import BINDINGS, describe
-from conformance.cases import reduction_cases, regular_cases, stability_cases
+from conformance.cases import (
+    COMPARED_REDUCTION_DTYPES,
+    reduction_cases,
+    regular_cases,
+    stability_cases,
+)
 from conformance.conftest import available
 from conformance.deviations import Explanation
 from conformance.judge import Verdict, agree, expected, judge, own_bound
@@ -48,7 +53,7 @@ from conformance.suite import Unexplained
 from reference.specs import DTYPES, dtype_spec, loss_spec, softmax
 
 #: the reduction cases test what a reduction and its options mean, the same in any dtype
-REDUCTION_DTYPES = ("float64",)
+REDUCTION_DTYPES = COMPARED_REDUCTION_DTYPES
 
 
 def _logits_first(b1: Binding, b2: Binding) -> tuple[bool, Binding, Binding] | None:

@@ -12,7 +12,8 @@ import numpy as np
 
 from adapters.binding import Case
 from adapters.predicates import in_dtype, predicate
-from reference.specs import dtype_spec
+from reference.specs import MEAN_REDUCTIONS, dtype_spec, option
+from reference.terms import smoothed
 
 # --- Keras 3 on JAX, torch and NumPy ----------------------------------------------------------
 
@@ -37,10 +38,8 @@ def _sigmoid_is_1_in_dtype(case: Case) -> np.ndarray:
 
 
 def _smoothed_target(case: Case) -> np.ndarray:
-    """The binary target as the loss uses it: y (1 - e) + e / 2 with label smoothing e."""
-    y = np.asarray(case.inputs["target"], dtype=np.float64)
-    e = float(case.options.get("label_smoothing", 0.0))
-    return y * (1.0 - e) + 0.5 * e
+    """The binary target as the loss uses it: (1 - e) y + e / 2 with label smoothing e."""
+    return smoothed(case.inputs["target"], option(case.options, "label_smoothing"), 2)
 
 
 @predicate
@@ -64,8 +63,7 @@ def mean_reduction(case: Case) -> bool:
     """The case reduces with a mean: reduction "mean", "sum_over_batch_size" (the Keras loss
     classes' default) or "weighted_mean" (mean_with_sample_weight), whose divisor Keras
     applies with divide_no_nan."""
-    return case.options.get("reduction", "sum_over_batch_size") in (
-        "mean", "sum_over_batch_size", "weighted_mean")
+    return option(case.options, "reduction") in MEAN_REDUCTIONS
 
 
 # --- tf_keras --------------------------------------------------------------------------------

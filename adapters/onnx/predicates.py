@@ -26,15 +26,16 @@ def target_probability_underflows_in_dtype(case: Case) -> bool:
     t = np.asarray(case.inputs["target"])
     if z.ndim < 2 or z.shape[0] == 0:
         return False
-    classes = z.shape[1]
-    counted = (t >= 0) & (t < classes)
+    axis = case.class_axis
+    counted = (t >= 0) & (t < z.shape[axis])
     if case.options.get("ignore_index") is not None:
         counted &= t != case.options["ignore_index"]
     with np.errstate(invalid="ignore", over="ignore"):
-        log_p = scipy.special.log_softmax(z, axis=1)
-    at_target = np.take_along_axis(log_p, np.expand_dims(np.where(counted, t, 0), 1), axis=1)
-    at_target = np.squeeze(at_target, 1)
-    finite = np.all(np.isfinite(z), axis=1)
+        log_p = scipy.special.log_softmax(z, axis=axis)
+    at_target = np.take_along_axis(log_p, np.expand_dims(np.where(counted, t, 0), axis),
+                                   axis=axis)
+    at_target = np.squeeze(at_target, axis)
+    finite = np.all(np.isfinite(z), axis=axis)
     # log(s / 2) as log(s) - log(2): half of float64's smallest subnormal is 0
     threshold = np.log(dtype_spec(case.dtype).smallest_subnormal) - np.log(2.0)
     return bool(np.any(counted & finite & (at_target < threshold)))

@@ -10,7 +10,14 @@ from __future__ import annotations
 import numpy as np
 
 from adapters.binding import Case
-from adapters.predicates import float_target, in_dtype, predicate
+from adapters.predicates import (
+    ROW_SUM_SLACK,
+    class_axis_not_last,
+    float_target,
+    in_dtype,
+    label_smoothing,
+    predicate,
+)
 
 #: paddle's softmax clips each shifted logit z - max(z) at this value before exp
 #: (phi/kernels/funcs/softmax_impl.h, ValueClip)
@@ -47,11 +54,11 @@ def zero_probability_at_zero_target_in_dtype(case: Case) -> bool:
 @predicate
 def soft_target_rows_not_summing_to_one(case: Case) -> bool:
     """Some sample's soft target (class axis 1, or 0 of a (C,) row) sums away from 1 by more
-    than 1e-6."""
+    than ``ROW_SUM_SLACK``."""
     y = float_target(case)
     if y is None or y.ndim < 1:
         return False
-    return bool((np.abs(y.sum(axis=case.class_axis) - 1) > 1e-6).any())
+    return bool((np.abs(y.sum(axis=case.class_axis) - 1) > ROW_SUM_SLACK).any())
 
 
 @predicate
@@ -70,5 +77,4 @@ def exact_zero_logit_in_dtype(case: Case) -> bool:
 def label_smoothing_with_class_axis_not_last(case: Case) -> bool:
     """The case smooths its labels, and its class axis is not the input's last one (axis 1 of an
     (N, C, d1, ...) input)."""
-    smoothing = float(case.options.get("label_smoothing", 0.0)) != 0.0
-    return smoothing and case.class_axis != np.ndim(case.inputs["input"]) - 1
+    return label_smoothing(case) and class_axis_not_last(case)
