@@ -85,38 +85,38 @@ Either restates only a case whose dtype is finer than the qualifier's: a float32
 half-precision case is judged as it is, so one entry holds for every dtype (and, the float32
 rounding being harmless there, on a backend that computes float64 in float64).
 
+Here the file is read, checked and matched; ``conformance.claims`` judges an entry's claim.
 An entry whose match selects a finding but whose claim fails on it leaves it unexplained and
 is named on it, with how its claim failed (``examine``); entries whose match selects no finding
 in a run are reported as stale (``conformance.recorder``)."""
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 import fnmatch
-import math
+import inspect
 import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from adapters import predicates
-from conformance.tolerance import ulp
-from reference.specs import dtype_spec
+from conformance.claims import (
+    CLAIMS,
+    KEYWORD_CLAIMS,
+    QUALIFIERS,
+    RESTATED_INPUTS,
+    claim_failure,
+    claim_text,
+)
+from conformance.results import schema
+from reference.specs import DTYPES, LOSS_SPECS
 
 KINDS = ("documented-semantics", "precision", "bug", "out-of-contract", "unsupported",
          "inconsistent-paths")
 _MATCH_KEYS = {"check", "wrt", "category", "dtype", "outcome", "loss", "case", "options",
                "predicate", "api", "env"}
-_ACTUAL_KEYS = {"oracle", "value", "raises", "within", "absolute", "nan_or_oracle",
-                "inf_or_oracle"}
-#: the claims "special values in some elements, the oracle elsewhere", by their special value
-_SPECIAL_OR_ORACLE = {"nan_or_oracle": np.nan, "inf_or_oracle": np.inf}
 _QUALIFIER_DTYPES = ("float16", "bfloat16", "float32")
-#: the claims whose value is a dict of oracle keywords (what ``round_constants`` rounds)
-_KEYWORD_CLAIMS = ("oracle", *_SPECIAL_OR_ORACLE)
 _HEADER_KEYS = {"library", "version", "also"}
 #: a version as packages spell it: 3.15.1, 2.13.0+cpu, 0.2.8
 _VERSION = re.compile(r"[0-9][0-9A-Za-z.+-]*")
@@ -190,22 +190,6 @@ class Explanation:
         return Explanation(self.entry or later.entry, list(claims.values()))
 
 
-def claim_text(actual: dict) -> str:
-    """An entry's ``actual`` as its TOML reads: ``oracle = { log_clamp = -100.0 }``."""
-    def value(v) -> str:
-        if isinstance(v, dict):
-            return "{ " + ", ".join(f"{k} = {value(x)}" for k, x in v.items()) + " }" if v \
-                else "{}"
-        if isinstance(v, bool):
-            return "true" if v else "false"
-        if isinstance(v, str):
-            return f'"{v}"'
-        if isinstance(v, list):
-            return "[" + ", ".join(value(x) for x in v) + "]"
-        return repr(v)
-    return ", ".join(f"{key} = {value(v)}" for key, v in actual.items())
-
-
 def _as_list(value) -> list:
     if value is None:
         return []
@@ -266,7 +250,7 @@ class DeviationRegistry:
                                     observation.wrt, case.dtype, verdict.outcome,
                                     dict(case.options), case):
                 continue
-            failure = _claim_failure(entry.actual, binding, case, observation, verdict, check)
+            failure = claim_failure(entry.actual, binding, case, observation, verdict, check)
             if failure is None:
                 entry.matches += 1
                 return Explanation(entry, failed)
@@ -323,26 +307,26 @@ def _entry(path: Path, number: int, raw: dict, seen: set, header: Header) -> Dev
     actual = raw["actual"]
     if not isinstance(actual, dict):
         raise RegistryError(f"{where}: actual must be a table, such as {{ oracle = {{}} }}")
-    qualifiers = set(actual) & set(_QUALIFIERS)
+    qualifiers = set(actual) & set(QUALIFIERS)
     for name in qualifiers:
         if actual[name] not in _QUALIFIER_DTYPES:
             raise RegistryError(f"{where}: {name} must be one of {', '.join(_QUALIFIER_DTYPES)}")
     if len(qualifiers) > 1:
         raise RegistryError(f"{where}: computed_in and accurate_to exclude each other")
-    claims = set(actual) & _ACTUAL_KEYS
+    claims = set(actual) & CLAIMS
     if qualifiers and not claims:
         claims = {"oracle"}
     if "round_constants" in actual and (actual["round_constants"] is not True
-                                        or not claims & set(_KEYWORD_CLAIMS)):
+                                        or not claims & set(KEYWORD_CLAIMS)):
         raise RegistryError(f"{where}: round_constants must be true, beside oracle, "
                             "nan_or_oracle or inf_or_oracle keywords")
     if "inputs" in actual:
-        if actual["inputs"] not in _RESTATED_INPUTS:
-            raise RegistryError(f"{where}: inputs must be one of {', '.join(_RESTATED_INPUTS)}")
+        if actual["inputs"] not in RESTATED_INPUTS:
+            raise RegistryError(f"{where}: inputs must be one of {', '.join(RESTATED_INPUTS)}")
         claims = claims or {"oracle"}
-    if set(actual) - _ACTUAL_KEYS - set(_QUALIFIERS) - {"round_constants", "inputs"} or not (
+    if set(actual) - CLAIMS - set(QUALIFIERS) - {"round_constants", "inputs"} or not (
             len(claims) == 1 or claims in ({"oracle", "within"}, {"oracle", "absolute"})):
-        raise RegistryError(f"{where}: actual must have exactly one of {sorted(_ACTUAL_KEYS)} "
+        raise RegistryError(f"{where}: actual must have exactly one of {sorted(CLAIMS)} "
                             "(or oracle with within or absolute)")
     _check_oracle_keywords(where, actual)
     return Deviation(raw["id"], list(raw["apis"]), raw["kind"], raw["reason"],
@@ -374,9 +358,6 @@ def _check_match(where: str, match) -> None:
 
 def _match_values() -> dict[str, tuple]:
     """The values a finding can have for each match key the suite names itself."""
-    from conformance.results import schema
-    from reference.specs import DTYPES, LOSS_SPECS
-
     defs = schema()["$defs"]
     return {"check": ("value", "gradient"), "wrt": ("input", "target"),
             "category": tuple(defs["category"]["enum"]), "dtype": tuple(DTYPES),
@@ -389,7 +370,7 @@ def _match_values() -> dict[str, tuple]:
 def _check_oracle_keywords(where: str, actual: dict) -> None:
     """The keywords of ``oracle``, ``nan_or_oracle`` and ``inf_or_oracle`` are the oracle's."""
     known = oracle_keywords()
-    for claim in _KEYWORD_CLAIMS:
+    for claim in KEYWORD_CLAIMS:
         keywords = actual.get(claim, {})
         if not isinstance(keywords, dict):
             raise RegistryError(f"{where}: {claim} must be a table of oracle keywords")
@@ -402,10 +383,6 @@ def _check_oracle_keywords(where: str, actual: dict) -> None:
 def oracle_keywords() -> tuple[str, ...]:
     """Every parameter of the oracle's losses (``target``, ``reduction``, ``log_clamp``...): a
     claim may replace an array the library was given, too."""
-    import inspect
-
-    from reference.specs import LOSS_SPECS
-
     return tuple(sorted({name for spec in LOSS_SPECS.values()
                          for name in inspect.signature(spec.oracle).parameters}))
 
@@ -414,283 +391,3 @@ def _suggest(word: str, choices) -> str:
     """"; did you mean 'x'?" for the closest of ``choices``, or ""."""
     close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1)
     return f"; did you mean {close[0]!r}?" if close else ""
-
-
-def _claim_failure(actual: dict, binding, case, observation, verdict,
-                   check: str) -> str | None:
-    """None when the claim ``actual`` holds of the observation; else how it fails, a phrase."""
-    from conformance.judge import judge
-
-    if actual.get("inputs") == "broadcast" and check == "gradient":
-        extra = actual.get("oracle", {})
-        if actual.get("round_constants"):
-            extra = _constants_rounded({"oracle": extra}, case.dtype)["oracle"]
-        if _broadcast_gradient_holds(binding, case, observation, extra):
-            return None
-        return ("the gradient is not that of the loss of the broadcast arrays summed back to "
-                "the differentiated shape")
-    if "inputs" in actual:  # the arrays the library really computed on
-        case, observation = _RESTATED_INPUTS[actual["inputs"]](case, observation)
-        actual = {k: v for k, v in actual.items() if k != "inputs"}
-        if not actual.keys() & _ACTUAL_KEYS:
-            actual["oracle"] = {}
-    # a qualifier restates only a case finer than its dtype: float32 and half-precision cases
-    # are judged as they are, so one entry serves every dtype
-    coarser = {name: actual[name] for name in _QUALIFIERS
-               if name in actual
-               and dtype_spec(actual[name]).unit_roundoff > dtype_spec(case.dtype).unit_roundoff}
-    if actual.get("round_constants"):
-        actual = _constants_rounded(actual, coarser.get("computed_in", case.dtype))
-    for name, restate in _QUALIFIERS.items():
-        if name not in actual:
-            continue
-        if name in coarser:
-            case, observation = restate(actual[name], case, observation)
-        actual = {k: v for k, v in actual.items() if k != name}
-        if not actual.keys() & {*_SPECIAL_OR_ORACLE, "raises", "value"}:
-            actual.setdefault("oracle", {})  # judged afresh on the restated case
-    if "oracle" in actual:  # the convention: alone, it holds within the bound
-        verdict = judge(binding, case, observation, check, extra=actual["oracle"])
-        if "within" not in actual and "absolute" not in actual:
-            return None if verdict.outcome == "match" else _against_the_claim(verdict)
-    elif claim := actual.keys() & _SPECIAL_OR_ORACLE.keys():
-        (claim,) = claim
-        return _special_or_oracle(_SPECIAL_OR_ORACLE[claim], actual[claim], binding, case,
-                                  observation, check)
-    elif "raises" in actual:
-        if observation.error is None:
-            return "the library returned a result"
-        if observation.error[0] == actual["raises"] \
-                or observation.error[0].endswith("." + actual["raises"]):
-            return None
-        return f"the library raised {observation.error[0]}"
-    elif "value" in actual:
-        return _is_value(actual["value"], observation, check, case.dtype)
-    return _precise_enough(actual, case, observation, verdict)
-
-
-def _against_the_claim(verdict) -> str:
-    """How an observation differs from what a claim computes (its verdict against it)."""
-    if verdict.outcome == "deviates":
-        error = verdict.error or {}
-        return (f"the result is off by {error.get('ulp', math.inf):.3g} ulp, "
-                f"{error.get('bound_ratio', math.inf):.3g}x the allowed bound")
-    if verdict.outcome == "nonfinite":
-        return "the result is non-finite where the claim's is finite, or the reverse"
-    if verdict.outcome == "accepts_invalid":
-        return "the oracle with these keywords rejects the inputs, which the library took"
-    if verdict.outcome == "match":  # pragma: no cover - callers pass differences only
-        return "the result agrees"
-    observed = verdict.observed if isinstance(verdict.observed, dict) else {}
-    return f"the library raised {observed.get('error', verdict.outcome)}"
-
-
-def _is_value(wanted, observation, check: str, dtype: str) -> str | None:
-    """None when every element is ``wanted`` (NaN, +-inf, or a number to within 8
-    roundoffs), or the array literal to within 8 roundoffs; else what the result is."""
-    if observation.error is not None:
-        return f"the library raised {observation.error[0]}"
-    observed = np.asarray(observation.value if check == "value" else observation.gradient)
-    rtol = 8 * dtype_spec(dtype).unit_roundoff
-    if isinstance(wanted, list):
-        literal = np.array(_numbers(wanted), dtype=np.float64)
-        holds = literal.shape == observed.shape and bool(np.allclose(
-            observed, literal, rtol=rtol, atol=0, equal_nan=True))
-    elif wanted == "nan":
-        holds = bool(np.all(np.isnan(observed)))
-    elif math.isinf(float(wanted)):
-        holds = bool(np.all(observed == float(wanted)))
-    else:
-        holds = bool(np.allclose(observed, float(wanted), rtol=rtol, atol=0))
-    if holds:
-        return None
-    shown = np.array2string(observed, precision=17, threshold=8, separator=", ")
-    # one line, whatever the shape, without the padding that aligns columns
-    return "the result is " + re.sub(r"\[ +", "[", " ".join(shown.split()))
-
-
-def _precise_enough(actual: dict, case, observation, verdict) -> str | None:
-    """None when the error of a verdict is within ``within`` or ``absolute`` (a match is
-    possible here only after ``oracle`` or ``computed_in`` restated the case); else how far."""
-    if verdict.outcome not in ("match", "deviates"):
-        return _against_the_claim(verdict)
-    if "within" in actual:
-        ratio = (verdict.error or {}).get("bound_ratio", math.inf)
-        if ratio <= float(actual["within"]):
-            return None
-        return f"the error is {ratio:.3g}x the bound, more than within = {actual['within']}"
-    if verdict.outcome == "match" or _absolutely_within(float(actual["absolute"]), case,
-                                                        observation, verdict):
-        return None
-    return (f"the error is more than {actual['absolute']} u (1 + max|x|) "
-            f"({(verdict.error or {}).get('ulp', math.inf):.3g} ulp)")
-
-
-def _computed_in(dtype: str, case, observation):
-    """The case and observation as if the library had been given ``dtype``: inputs rounded."""
-    case = dataclasses.replace(case, dtype=dtype)
-    fed = {name: dtype_spec(dtype).round(value) if np.asarray(value).dtype.kind == "f"
-           else value for name, value in observation.fed.items()}
-    return case, dataclasses.replace(observation, fed=fed, dtype=dtype)
-
-
-def _accurate_to(dtype: str, case, observation):
-    """The case and observation judged with ``dtype``'s rounding unit, inputs as given."""
-    return (dataclasses.replace(case, dtype=dtype),
-            dataclasses.replace(observation, dtype=dtype))
-
-
-def _constants_rounded(actual: dict, dtype: str) -> dict:
-    """``actual`` with the numbers of its oracle keywords rounded to ``dtype`` (integers,
-    booleans and strings as they are)."""
-    spec = dtype_spec(dtype)
-
-    def rounded(value):
-        if isinstance(value, list):
-            return [rounded(v) for v in value]
-        if isinstance(value, float):
-            return float(spec.round(value))
-        return value
-
-    return {name: ({k: rounded(v) for k, v in claim.items()} if name in _KEYWORD_CLAIMS
-                   else claim)
-            for name, claim in actual.items() if name != "round_constants"}
-
-
-#: the qualifiers of a claim, each restating the case and observation it is judged on
-_QUALIFIERS = {"computed_in": _computed_in, "accurate_to": _accurate_to}
-
-
-def _with_arrays(case, observation, **arrays):
-    """``case`` and ``observation`` with these arrays in place of what was given."""
-    return (case.with_inputs(**arrays),
-            dataclasses.replace(observation, fed={**observation.fed, **arrays}))
-
-
-def _broadcast(case, observation):
-    x, t = (np.asarray(observation.fed[k]) for k in ("input", "target"))
-    x, t = (np.array(a) for a in np.broadcast_arrays(x, t))
-    return _with_arrays(case, observation, input=x, target=t)
-
-
-def _broadcast_gradient_holds(binding, case, observation, extra: dict) -> bool:
-    """The observed gradient is that of the loss of the broadcast arrays, summed back over the
-    broadcast axes to the shape of what was differentiated (the chain rule of a broadcast),
-    within the summed bounds of its elements."""
-    from conformance.judge import expected
-    from conformance.tolerance import gradient_bound
-
-    wrt = observation.wrt
-    if observation.error is not None or observation.gradient is None:
-        return False
-    restated, seen = _broadcast(case, observation)
-    exact, kwargs = expected(binding, restated, seen.fed, "gradient", wrt, extra)
-    if isinstance(exact, str):
-        return False
-    shape = np.shape(observation.fed[wrt])
-    bound = np.broadcast_to(gradient_bound(case.loss, kwargs, wrt, case.dtype), exact.shape)
-    exact, bound = _sum_to_shape(exact, shape), _sum_to_shape(np.abs(bound), shape)
-    observed = np.asarray(observation.gradient, dtype=np.float64)
-    if observed.shape != exact.shape:
-        return False
-    with np.errstate(invalid="ignore"):
-        return bool(np.all((observed == exact) | (np.abs(observed - exact) <= bound)))
-
-
-def _sum_to_shape(array: np.ndarray, shape: tuple) -> np.ndarray:
-    """``array`` summed over the axes that broadcasting added to or stretched from ``shape``."""
-    array = np.sum(array, axis=tuple(range(array.ndim - len(shape))))
-    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and array.shape[i] != 1)
-    return np.sum(array, axis=stretched, keepdims=True)
-
-
-def _aligned(case, observation):
-    """The rank rule of Keras's squeeze_or_expand_to_same_rank: an input with one more axis,
-    of size 1, than its element-wise target loses it (its gradient read in that shape);
-    otherwise the target takes the shape the loss expects of it."""
-    x, t = (np.asarray(observation.fed[k]) for k in ("input", "target"))
-    if case.target_kind != "indices" and x.ndim == t.ndim + 1 and x.shape[-1:] == (1,):
-        squeezed = x.reshape(x.shape[:-1])
-        if observation.gradient is not None and np.size(observation.gradient) == x.size:
-            observation = dataclasses.replace(
-                observation, gradient=np.reshape(observation.gradient, squeezed.shape))
-        return _with_arrays(case, observation, input=squeezed)
-    shape = x.shape
-    if case.target_kind == "indices" and x.ndim:
-        shape = tuple(n for i, n in enumerate(x.shape) if i != case.class_axis)
-    return _with_arrays(case, observation, target=t.reshape(shape))
-
-
-def _smoothed_on_last_axis(case, observation):
-    """Label smoothing applied over the last axis, whatever the class axis: the target
-    becomes (1 - e) t + e / C_last, and the case has no smoothing left to apply."""
-    e = float(case.options.get("label_smoothing", 0.0))
-    t = np.asarray(observation.fed["target"], dtype=np.float64)
-    smoothed = (1 - e) * t + e / t.shape[-1]
-    case, observation = _with_arrays(case, observation, target=smoothed)
-    return dataclasses.replace(case, options={**case.options, "label_smoothing": 0.0}), \
-        observation
-
-
-def _truncated_labels(case, observation):
-    labels = np.trunc(np.asarray(observation.fed["target"], dtype=np.float64)).astype(np.int64)
-    return _with_arrays(case, observation, target=labels)
-
-
-#: ``inputs = ...``: the arrays a library computed on, from those it was given
-_RESTATED_INPUTS = {"broadcast": _broadcast, "aligned": _aligned,
-                    "truncated-labels": _truncated_labels,
-                    "smoothed-on-last-axis": _smoothed_on_last_axis}
-
-
-def _numbers(values):
-    """A TOML array literal as floats: ``"nan"``, ``"inf"`` and ``"-inf"`` are strings there."""
-    if isinstance(values, list):
-        return [_numbers(v) for v in values]
-    return float(values)
-
-
-def _special_or_oracle(special: float, extra: dict, binding, case, observation,
-                       check: str) -> str | None:
-    """None when ``special`` (NaN or +inf) is in some elements the oracle has something else
-    for and the oracle everywhere else; else how the observation differs."""
-    from conformance.judge import expected, judge
-
-    if observation.error is not None:
-        return f"the library raised {observation.error[0]}"
-    exp, _ = expected(binding, case, observation.fed, check, observation.wrt, extra)
-    observed = np.asarray(observation.value if check == "value" else observation.gradient,
-                          dtype=np.float64)
-    if isinstance(exp, str):
-        return "the oracle with these keywords rejects the inputs, which the library took"
-    if exp.shape != observed.shape:
-        return f"the result has shape {observed.shape}, the oracle's {exp.shape}"
-    is_special = np.isnan if math.isnan(special) else (lambda a: a == special)
-    extra_special = is_special(observed) & ~is_special(exp)
-    if not extra_special.any():
-        return f"no element is {special} where the oracle's is not"
-    patched = np.where(extra_special, exp, observed)
-    field_name = "value" if check == "value" else "gradient"
-    restated = judge(binding, case, dataclasses.replace(observation, **{field_name: patched}),
-                     check, extra=extra)
-    if restated.outcome == "match":
-        return None
-    return f"besides the {special} elements, {_against_the_claim(restated)}"
-
-
-def _absolutely_within(k: float, case, observation, verdict) -> bool:
-    x = np.asarray(observation.fed.get("input", case.inputs["input"]), dtype=np.float64)
-    finite = np.abs(x[np.isfinite(x)])
-    scale = 1.0 + (float(finite.max()) if finite.size else 0.0)
-    terms = 1
-    if case.options.get("reduction") == "sum" and verdict.expected is not None:
-        terms = max(1, int(np.prod(np.shape(case.inputs["target"]))))
-    exp = np.asarray(verdict.expected, dtype=np.float64)
-    obs = np.asarray(verdict.observed, dtype=np.float64)
-    if exp.shape != obs.shape or not np.all(np.isfinite(exp) == np.isfinite(obs)):
-        return False
-    with np.errstate(invalid="ignore"):
-        err = np.where(np.isfinite(exp), np.abs(obs - exp), 0.0)
-        final_rounding = np.where(np.isfinite(exp), ulp(exp, case.dtype), 0.0)
-    allowed = k * dtype_spec(case.dtype).unit_roundoff * scale * terms + final_rounding
-    return bool(np.all(err <= allowed))

@@ -12,6 +12,7 @@ looked up in the registry, and never a verdict about the library.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -140,15 +141,18 @@ class Suite:
 
     def explain(self, binding: Binding, case: Case, case_name: str, category: str,
                 check: str, observation, verdict: Verdict,
-                ) -> Explanation:
+                examine: Callable[[], Explanation] | None = None) -> Explanation:
         """What the registry says of a verdict; a difference it leaves unexplained, and a
-        harness error, are kept for ``assert_explained``."""
+        harness error, are kept for ``assert_explained``. ``examine`` asks the registries
+        where the binding's own entries for this case are not the whole answer (a pair of
+        paths, ``conformance.equivalence``: either side's entries may explain it)."""
         if verdict.outcome == "match":
             return Explanation(None, [])
         explanation = Explanation(None, [])
         if verdict.outcome != "harness-error":
-            explanation = self.registry(binding.library).examine(
-                binding, case, case_name, category, check, observation, verdict)
+            explanation = examine() if examine is not None else self.registry(
+                binding.library).examine(binding, case, case_name, category, check,
+                                         observation, verdict)
         if explanation.entry is None:
             self.keep(Unexplained(binding.api, case_name, category, check, observation.wrt,
                                   case.dtype, verdict, binding.call_source(case),
