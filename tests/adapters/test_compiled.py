@@ -12,8 +12,8 @@ import dataclasses
 
 import numpy as np
 import pytest
-from _examples import regular_case
-from _reproducers import printed_numbers, run_reproducers
+from _examples import ordinary_case
+from _reproducers import assert_reproducers_print
 
 from adapters import compiled, load_adapter
 from adapters.binding import Binding
@@ -32,8 +32,13 @@ MODES = {
 }
 
 
+def _declared(name: str):
+    """The adapter, for its declarations (its library not imported)."""
+    return KerasAdapter("tensorflow") if name == "keras" else load_adapter(name)
+
+
 def _adapter(name: str):
-    adapter = KerasAdapter("tensorflow") if name == "keras" else load_adapter(name)
+    adapter = _declared(name)
     reason = adapter.unavailable()
     if reason is not None:
         pytest.skip(f"{name} {reason}")
@@ -42,9 +47,8 @@ def _adapter(name: str):
 
 def _twins(name: str) -> list[tuple[Binding, Binding]]:
     """(eager, compiled twin) as the adapter declares them."""
-    adapter = KerasAdapter("tensorflow") if name == "keras" else load_adapter(name)
     eager, _, rule = MODES[name]
-    by_api = {b.api: b for b in adapter.bindings}
+    by_api = {b.api: b for b in _declared(name).bindings}
     return [(b, by_api[rule(b).api]) for b in eager]
 
 
@@ -94,13 +98,6 @@ def test_jax_makes_the_constant_keywords_static():
 
 # --- the calls --------------------------------------------------------------------------------
 
-def _case(binding: Binding, dtype: str = "float64"):
-    case = regular_case(binding.loss, rank=2, target_kind=binding.targets[0], dtype=dtype,
-                        reduction="mean" if "mean" in binding.reductions else "none",
-                        options=dict.fromkeys(binding.required))
-    return case
-
-
 def _torch_graphs(adapter) -> int:
     return adapter.namespace()["torch"]._dynamo.utils.counters["stats"]["unique_graphs"]
 
@@ -108,7 +105,7 @@ def _torch_graphs(adapter) -> int:
 def test_torch_twin_compiles_once_per_shape_and_reuses_it():
     adapter = _adapter("torch")
     _, twin = _twins("torch")[2]  # cross_entropy
-    case = _case(twin)
+    case = ordinary_case(twin)
     # a batch no other test in this process meets, so the first call compiles
     case = case.with_inputs(input=np.tile(case.inputs["input"], (7, 1)),
                             target=np.tile(case.inputs["target"], 7))
@@ -131,7 +128,7 @@ def test_torch_twin_compiles_once_per_shape_and_reuses_it():
 def test_tensorflow_twin_traces_once_per_shape():
     adapter = _adapter("tensorflow")
     _, twin = _twins("tensorflow")[2]  # softmax_cross_entropy_with_logits
-    case = _case(twin)
+    case = ordinary_case(twin)
     callee = adapter.namespace()["tf"].nn.softmax_cross_entropy_with_logits
     function = adapter.namespace()["xla"](callee)
     assert function is adapter.namespace()["xla"](callee)  # memoised: one tf.function
@@ -144,7 +141,7 @@ def test_tensorflow_twin_traces_once_per_shape():
 def test_jax_twin_traces_once_per_shape():
     adapter = _adapter("jax")
     _, twin = _twins("jax")[1]  # softmax_cross_entropy
-    case = _case(twin)
+    case = ordinary_case(twin)
     # a batch no other test in this process meets, so the first call traces
     case = case.with_inputs(**{k: np.tile(v, (7, 1)) for k, v in case.inputs.items()})
     jax = adapter.namespace()["jax"]
@@ -164,29 +161,21 @@ def test_reproducers_print_what_the_twin_observed(name, dtype):
     """Every twin, value and input gradient, in a dtype where compiled code computes differently
     (float16 in float32 registers); the reproducers run in one fresh interpreter."""
     adapter = _adapter(name)
-    observations, observed = [], []
+    observations = []
     for _, twin in _twins(name):
-        case = _case(twin, dtype)
-        for check in ("value", "gradient"):
-            if check == "gradient" and "input" not in twin.gradients:
-                continue
+        case = ordinary_case(twin, dtype=dtype)
+        for check in ("value", "gradient")[:1 + ("input" in twin.gradients)]:
             seen = adapter.evaluate(twin, case, check)
             assert seen.error is None, (twin.api, seen.error)
             observations.append(seen)
-            observed.append(seen.value if check == "value" else seen.gradient)
-    outputs = run_reproducers([o.reproducer for o in observations],
-                              ("TF_", "JAX_", "KERAS_", "TORCH"))
-    for seen, expected, output in zip(observations, observed, outputs, strict=True):
-        assert "printed" in output, (seen.api, output, seen.reproducer)
-        printed = printed_numbers(output["printed"].strip().splitlines()[-1])
-        np.testing.assert_array_equal(printed, expected, err_msg=seen.reproducer)
+    assert_reproducers_print(observations, ("TF_", "JAX_", "KERAS_", "TORCH"))
 
 
 def test_twin_differs_from_eager_only_in_the_call():
     """The reproducer of a twin is its eager twin's with the compiled call (and its set-up)."""
     adapter = _adapter("keras")
     eager, twin = _twins("keras")[0]
-    case = _case(eager)
+    case = ordinary_case(eager)
     plain = adapter.describe(eager, case).reproducer
     compiled_one = adapter.describe(twin, case).reproducer
     assert "xla = functools.cache(functools.partial(tf.function, jit_compile=True))" \

@@ -1,8 +1,8 @@
 """The array frameworks (``adapters/framework.py`` and each library folder's ``framework.py``):
-each is set up in one place, and every
-adapter computing with it (its own and Keras on it) uses that set-up; its settings hold after
-import; tensors of every dtype read back exactly; the source code a reproducer gets builds the
-same tensors, lists and gradients; and gradients of a sum are right.
+each is set up in one place, and every adapter computing with it (its own and Keras on it) uses
+that set-up; its settings hold after import; tensors of every dtype read back exactly; the
+source code a reproducer gets builds the same tensors, lists and gradients; and gradients of a
+sum are right.
 
 The declarations are checked without importing any library. Tests that need a framework skip
 with its "unavailable: ..." reason where it is not installed; NumPy's run everywhere.
@@ -28,10 +28,9 @@ from adapters.paddle.framework import PADDLE
 from adapters.tensorflow.framework import TENSORFLOW
 from adapters.tinygrad.framework import TINYGRAD
 from adapters.torch.framework import TORCH
+from reference.specs import dtype_spec
 
 FRAMEWORKS = {f.name: f for f in (TORCH, JAX, TENSORFLOW, NUMPY, MLX, PADDLE, TINYGRAD)}
-#: the largest relative rounding error of each dtype (round to nearest: half an ulp of 1)
-UNIT = {"float16": 2.0**-11, "bfloat16": 2.0**-8, "float32": 2.0**-24, "float64": 2.0**-53}
 # not representable in float16 / bfloat16 / float32 (0.1, 1e-3), a signed zero, a large value
 VALUES = np.array([[0.1, -2.5, 1e-3], [3.0e4, 0.0, -0.0]])
 LIBRARIES = ("torch", "jax", "jaxlib", "optax", "tensorflow", "keras", "tf_keras", "scipy",
@@ -123,12 +122,13 @@ def test_tensorflow_is_deterministic_without_tf32():
 def test_tensors_read_back_exactly_in_every_dtype(name):
     framework, namespace = FRAMEWORKS[name], _namespace(name)
     for dtype in _dtypes(name):
+        unit = dtype_spec(dtype).unit_roundoff  # the largest relative error of a rounding
         for values in (VALUES, np.array(0.1)):  # a 0-d bfloat16 tensor is TensorFlow's snag
             fed = framework.to_numpy(framework.tensor(values, dtype))
             assert fed.dtype == np.float64, dtype
             assert fed.shape == values.shape, dtype
             # rounded once to the nearest value of the dtype: rounding again changes nothing
-            assert np.abs(fed - values).max() <= UNIT[dtype] * np.abs(values).max(), dtype
+            assert np.abs(fed - values).max() <= unit * np.abs(values).max(), dtype
             assert np.array_equal(framework.to_numpy(framework.tensor(fed, dtype)), fed), dtype
             assert np.array_equal(np.signbit(fed), np.signbit(values)), dtype
             built = eval(framework.tensor_source(fed, dtype), dict(namespace))

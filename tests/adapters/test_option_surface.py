@@ -13,21 +13,21 @@ from __future__ import annotations
 import dataclasses
 import inspect
 
+import _tested
 import pytest
 from _fake_adapter import FakeAdapter
-from _tested import REQUIRED, tested
 
 from adapters import compiled, load_adapter
 from conformance import option_surface
 
-BINDINGS = [(name, b) for name in tested() for b in load_adapter(name).bindings]
+BINDINGS = [(name, b) for name in _tested.tested() for b in load_adapter(name).bindings]
 
 
 def _namespace(name: str) -> dict:
     adapter = load_adapter(name)
     reason = adapter.unavailable()
     if reason:
-        if name in REQUIRED:
+        if name in _tested.REQUIRED:
             pytest.fail(f"{name} is required in this environment but {reason}")
         pytest.skip(f"{name} {reason}")
     return adapter.namespace()
@@ -38,20 +38,15 @@ def test_every_parameter_is_exercised_or_out_of_scope(name, binding):
     assert option_surface.problems(binding, _namespace(name)) == []
 
 
-def _with_options(name: str):
-    """Bindings of an available library that declare options, for the removal test."""
-    return [(n, b) for n, b in BINDINGS if n == name and (b.options or b.operand_options)]
-
-
-@pytest.mark.parametrize("name", sorted(tested()))
+@pytest.mark.parametrize("name", sorted(_tested.tested()))
 def test_removing_an_option_is_caught(name):
     """Each option a binding declares, taken away (as if forgotten), leaves its parameter
     unexercised: the check names it."""
-    candidates = _with_options(name)
+    candidates = [b for n, b in BINDINGS if n == name and (b.options or b.operand_options)]
     if not candidates:
         pytest.skip(f"{name} declares no options")
     namespace = _namespace(name)
-    for _, binding in candidates:
+    for binding in candidates:
         for option in (*binding.options, *binding.operand_options):
             reduced = dataclasses.replace(
                 binding,
