@@ -26,6 +26,8 @@ from typing import ClassVar
 
 import numpy as np
 
+from adapters.source import array_source
+
 #: writes the source of a float64 Python list of the named tensor
 ToListSource = Callable[[str], str]
 
@@ -46,6 +48,12 @@ class Framework:
     #: missing or broken (a compiler): the machine's fault, never the library's behaviour
     #: (``adapters.harness``; a tool run as a program is recognised without this)
     toolchain_errors: ClassVar[tuple[str, ...]] = ()
+    #: how a reproducer writes a tensor: the function making it from a literal, the one making
+    #: an empty one, and the dtype's spelling, ``{dtype}`` filled in: ("torch.tensor",
+    #: "torch.empty", "torch.{dtype}")
+    source_spelling: ClassVar[tuple[str, str, str]]
+    #: how a reproducer lists the tensor called ``{name}`` as float64 Python numbers
+    list_spelling: ClassVar[str]
 
     def imported(self) -> ModuleType:
         """The framework's module (imported by ``Adapter.namespace``, environment set)."""
@@ -73,16 +81,28 @@ class Framework:
 
     def tensor_source(self, array: np.ndarray, dtype: str) -> str:
         """Source code building the tensor of ``dtype`` that holds ``array``, from literals."""
-        raise NotImplementedError
+        constructor, empty, spelling = self.source_spelling
+        return array_source(array, constructor, empty, spelling.format(dtype=dtype))
 
     def to_list_source(self, name: str) -> str:
         """Source code of the tensor called ``name`` as a float64 Python list."""
-        raise NotImplementedError
+        return self.list_spelling.format(name=name)
 
     def value_and_gradient(self, call: Callable[[dict], object], operands: dict,
                            wrt: str | None):
         """``call(operands)`` and, with ``wrt``, the gradient of the sum of its elements with
         respect to ``operands[wrt]``: d(sum_i loss_i)/d wrt (None without ``wrt``)."""
+        if wrt is None:
+            return self.value(call, operands), None
+        return self.value_with_gradient(call, operands, wrt)
+
+    def value(self, call: Callable[[dict], object], operands: dict):
+        """``call(operands)`` with no gradient taken."""
+        return call(operands)
+
+    def value_with_gradient(self, call: Callable[[dict], object], operands: dict, wrt: str):
+        """``call(operands)`` and the gradient of the sum of its elements with respect to
+        ``operands[wrt]``."""
         raise NotImplementedError
 
     def gradient_source(self, call_source: str, wrt: str, to_list: ToListSource) -> list[str]:

@@ -9,12 +9,13 @@ from types import MappingProxyType
 import numpy as np
 
 from adapters.framework import Framework, numpy_to_float64
-from adapters.source import array_source
 
 
 class Jax(Framework):
     name = "jax"
     modules = MappingProxyType({"jax": "jax", "jnp": "jax.numpy"})
+    source_spelling = ("jnp.asarray", "jnp.zeros", "jnp.{dtype}")
+    list_spelling = "{name}.astype(jnp.float64).tolist()"
     # read by jax at import; configure() sets the same in case jax was imported before
     environment = MappingProxyType({"JAX_PLATFORMS": "cpu", "JAX_ENABLE_X64": "1",
                                     "JAX_DEFAULT_MATMUL_PRECISION": "highest"})
@@ -36,15 +37,7 @@ class Jax(Framework):
     def to_numpy(self, value):
         return numpy_to_float64(np.asarray(value))
 
-    def tensor_source(self, array, dtype):
-        return array_source(array, "jnp.asarray", "jnp.zeros", f"jnp.{dtype}")
-
-    def to_list_source(self, name):
-        return f"{name}.astype(jnp.float64).tolist()"
-
-    def value_and_gradient(self, call, operands, wrt):
-        if wrt is None:
-            return call(operands), None
+    def value_with_gradient(self, call, operands, wrt):
         jax = self.imported()
 
         def total(x):

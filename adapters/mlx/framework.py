@@ -10,7 +10,6 @@ from types import MappingProxyType
 import numpy as np
 
 from adapters.framework import Framework
-from adapters.source import array_source
 
 
 class Mlx(Framework):
@@ -21,6 +20,8 @@ class Mlx(Framework):
 
     name = "mlx"
     modules = MappingProxyType({"mx": "mlx.core"})
+    source_spelling = ("mx.array", "mx.zeros", "mx.{dtype}")
+    list_spelling = "{name}.astype(mx.float64).tolist()"
 
     def imported(self):
         # mlx is a namespace package: the arrays, the version and the devices are mlx.core's
@@ -47,15 +48,7 @@ class Mlx(Framework):
             return np.array(value.astype(mx.float64))
         return np.array(value).astype(np.int64)
 
-    def tensor_source(self, array, dtype):
-        return array_source(array, "mx.array", "mx.zeros", f"mx.{dtype}")
-
-    def to_list_source(self, name):
-        return f"{name}.astype(mx.float64).tolist()"
-
-    def value_and_gradient(self, call, operands, wrt):
-        if wrt is None:
-            return call(operands), None
+    def value_with_gradient(self, call, operands, wrt):
         mx = self.imported()
 
         def total(x):

@@ -15,13 +15,13 @@ binding declares it, and asking for it fails the way NumPy does (``TypeError``).
 from __future__ import annotations
 
 import re
-import warnings
 from typing import ClassVar
 
 import numpy as np
 
 from adapters.adapter import Adapter
 from adapters.binding import Binding
+from adapters.numpy.framework import NUMPY
 from adapters.source import array_source
 
 _FLOAT_DTYPES = ("float16", "float32", "float64")  # NumPy's floats; no bfloat16
@@ -30,7 +30,10 @@ _NO_AUTOGRAD = "has no automatic differentiation"
 
 
 class _ArrayAdapter(Adapter):
-    """What the three share: NumPy arrays in, a NumPy array or Python float out."""
+    """What the three share: NumPy arrays in, a NumPy array or Python float out (NumPy's
+    framework reads it back and takes the value, warnings ignored)."""
+
+    framework = NUMPY
 
     def tensor(self, array, dtype, *, index=False):
         if index:
@@ -38,10 +41,6 @@ class _ArrayAdapter(Adapter):
         if dtype not in _FLOAT_DTYPES:
             raise TypeError(f"NumPy has no {dtype} dtype (data type {dtype!r} not understood)")
         return np.asarray(array, dtype=np.float64).astype(dtype)
-
-    def to_numpy(self, value):
-        value = np.asarray(value)
-        return value.astype(np.float64) if value.dtype.kind == "f" else value
 
     def tensor_source(self, array, dtype, *, index=False, differentiable=False):
         dtype = "int64" if index else dtype
@@ -51,11 +50,7 @@ class _ArrayAdapter(Adapter):
     def value_and_gradient(self, call, operands, wrt):
         if wrt is not None:
             raise NotImplementedError(f"{self.library} {_NO_AUTOGRAD}")
-        # The value is what matters: log(0) and "do not sum to one" warnings must not turn
-        # into exceptions under a strict warnings filter or np.seterr(all="raise").
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
-            return call(operands), None
+        return super().value_and_gradient(call, operands, wrt)
 
     def value_source(self, call_source):
         return [f"loss = {call_source}", "result = np.asarray(loss, dtype=np.float64).tolist()"]

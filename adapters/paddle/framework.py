@@ -10,12 +10,13 @@ from types import MappingProxyType
 import numpy as np
 
 from adapters.framework import Framework
-from adapters.source import array_source
 
 
 class Paddle(Framework):
     name = "paddle"
     modules = MappingProxyType({"paddle": "paddle"})
+    source_spelling = ("paddle.to_tensor", "paddle.empty", "paddle.{dtype}")
+    list_spelling = "{name}.astype(paddle.float64).tolist()"
     # FLAGS_paddle_num_threads: the CPU kernels' thread count, read at import (1 is the
     # default; stated so a machine-wide setting cannot change the order of a sum);
     # GLOG_minloglevel: no C++ info logs in the suite's output
@@ -39,17 +40,12 @@ class Paddle(Framework):
             return value.astype(paddle.float64).numpy()
         return value.numpy()
 
-    def tensor_source(self, array, dtype):
-        return array_source(array, "paddle.to_tensor", "paddle.empty", f"paddle.{dtype}")
+    def value(self, call, operands):
+        with self.imported().no_grad():  # no graph recorded for a value alone
+            return call(operands)
 
-    def to_list_source(self, name):
-        return f"{name}.astype(paddle.float64).tolist()"
-
-    def value_and_gradient(self, call, operands, wrt):
+    def value_with_gradient(self, call, operands, wrt):
         paddle = self.imported()
-        if wrt is None:
-            with paddle.no_grad():
-                return call(operands), None
         operand = operands[wrt]
         operand.stop_gradient = False
         value = call(operands)

@@ -9,12 +9,13 @@ from types import MappingProxyType
 import numpy as np
 
 from adapters.framework import Framework
-from adapters.source import array_source
 
 
 class TensorFlow(Framework):
     name = "tensorflow"
     modules = MappingProxyType({"tf": "tensorflow"})
+    source_spelling = ("tf.constant", "tf.zeros", "tf.{dtype}")
+    list_spelling = "tf.cast({name}, tf.float64).numpy().tolist()"
     # TF_DETERMINISTIC_OPS: deterministic kernels from the first op on; TF_CPP_MIN_LOG_LEVEL:
     # no C++ info logs in the suite's output
     environment = MappingProxyType({"TF_CPP_MIN_LOG_LEVEL": "2", "TF_DETERMINISTIC_OPS": "1"})
@@ -38,15 +39,7 @@ class TensorFlow(Framework):
             return tf.cast(value, tf.float64).numpy()
         return value.numpy()
 
-    def tensor_source(self, array, dtype):
-        return array_source(array, "tf.constant", "tf.zeros", f"tf.{dtype}")
-
-    def to_list_source(self, name):
-        return f"tf.cast({name}, tf.float64).numpy().tolist()"
-
-    def value_and_gradient(self, call, operands, wrt):
-        if wrt is None:
-            return call(operands), None
+    def value_with_gradient(self, call, operands, wrt):
         tf = self.imported()
         operand = operands[wrt]
         with tf.GradientTape() as tape:

@@ -21,7 +21,6 @@ from types import MappingProxyType
 import numpy as np
 
 from adapters.framework import Framework
-from adapters.source import array_source
 
 
 class Tinygrad(Framework):
@@ -45,6 +44,8 @@ class Tinygrad(Framework):
 
     name = "tinygrad"
     modules = MappingProxyType({"tinygrad": "tinygrad"})
+    source_spelling = ("tinygrad.Tensor", "tinygrad.Tensor.empty", "tinygrad.dtypes.{dtype}")
+    list_spelling = "{name}.cast(tinygrad.dtypes.float64).tolist()"
     # not CC: a reproducer runs with its reader's own clang, not this machine's zig wrapper
     environment = MappingProxyType({"DEV": "CPU", "PARALLEL": "0"})
 
@@ -194,17 +195,8 @@ os.execv(ZIG, [ZIG, "cc", "-g0", *args])
             return value.cast(tinygrad.dtypes.float64).numpy()
         return value.numpy().astype(np.int64)
 
-    def tensor_source(self, array, dtype):
-        return array_source(array, "tinygrad.Tensor", "tinygrad.Tensor.empty",
-                            f"tinygrad.dtypes.{dtype}")
-
-    def to_list_source(self, name):
-        return f"{name}.cast(tinygrad.dtypes.float64).tolist()"
-
-    def value_and_gradient(self, call, operands, wrt):
+    def value_with_gradient(self, call, operands, wrt):
         value = call(operands)
-        if wrt is None:
-            return value, None
         (gradient,) = value.sum().gradient(operands[wrt])
         return value, gradient
 

@@ -9,12 +9,13 @@ from types import MappingProxyType
 import numpy as np
 
 from adapters.framework import Framework
-from adapters.source import array_source
 
 
 class Torch(Framework):
     name = "torch"
     modules = MappingProxyType({"torch": "torch"})
+    source_spelling = ("torch.tensor", "torch.empty", "torch.{dtype}")
+    list_spelling = "{name}.to(torch.float64).tolist()"
     # Inductor (torch.compile) looks for a C++ compiler before it runs one
     toolchain_errors = ("torch._inductor.exc.InvalidCxxCompiler",)
 
@@ -36,17 +37,12 @@ class Torch(Framework):
             return value.to(torch.float64).numpy()
         return value.numpy()
 
-    def tensor_source(self, array, dtype):
-        return array_source(array, "torch.tensor", "torch.empty", f"torch.{dtype}")
+    def value(self, call, operands):
+        with self.imported().no_grad():  # no graph recorded for a value alone
+            return call(operands)
 
-    def to_list_source(self, name):
-        return f"{name}.to(torch.float64).tolist()"
-
-    def value_and_gradient(self, call, operands, wrt):
+    def value_with_gradient(self, call, operands, wrt):
         torch = self.imported()
-        if wrt is None:
-            with torch.no_grad():
-                return call(operands), None
         operand = operands[wrt].requires_grad_(True)
         value = call(operands)
         # allow_unused: a result that does not depend on the operand has no gradient (None)
