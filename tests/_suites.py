@@ -1,12 +1,15 @@
-"""A Suite over the fake library (tests/_fake_adapter.py), with a registry written for the test:
-what the runner's tests and the harness's tests judge and record with."""
+"""A Suite over the fake library (tests/_fake_adapter.py), with a registry written for the test,
+and the fake adapter in a worker process: what the runner's, the harness's and the guard's
+tests judge, record and call with."""
 
 from __future__ import annotations
 
 import textwrap
 
+import pytest
 from _fake_adapter import FakeAdapter
 
+from adapters.guard import IsolatedAdapter
 from conformance.deviations import DeviationRegistry
 from conformance.limits import Limits
 from conformance.recorder import Recorder
@@ -24,3 +27,16 @@ def fake_suite(tmp_path, guarded, registry_text: str = "", adapter: FakeAdapter 
     suite.adapters["fake"] = (adapter or FakeAdapter(), guarded)
     suite.registries["fake"] = DeviationRegistry.load("fake", "fake-env", tmp_path)
     return suite
+
+
+def guarded_fixture(adapter: str, timeout: float):
+    """A module-scoped fixture named ``guarded``: the adapter ``adapter`` ("module:Class") in a
+    worker process (``IsolatedAdapter``) with the call timeout ``timeout``. A test module
+    assigns it: ``guarded = guarded_fixture("_fake_adapter:FakeAdapter", timeout=5)``."""
+
+    @pytest.fixture(scope="module", name="guarded")
+    def fixture():
+        with IsolatedAdapter(adapter, timeout=timeout) as isolated:
+            yield isolated
+
+    return fixture

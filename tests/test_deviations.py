@@ -5,11 +5,13 @@ is false must leave the finding unexplained.
 """
 
 import dataclasses
+import functools
 import math
 import textwrap
 
 import numpy as np
 import pytest
+from _registry_text import deviation
 
 import reference
 from adapters.binding import Binding, Case, Observation
@@ -45,25 +47,21 @@ def registry(tmp_path, body: str, library: str = "lib", env: str | None = None,
     return DeviationRegistry.load(library, env, directory=tmp_path)
 
 
-def entry(actual: str, match: str = "{}", apis: str = '["lib.bce[logits]"]') -> str:
-    return f"""
-        [[deviation]]
-        id = "the-entry"
-        apis = {apis}
-        kind = "precision"
-        reason = "why"
-        link = "https://example.org"
-        match = {match}
-        actual = {actual}
-        """
+def entry(actual: str, match: str = "{}", apis: tuple[str, ...] = ("lib.bce[logits]",)) -> str:
+    return deviation(id="the-entry", apis=apis, kind="precision", reason="why", match=match,
+                     actual=actual)
 
 
 def explains(tmp_path, actual: str, observation: Observation, case: Case = CASE,
-             match: str = "{}", apis: str = '["lib.bce[logits]"]') -> bool:
+             match: str = "{}", apis: tuple[str, ...] = ("lib.bce[logits]",),
+             binding: Binding = BCE_LOGITS, category: str = "edge_cases",
+             check: str = "value") -> bool:
+    """Whether the entry ``entry(actual, match, apis)`` explains the finding of ``binding`` on
+    ``case`` (in ``category``) that ``observation`` makes for ``check``."""
     reg = registry(tmp_path, entry(actual, match, apis))
-    verdict = judge(BCE_LOGITS, case, observation, "value")
+    verdict = judge(binding, case, observation, check)
     assert verdict.outcome != "match", "the observation must be a finding"
-    found = reg.explain(BCE_LOGITS, case, "a-case", "edge_cases", "value", observation, verdict)
+    found = reg.explain(binding, case, "a-case", category, check, observation, verdict)
     return found is not None
 
 
@@ -199,10 +197,8 @@ def test_accurate_to_judges_the_given_inputs_with_that_dtypes_unit(tmp_path):
     verdict = judge(bce, case, observation, "gradient")
     assert verdict.outcome == "deviates"
 
-    def explained(claim: str) -> bool:
-        reg = registry(tmp_path, entry(claim))
-        return reg.explain(bce, case, "a-case", "gradients", "gradient", observation,
-                           verdict) is not None
+    explained = functools.partial(explains, tmp_path, observation=observation, case=case,
+                                  binding=bce, category="gradients", check="gradient")
 
     assert explained('{ oracle = { clip_epsilon = 1e-7 }, accurate_to = "float32" }')
     assert not explained('{ oracle = { clip_epsilon = 1e-7 }, computed_in = "float32" }')
@@ -220,9 +216,9 @@ def test_match_keys_narrow_the_cases(tmp_path):
 
 def test_api_names_match_exactly_or_as_globs(tmp_path):
     finding = observe(PARTLY_NAN)
-    assert explains(tmp_path, "{ nan_or_oracle = {} }", finding, apis='["lib.*"]')
-    assert explains(tmp_path, "{ nan_or_oracle = {} }", finding, apis='["lib.bce[[]logits]"]')
-    assert not explains(tmp_path, "{ nan_or_oracle = {} }", finding, apis='["lib.other"]')
+    assert explains(tmp_path, "{ nan_or_oracle = {} }", finding, apis=("lib.*",))
+    assert explains(tmp_path, "{ nan_or_oracle = {} }", finding, apis=("lib.bce[[]logits]",))
+    assert not explains(tmp_path, "{ nan_or_oracle = {} }", finding, apis=("lib.other",))
 
 
 def test_an_entry_that_selects_but_does_not_hold_is_named_with_how_it_failed(tmp_path):
@@ -356,10 +352,8 @@ def test_round_constants_rounds_the_oracle_keywords_to_the_dtype(tmp_path):
     verdict = judge(bce, case, observation, "value")
     assert verdict.outcome == "deviates"
 
-    def explained(claim: str) -> bool:
-        reg = registry(tmp_path, entry(claim))
-        return reg.explain(bce, case, "a-case", "values", "value", observation,
-                           verdict) is not None
+    explained = functools.partial(explains, tmp_path, observation=observation, case=case,
+                                  binding=bce, category="values")
 
     assert explained("{ oracle = { clip_epsilon = [1e-7, 0.9999999] }, round_constants = true }")
     assert not explained("{ oracle = { clip_epsilon = [1e-7, 0.9999999] } }")

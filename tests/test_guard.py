@@ -4,19 +4,16 @@ import dataclasses
 import time
 
 import numpy as np
-import pytest
+from _suites import guarded_fixture
 
 from adapters.binding import Binding, Case
-from adapters.guard import COMPILE_TIMEOUT, IsolatedAdapter, timeout_for
+from adapters.guard import COMPILE_TIMEOUT, timeout_for
 
 CASE = Case("binary_cross_entropy",
             {"input": np.array([0.25, 0.5]), "target": np.array([0.0, 1.0])}, {"reduction": "sum"})
 
 
-@pytest.fixture(scope="module")
-def guarded():
-    with IsolatedAdapter("_fake_adapter:FakeAdapter", timeout=5) as adapter:
-        yield adapter
+guarded = guarded_fixture("_fake_adapter:FakeAdapter", timeout=5)
 
 
 def test_a_working_call_returns_its_value(guarded):

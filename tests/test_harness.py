@@ -16,7 +16,8 @@ import types
 import numpy as np
 import pytest
 from _fake_adapter import FakeAdapter, MistakenAdapter
-from _suites import fake_suite
+from _registry_text import deviation
+from _suites import fake_suite, guarded_fixture
 
 from adapters import harness
 from adapters.binding import Case
@@ -33,10 +34,7 @@ INVALID = CASE.with_inputs(input=np.array([1.5, 0.5]))
 BINDINGS = {b.api: b for b in MistakenAdapter.bindings}
 
 
-@pytest.fixture(scope="module")
-def guarded():
-    with IsolatedAdapter("_fake_adapter:MistakenAdapter", timeout=20) as adapter:
-        yield adapter
+guarded = guarded_fixture("_fake_adapter:MistakenAdapter", timeout=20)
 
 
 def test_a_library_that_refuses_invalid_input_itself_matches(guarded):
@@ -126,15 +124,9 @@ def test_a_call_out_of_memory_replaces_the_worker(guarded):
 
 def test_a_harness_error_is_recorded_apart_and_fails_with_its_cause(tmp_path, guarded):
     # an entry that would explain any exception of the library explains none of these
-    suite = fake_suite(tmp_path, guarded, """
-        [[deviation]]
-        id = "fake-raises-anything"
-        apis = ["*"]
-        kind = "bug"
-        reason = "any exception"
-        link = "https://example.org"
-        actual = { raises = "Exception" }
-        """, MistakenAdapter())
+    suite = fake_suite(tmp_path, guarded, deviation(
+        id="fake-raises-anything", apis=["*"], kind="bug", reason="any exception",
+        actual='{ raises = "Exception" }'), MistakenAdapter())
     binding = BINDINGS["_fake_library.runs_a_missing_compiler"]
     verdict = suite.check("fake", binding, INVALID, "probability-above-1", "edge_cases")
     assert verdict.outcome == "harness-error"

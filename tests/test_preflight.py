@@ -13,22 +13,18 @@ from __future__ import annotations
 import textwrap
 
 import pytest
+from _registry_text import deviation
 from _runs import USER_ADAPTER, run_suite, user_module
 
 #: the binding of the user's adapter, as USER_ADAPTER writes it
 _DECLARED = ('reductions={"none": ""}, dtypes=("float64",)',
              'expression="np.logaddexp(0, input) - target * input"')
 REGISTRY_HEADER = '[registry]\nlibrary = "mine"\nversion = "{version}"\n'
-ENTRY = """
-    [[deviation]]
-    id = "mine-infinite-logits-nan"
-    apis = ["mine.bce"]
-    kind = "bug"
-    reason = "logaddexp(0, inf) - inf is inf - inf"
-    link = "https://numpy.org/doc/stable/reference/generated/numpy.logaddexp.html"
-    match = { outcome = "nonfinite" }
-    actual = { nan_or_oracle = {} }
-    """
+ENTRY = deviation(
+    id="mine-infinite-logits-nan", apis=["mine.bce"], kind="bug",
+    reason="logaddexp(0, inf) - inf is inf - inf",
+    link="https://numpy.org/doc/stable/reference/generated/numpy.logaddexp.html",
+    match='{ outcome = "nonfinite" }', actual="{ nan_or_oracle = {} }")
 
 
 def _run(tmp_path, adapter: str = USER_ADAPTER, registry: str | None = None,

@@ -13,10 +13,10 @@ import stat
 import numpy as np
 import pytest
 from _fake_adapter import FakeAdapter
-from _suites import fake_suite
+from _registry_text import deviation
+from _suites import fake_suite, guarded_fixture
 
 from adapters.binding import Case
-from adapters.guard import IsolatedAdapter
 from conformance import budget, recorder
 from conformance.results import validate
 from conformance.suite import UnexplainedDifference
@@ -27,10 +27,7 @@ CASE = Case("binary_cross_entropy",
 BINDINGS = {b.api.split(".")[-1]: b for b in FakeAdapter.bindings}
 
 
-@pytest.fixture(scope="module")
-def guarded():
-    with IsolatedAdapter("_fake_adapter:FakeAdapter", timeout=5) as adapter:
-        yield adapter
+guarded = guarded_fixture("_fake_adapter:FakeAdapter", timeout=5)
 
 
 def test_an_unregistered_difference_fails_with_the_call_values_and_reproducer(tmp_path, guarded):
@@ -49,16 +46,10 @@ def test_an_unregistered_difference_fails_with_the_call_values_and_reproducer(tm
 
 
 def test_a_registered_difference_passes_and_is_recorded_with_its_entry(tmp_path, guarded):
-    suite = fake_suite(tmp_path, guarded, """
-        [[deviation]]
-        id = "fake-fine-sums-its-input"
-        apis = ["_fake_library.fine"]
-        kind = "bug"
-        reason = "fine returns sum(input), whatever the target."
-        link = "https://example.org"
-        match = { check = "value", outcome = "deviates" }
-        actual = { value = 0.75 }
-        """)
+    suite = fake_suite(tmp_path, guarded, deviation(
+        id="fake-fine-sums-its-input", apis=["_fake_library.fine"], kind="bug",
+        reason="fine returns sum(input), whatever the target.",
+        match='{ check = "value", outcome = "deviates" }', actual="{ value = 0.75 }"))
     suite.check("fake", BINDINGS["fine"], CASE, "a-named-case", "edge_cases")
     suite.assert_explained()
     suite.recorder.close()
@@ -117,25 +108,15 @@ def test_a_claim_that_fails_says_so_and_its_entry_is_not_stale(tmp_path, guarded
     """An entry whose match selects the finding but whose claim is false leaves it unexplained,
     and says which claim failed and how: on the failure, in the finding and in the results,
     apart from the entries that selected nothing."""
-    suite = fake_suite(tmp_path, guarded, """
-        [[deviation]]
-        id = "fake-fine-is-clamped"
-        apis = ["_fake_library.fine"]
-        kind = "documented-semantics"
-        reason = "a wrong guess: fine is not the loss with its logs clamped"
-        link = "https://example.org"
-        match = { check = "value", outcome = "deviates" }
-        actual = { oracle = { log_clamp = -100.0 } }
-
-        [[deviation]]
-        id = "fake-never-selected"
-        apis = ["_fake_library.fine"]
-        kind = "bug"
-        reason = "selects what never happens"
-        link = "https://example.org"
-        match = { outcome = "timeout" }
-        actual = { value = "nan" }
-        """)
+    suite = fake_suite(tmp_path, guarded, deviation(
+        id="fake-fine-is-clamped", apis=["_fake_library.fine"], kind="documented-semantics",
+        reason="a wrong guess: fine is not the loss with its logs clamped",
+        match='{ check = "value", outcome = "deviates" }',
+        actual="{ oracle = { log_clamp = -100.0 } }",
+    ) + deviation(
+        id="fake-never-selected", apis=["_fake_library.fine"], kind="bug",
+        reason="selects what never happens", match='{ outcome = "timeout" }',
+        actual='{ value = "nan" }'))
     suite.check("fake", BINDINGS["fine"], CASE, "a-named-case", "edge_cases")
     with pytest.raises(UnexplainedDifference) as raised:
         suite.assert_explained()
