@@ -544,6 +544,17 @@ def _smoothed_classes(n_classes, e, index=None, probabilities=None) -> list:
     return [_exact_sum(_exact_prod(keep_C, t), e) for t in probabilities]
 
 
+def _sample_target(t_row, indices, n_classes, e, ignore_index):
+    """One sample's class index (None for a probability row) and its smoothed distribution
+    ``Q`` (None where the class index is ``ignore_index``: that sample is left out)."""
+    if not indices:
+        return None, _smoothed_classes(n_classes, e, probabilities=[_mp(v) for v in t_row])
+    y = int(t_row)
+    if ignore_index is not None and y == ignore_index:
+        return y, None
+    return y, _smoothed_classes(n_classes, e, index=y)
+
+
 def _class_layout(input, target, class_axis):
     """Input rows with the class axis last, the per-sample shape, and the target: class indices
     (shaped like the samples) or probability rows (class axis last)."""
@@ -611,15 +622,12 @@ def _eval_cross_entropy(input, target, weight, ignore_index, reduction, label_sm
     active = np.ones(samples, dtype=bool)
     mean_weights = _full(samples, ZERO)
     for i in np.ndindex(samples):
+        y, Q = _sample_target(t_rows[i], indices, C, e, ignore_index)
+        if Q is None:
+            active[i], loss[i] = False, ZERO  # loss 0, gradient 0, out of the divisor
+            continue
         if indices:
-            y = int(t_rows[i])
-            if ignore_index is not None and y == ignore_index:
-                active[i], loss[i] = False, ZERO  # loss 0, gradient 0, out of the divisor
-                continue
-            Q = _smoothed_classes(C, e, index=y)
             mean_weights[i] = W[y]
-        else:
-            Q = _smoothed_classes(C, e, probabilities=[_mp(v) for v in t_rows[i]])
         A = Q if weight is None else [_exact_prod(W[j], Q[j]) for j in range(C)]
         loss[i], dz_row, dt_row = _cross_entropy_row([_mp(v) for v in rows[i]], A, W, keep,
                                                      want_target=not indices)
@@ -669,14 +677,10 @@ def _eval_categorical_cross_entropy(input, target, reduction, label_smoothing, a
     d_p, d_t = _full(rows.shape, ZERO), _full(rows.shape, ZERO)
     active = np.ones(samples, dtype=bool)
     for i in np.ndindex(samples):
-        if indices:
-            y = int(t_rows[i])
-            if ignore_index is not None and y == ignore_index:
-                active[i], loss[i] = False, ZERO  # loss 0, gradient 0, out of the divisor
-                continue
-            Q = _smoothed_classes(C, e, index=y)
-        else:
-            Q = _smoothed_classes(C, e, probabilities=[_mp(v) for v in t_rows[i]])
+        _, Q = _sample_target(t_rows[i], indices, C, e, ignore_index)
+        if Q is None:
+            active[i], loss[i] = False, ZERO  # loss 0, gradient 0, out of the divisor
+            continue
         loss[i], dp_row, dt_row = _categorical_row([_mp(v) for v in rows[i]], Q, keep, bounds,
                                                    o, renormalize if renormalize ==
                                                    "after_clip" else bool(renormalize))
