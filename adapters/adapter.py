@@ -19,6 +19,7 @@ import numpy as np
 
 from adapters import harness
 from adapters.binding import ARRAY_OPTIONS, Binding, Case, Observation
+from adapters.compiled import Compiler
 from adapters.framework import Framework
 
 
@@ -36,10 +37,22 @@ class Adapter:
     #: the array framework computing the calls: configured after import, and the default
     #: for making, reading and writing tensors and for gradients (None: the subclass says)
     framework: Framework | None = None
+    #: the compiled mode whose twins ``bindings`` includes (``adapters.compiled``): it adds what
+    #: a compiled call needs to the namespace and to the reproducers (None: eager only)
+    compiler: Compiler | None = None
     #: where an adapter run with XENT_ADAPTER keeps its deviation registry
     #: (``<library>.toml``): a folder, relative to the adapter's module;
     #: None: the module's own folder (``conformance.selection``)
     registry_directory: ClassVar[str | None] = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # the framework's modules and environment variables, unless the subclass states its own
+        framework = cls.__dict__.get("framework")
+        if framework is not None:
+            for name in ("modules", "environment"):
+                if name not in cls.__dict__:
+                    setattr(cls, name, dict(getattr(framework, name)))
 
     def __init__(self):
         self._namespace: dict | None = None
@@ -59,6 +72,8 @@ class Adapter:
                 namespace = {name: _bind(name, path) for name, path in self.modules.items()}
                 if self.framework is not None:
                     self.framework.configure(self.framework.imported())
+                if self.compiler is not None:
+                    self.compiler.configure(namespace)
                 self.configure(namespace)
             except Exception:
                 # not importable here: leave the process's environment as it was, so the
@@ -73,7 +88,8 @@ class Adapter:
         return self._namespace
 
     def configure(self, namespace: dict) -> None:
-        """Checks and settings after import beyond the framework's (which come first)."""
+        """Checks and settings after import beyond the framework's and the compiler's (which
+        come first)."""
 
     def unavailable(self) -> str | None:
         """None when the library imports; otherwise "unavailable: <reason>"."""
@@ -220,7 +236,8 @@ class Adapter:
         else:
             lines += self.gradient_source(source, observation.wrt)
         lines.append("print(result)")
-        return "\n".join(lines) + "\n"
+        text = "\n".join(lines) + "\n"
+        return text if self.compiler is None else self.compiler.reproducer(text, source)
 
     def preamble(self) -> list[str]:
         """Lines before the imports: the environment variables the adapter sets."""

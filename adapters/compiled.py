@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from adapters.binding import ARRAY_OPTIONS, Binding
 
@@ -195,3 +195,34 @@ def _after_imports(reproducer: str, setup: tuple[str, ...]) -> str:
     lines = reproducer.splitlines()
     last_import = max(i for i, line in enumerate(lines) if line.startswith("import "))
     return "\n".join([*lines[:last_import + 1], *setup, *lines[last_import + 1:]]) + "\n"
+
+
+# --- a compiled mode as an adapter declares it ---------------------------------------------------
+
+
+def _as_is(reproducer: str, source: str) -> str:
+    return reproducer
+
+
+def _nothing_to_define(namespace: dict) -> None:
+    return None
+
+
+@dataclasses.dataclass(frozen=True)
+class Compiler:
+    """A framework's compiled mode as an adapter declares it (``Adapter.compiler``): the rule
+    deriving each eager binding's twin, what the call namespace needs before a compiled call,
+    and what a reproducer of one adds after its imports."""
+
+    twin: Callable[[Binding], Binding]
+    configure: Callable[[dict], None] = _nothing_to_define
+    reproducer: Callable[[str, str], str] = _as_is
+
+    def twins(self, bindings: Iterable[Binding]) -> tuple[Binding, ...]:
+        return twins(bindings, self.twin)
+
+
+TORCH_COMPILE = Compiler(torch_compiled, lambda namespace: configure_torch(namespace["torch"]),
+                         with_torch_setup)
+JAX_JIT = Compiler(jax_jitted)
+TF_XLA = Compiler(tf_xla, define_xla, with_xla_helper)

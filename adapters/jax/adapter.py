@@ -106,10 +106,10 @@ BINDINGS = (
 class JaxOptaxAdapter(Adapter):
     library = "optax"
     modules: ClassVar[dict[str, str]] = {**JAX.modules, "optax": "optax"}
-    environment: ClassVar[dict[str, str]] = dict(JAX.environment)
     framework = JAX
+    compiler = compiled.JAX_JIT
     version_module = "optax"
-    bindings = (*BINDINGS, *compiled.twins(BINDINGS, compiled.jax_jitted))  # adapters.compiled
+    bindings = (*BINDINGS, *compiler.twins(BINDINGS))
 
     def version(self) -> str:
         """optax's version, and the jax and jaxlib doing the arithmetic."""

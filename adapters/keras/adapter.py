@@ -334,7 +334,8 @@ class KerasAdapter(Adapter):
         self.backend = self.keras.name
         self.bindings = bindings_for(self.backend)
         if self.backend == "tensorflow":  # the function forms compiled too (adapters.compiled)
-            self.bindings += compiled.twins(self.bindings, compiled.tf_xla)
+            self.compiler = compiled.TF_XLA
+            self.bindings += self.compiler.twins(self.bindings)
         self.library = self.version_module = self.keras.library
         self.modules = dict(self.keras.modules)
         self.environment = dict(self.keras.environment)
@@ -342,8 +343,6 @@ class KerasAdapter(Adapter):
 
     def configure(self, namespace):
         self.keras.confirm(namespace)
-        if self.backend == "tensorflow":
-            compiled.define_xla(namespace)
 
     def version(self) -> str:
         """The Keras version and the backend library doing the arithmetic."""
@@ -361,8 +360,7 @@ class KerasAdapter(Adapter):
     def reproducer(self, binding, case, observation, source):
         """The base reproducer less the imports it does not use (the backend module is only
         needed for gradients, ``tf_keras`` only to be imported as ``tf.keras``)."""
-        lines = compiled.with_xla_helper(
-            super().reproducer(binding, case, observation, source), source).splitlines()
+        lines = super().reproducer(binding, case, observation, source).splitlines()
         body = "\n".join(line for line in lines if not line.startswith("import "))
         kept = []
         for line in lines:

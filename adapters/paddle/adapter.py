@@ -30,8 +30,6 @@ any of these losses, so only ``input`` gradients are declared.
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from adapters.adapter import Adapter
 from adapters.binding import Binding
 from adapters.paddle.framework import PADDLE
@@ -156,7 +154,5 @@ BINDINGS = (
 
 class PaddleAdapter(Adapter):
     library = "paddle"
-    modules: ClassVar[dict[str, str]] = dict(PADDLE.modules)
-    environment: ClassVar[dict[str, str]] = dict(PADDLE.environment)
     framework = PADDLE
     bindings = BINDINGS

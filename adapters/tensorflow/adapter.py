@@ -8,8 +8,6 @@ TensorFlow runs as ``adapters.tensorflow.framework`` sets it up (deterministic o
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from adapters import compiled
 from adapters.adapter import Adapter
 from adapters.binding import Binding
@@ -58,14 +56,6 @@ class TfAdapter(Adapter):
     """``tf.nn`` losses on ``tf.constant`` tensors."""
 
     library = "tensorflow"
-    modules: ClassVar[dict[str, str]] = dict(TENSORFLOW.modules)
-    environment: ClassVar[dict[str, str]] = dict(TENSORFLOW.environment)
     framework = TENSORFLOW
-    bindings = (*BINDINGS, *compiled.twins(BINDINGS, compiled.tf_xla))  # adapters.compiled
-
-    def configure(self, namespace):
-        compiled.define_xla(namespace)
-
-    def reproducer(self, binding, case, observation, source):
-        return compiled.with_xla_helper(super().reproducer(binding, case, observation, source),
-                                        source)
+    compiler = compiled.TF_XLA
+    bindings = (*BINDINGS, *compiler.twins(BINDINGS))

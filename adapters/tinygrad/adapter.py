@@ -27,8 +27,6 @@ cast fails to compile.
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from adapters.adapter import Adapter
 from adapters.binding import Binding
 from adapters.tinygrad.framework import TINYGRAD
@@ -73,8 +71,6 @@ BINDINGS = (
 
 class TinygradAdapter(Adapter):
     library = "tinygrad"
-    modules: ClassVar[dict[str, str]] = dict(TINYGRAD.modules)
-    environment: ClassVar[dict[str, str]] = dict(TINYGRAD.environment)
     framework = TINYGRAD
     bindings = BINDINGS
 

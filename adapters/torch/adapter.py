@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from adapters import compiled
 from adapters.adapter import Adapter
 from adapters.binding import Binding
@@ -63,14 +61,6 @@ BINDINGS = (
 
 class TorchAdapter(Adapter):
     library = "torch"
-    modules: ClassVar[dict[str, str]] = dict(TORCH.modules)
-    environment: ClassVar[dict[str, str]] = dict(TORCH.environment)
     framework = TORCH
-    bindings = (*BINDINGS, *compiled.twins(BINDINGS, compiled.torch_compiled))  # adapters.compiled
-
-    def configure(self, namespace):
-        compiled.configure_torch(namespace["torch"])
-
-    def reproducer(self, binding, case, observation, source):
-        return compiled.with_torch_setup(super().reproducer(binding, case, observation, source),
-                                         source)
+    compiler = compiled.TORCH_COMPILE
+    bindings = (*BINDINGS, *compiler.twins(BINDINGS))

@@ -50,8 +50,8 @@ def _namespace(name: str) -> dict:
     return bare.namespace()
 
 
-#: NumPy has no bfloat16; tinygrad's CPU kernels are C for clang, and clang 14 has no __bf16
-NO_BFLOAT16 = ("numpy", "tinygrad")
+#: NumPy has no bfloat16 (tinygrad has, its CPU kernels compiled by zig cc: adapters/tinygrad)
+NO_BFLOAT16 = ("numpy",)
 
 
 def _dtypes(name: str) -> list[str]:
