@@ -31,12 +31,16 @@ import numpy as np
 from reports import notices, plots, registry, summary
 from reports.diff import Diff, diff
 from reports.load import Results, load_results, number
-from reports.model import CATEGORY_ABBREVIATIONS, SEVERITY, Model, build_model, categories
+from reports.model import SEVERITY, Model, build_model, categories
+from reports.overview import Overview, build_overview
 from reports.payload import page_data
 
 PACKAGE = Path(__file__).parent
 #: rows shown per group in the server-rendered tables; the findings list has them all
 LONE_ROWS, DIFF_ROWS = 20, 200
+#: inconsistent paths shown before the reader opens the rest (the unexplained and most frequent
+#: come first)
+INCONSISTENT_ROWS = 6
 
 
 @dataclass
@@ -46,6 +50,7 @@ class Report:
     html: str
     results: Results
     model: Model
+    overview: Overview
     diff: Diff | None
     seconds: float
 
@@ -112,9 +117,10 @@ def pack(data: bytes) -> str:
     return base64.b64encode(gzip.compress(data, compresslevel=6, mtime=0)).decode("ascii")
 
 
-def page_facts(model: Model, marks: dict) -> bytes:
+def page_facts(model: Model, marks: dict, overview: Overview) -> bytes:
     """What the page's script needs beyond the results files: the findings of the "only this
-    library differs" view and the diff marks, by env and finding id."""
+    library differs" view and the diff marks, by env and finding id; the overview's rows,
+    columns and each cell's API x dtype breakdown."""
     lone: dict[str, list[str]] = {}
     for env, ident in sorted(model.lone_ids):
         lone.setdefault(env, []).append(ident)
@@ -122,7 +128,7 @@ def page_facts(model: Model, marks: dict) -> bytes:
     for (env, ident), mark in marks.items():
         diff_marks.setdefault(env, {})[ident] = mark
     facts = {"lone": lone, "diff": diff_marks, "severity": SEVERITY,
-             "categories": categories()}
+             "categories": categories(), "overview": overview.page_facts()}
     return json.dumps(facts, separators=(",", ":")).encode("utf-8")
 
 
@@ -169,6 +175,7 @@ def _build(results_dir: Path, baseline_dir: Path | None, expected: tuple[str, ..
         packed = pool.submit(lambda: pack(page_data(results.runs)))
         baseline = load_results(baseline_dir) if baseline_dir is not None else None
         model = build_model(results)
+        overview = build_overview(results, model)
         changes = diff(results, baseline) if baseline is not None else None
         libraries = summary.libraries(results, model)
         inconsistent = summary.inconsistent_paths(results)
@@ -177,12 +184,13 @@ def _build(results_dir: Path, baseline_dir: Path | None, expected: tuple[str, ..
             "histogram": plots.histogram_figure(results.runs),
             "gradients": plots.gradient_figure(results.runs),
         }
-        facts = pack(page_facts(model, changes.status() if changes else {}))
+        facts = pack(page_facts(model, changes.status() if changes else {}, overview))
         findings = packed.result()
     template = environment().get_template("index.html.j2")
     html = template.render(
         results=results,
         model=model,
+        overview=overview,
         header=header(results),
         libraries=libraries,
         inconsistent=inconsistent,
@@ -192,18 +200,18 @@ def _build(results_dir: Path, baseline_dir: Path | None, expected: tuple[str, ..
         registry=registry.by_library(results, model.facts),
         severity_of=summary.severity,
         categories=categories(),
-        abbreviations=CATEGORY_ABBREVIATIONS,
         severity=SEVERITY,
         figures=figures,
         diff=changes,
         lone_rows=LONE_ROWS,
+        inconsistent_rows_shown=INCONSISTENT_ROWS,
         diff_rows=DIFF_ROWS,
         findings=findings,
         facts=facts,
         css=(PACKAGE / "static" / "report.css").read_text(encoding="utf-8"),
         js=(PACKAGE / "static" / "report.js").read_text(encoding="utf-8"),
     )
-    return Report(html, results, model, changes, time.perf_counter() - start)
+    return Report(html, results, model, overview, changes, time.perf_counter() - start)
 
 
 def write(report: Report, out: Path) -> None:

@@ -1,5 +1,6 @@
-"""What the report shows, computed from the runs: the matrix of APIs x categories x envs, and
-the cases where only one library differs from the oracle while its peers agree.
+"""What the report shows, computed from the runs: each API's backend and loss, each env's totals,
+and the cases where only one library differs from the oracle while its peers agree (the
+overview of losses by library is ``reports.overview``'s).
 
 Vocabulary: an *env* is one results file (a tox env, e.g. ``keras-jax``); a *backend* is the
 library an API belongs to (``keras``); a *unit* is (env, backend), the thing that can be "the
@@ -8,13 +9,12 @@ only one that differs" (Keras on JAX, not Keras everywhere).
 
 from __future__ import annotations
 
-import math
-from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from collections import defaultdict
+from dataclasses import dataclass
 from functools import cache
 
 from conformance.results import Finding, schema
-from reports.load import Results, Run, number
+from reports.load import Results, Run
 
 #: outcomes from the worst to the best; a cell is coloured by the worst of its findings
 SEVERITY = ("crash", "timeout", "nonfinite", "accepts_invalid", "deviates", "raises",
@@ -22,8 +22,6 @@ SEVERITY = ("crash", "timeout", "nonfinite", "accepts_invalid", "deviates", "rai
 #: the outcome of a case the harness (the adapter, its worker, the machine) failed on: not a
 #: verdict about the library, so in no count of its findings and never explained
 HARNESS_ERROR = "harness-error"
-CATEGORY_ABBREVIATIONS = {"values": "val", "gradients": "grad", "reductions": "red",
-                          "stability": "stab", "edge_cases": "edge", "equivalence": "eq"}
 
 
 @cache
@@ -47,77 +45,6 @@ def is_finding(f: Finding) -> bool:
 
 def is_harness_error(f: Finding) -> bool:
     return f.outcome == HARNESS_ERROR
-
-
-def _max(a: float, b) -> float:
-    """max with nan counted as the worst (an error that is nan is no better than inf)."""
-    v = number(b)
-    if math.isnan(v):
-        v = math.inf
-    return max(a, v)
-
-
-@dataclass
-class Cell:
-    """One (env, api, category): the summary counts over dtypes and its findings' outcomes.
-
-    ``state``, from what the cell's cases got (see ``state_of``): "tested" (some case was
-    judged: a match or a finding, whatever else its other cases got); "harness-error" (nothing
-    judged, and the harness failed on some case); "unsupported" (nothing judged, and some case
-    is one the API cannot express); "not-offered" (the API runs in this env but has no cases in
-    this category, e.g. no gradients); "absent" (the API does not exist in this env).
-    """
-
-    cases: int = 0
-    matches: int = 0
-    findings: int = 0
-    registered: int = 0
-    unsupported: int = 0
-    over_budget: int = 0
-    harness_errors: int = 0
-    worst_ulp: float = 0.0
-    worst_ratio: float = 0.0
-    rows: int = 0
-    outcomes: Counter = field(default_factory=Counter)
-    unregistered: int = 0
-    state: str = "absent"
-
-    @property
-    def judged(self) -> int:
-        """Cases judged against the oracle: matches and findings. The summary rows count neither
-        the cases the API cannot express nor those the harness failed on among them; a cell
-        without rows counts the findings it has records of."""
-        return max(self.matches + self.findings,
-                   sum(n for o, n in self.outcomes.items() if o != "unsupported"))
-
-    @property
-    def worst_outcome(self) -> str:
-        if self.outcomes:
-            return worst(self.outcomes)
-        return "deviates" if self.findings else "match"
-
-
-def state_of(cell: Cell) -> str:
-    """The cell's state (``Cell``): "n/a" only where nothing was judged."""
-    if cell.judged:
-        return "tested"
-    if cell.harness_errors:
-        return "harness-error"
-    if cell.unsupported or cell.outcomes:  # the outcomes left are all "unsupported"
-        return "unsupported"
-    return "not-offered"
-
-
-@dataclass
-class ApiRow:
-    api: str
-    backend: str
-    loss: str
-    cells: dict[str, dict[str, Cell]]  # env -> category -> cell
-
-    def absent_in(self, env: str) -> bool:
-        """The API does not exist in ``env`` (its cells are all "absent", or none)."""
-        return all(cell.state == "absent" for cell in self.cells[env].values())
 
 
 @dataclass
@@ -145,7 +72,6 @@ class LoneCase:
 @dataclass
 class Model:
     envs: list[str]
-    losses: list[tuple[str, list[ApiRow]]]
     lone: list[tuple[tuple[str, str], list[LoneCase]]]  # (env, backend) -> its lone cases
     lone_ids: set[tuple[str, str]]  # (env, finding id) of every lone finding
     totals: dict[str, dict]  # env -> counts for the header
@@ -166,39 +92,6 @@ def api_facts(runs: dict[str, Run]) -> dict[str, tuple[str, str]]:
             facts.setdefault(row["api"], ["", ""])
     return {api: (backend or "?", loss or "(loss not recorded)")
             for api, (backend, loss) in facts.items()}
-
-
-def _cells(run: Run, cats: tuple[str, ...]) -> dict[str, dict[str, Cell]]:
-    """api -> category -> Cell for one run."""
-    cells: dict[str, dict[str, Cell]] = defaultdict(lambda: {c: Cell() for c in cats})
-    for row in run.summary:
-        cell = cells[row["api"]][row["category"]]
-        cell.rows += 1
-        cell.cases += row["cases"]
-        cell.matches += row["matches"]
-        cell.findings += row["findings"]
-        cell.registered += row.get("registered", 0)
-        cell.unsupported += row.get("unsupported", 0)
-        cell.over_budget += row.get("over_budget", 0)
-        cell.harness_errors += row.get("harness_errors", 0)
-        cell.worst_ulp = _max(cell.worst_ulp, row["worst_ulp"])
-        cell.worst_ratio = _max(cell.worst_ratio, row["worst_bound_ratio"])
-    failed: Counter = Counter()  # (api, category) -> harness errors on record
-    for f in run.findings:
-        if is_harness_error(f):
-            failed[(f.api, f.category)] += 1
-        elif is_finding(f):
-            cell = cells[f.api][f.category]
-            cell.outcomes[f.outcome] += 1
-            if f.deviation is None and f.outcome != "unsupported":
-                cell.unregistered += 1
-    for (api, category), n in failed.items():  # a file may keep more records than it counts
-        cell = cells[api][category]
-        cell.harness_errors = max(cell.harness_errors, n)
-    for by_category in cells.values():
-        for cell in by_category.values():
-            cell.state = state_of(cell)
-    return cells
 
 
 def _case_key(f: Finding, loss: str) -> tuple:
@@ -265,21 +158,7 @@ def harness_errors(run: Run) -> int:
 def build_model(results: Results) -> Model:
     runs = results.runs
     envs = list(runs)
-    cats = categories()
     facts = api_facts(runs)
-    per_env = {env: _cells(run, cats) for env, run in runs.items()}
-    by_loss: dict[str, list[ApiRow]] = defaultdict(list)
-    for api, (backend, loss) in facts.items():
-        cells = {}
-        for env in envs:
-            if api in per_env[env]:
-                cells[env] = per_env[env][api]
-            else:
-                cells[env] = {c: Cell() for c in cats}  # state "absent"
-        by_loss[loss].append(ApiRow(api, backend, loss, cells))
-    losses = [(loss, sorted(rows, key=lambda r: (r.backend, r.api)))
-              for loss, rows in sorted(by_loss.items())]
-
     lone = lone_cases(runs, facts)
     grouped: dict[tuple[str, str], list[LoneCase]] = defaultdict(list)
     for case in lone:
@@ -300,4 +179,4 @@ def build_model(results: Results) -> Model:
             "records": len(run.findings),
             "harness_errors": harness_errors(run),
         }
-    return Model(envs, losses, lone_groups, lone_ids, totals, facts)
+    return Model(envs, lone_groups, lone_ids, totals, facts)

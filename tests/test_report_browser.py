@@ -1,8 +1,9 @@
 """The report in a real browser: headless Chromium (Debian package ``chromium``) opens the page
 from disk, and the test reads and clicks through it as a maintainer would: the first screen
 (the summary per library, without scrolling), a count, then a reproducer; the stability plot's
-axis; the registry, collapsed, and its search; a matrix cell, then a finding, then the copy
-button; a harness error and a failed claim in the drill-down; the upstream issue text, which
+axis; the registry, collapsed, and its search; the overview: each cell's count against the
+findings list, a cell, its breakdown, a finding, then the copy button; nothing wider than
+1280 px; a harness error and a failed claim in the drill-down; the upstream issue text, which
 must equal the terminal's (``python -m reports issue``). Skipped, with the reason, where no
 Chromium is installed.
 
@@ -239,7 +240,7 @@ def page(browser, results_dir, tmp_path_factory):
 def test_opens_without_console_errors(page):
     assert page.errors() == []
     status = page.evaluate("document.getElementById('findings-status').textContent")
-    assert status.startswith("Showing 1\u201350 of ")
+    assert status.startswith("Showing 1\u201320 of ")
 
 
 def test_the_first_screen_holds_the_per_library_summary(page):
@@ -341,11 +342,11 @@ def test_the_registry_is_collapsed_and_its_search_filters_it(page):
     assert page.errors() == []
 
 
-def test_matrix_is_visible(page):
+def test_overview_is_visible(page):
     visible = page.evaluate(
-        "(() => { const t = document.querySelector('table.matrix');"
+        "(() => { const t = document.querySelector('table.overview');"
         " t.scrollIntoView(); const r = t.getBoundingClientRect();"
-        " const cell = document.querySelector('td.cell.o-deviates a');"
+        " const cell = document.querySelector('td.cell.lib.o-deviates a');"
         " const c = cell.getBoundingClientRect();"
         " const hit = document.elementFromPoint(c.left + c.width / 2, c.top + c.height / 2);"
         " return r.width > 300 && r.height > 300 && getComputedStyle(t).visibility === 'visible'"
@@ -353,23 +354,48 @@ def test_matrix_is_visible(page):
     assert visible
 
 
-def test_matrix_cell_then_finding_shows_its_reproducer(page):
-    """Two clicks from the matrix to a reproducer."""
-    cell = "td.cell.o-nonfinite a"
-    href = page.evaluate(f"document.querySelector({json.dumps(cell)}).getAttribute('href')")
+def test_every_overview_cell_counts_what_its_findings_list_shows(page):
+    """Each cell, a library's or (split) a backend's: its count of records is the number the
+    findings list shows once filtered to the cell, by the link its breakdown offers."""
+    counted = page.evaluate(
+        "(() => { const out = [];"
+        " for (const a of document.querySelectorAll('td.cell[data-listed] a')) {"
+        "   window.xentReport.showCell(new URLSearchParams(a.getAttribute('href').slice(10)));"
+        "   const link = document.querySelector('#overview-detail a.cell-findings')"
+        "     .getAttribute('href');"
+        "   window.xentReport.applyParams(new URLSearchParams(link.slice(10)));"
+        "   out.push([a.getAttribute('href'), Number(a.parentElement.dataset.listed),"
+        "             window.xentReport.state.shown.length]); }"
+        " return out; })()")
+    assert len(counted) > 40
+    assert [(href, listed) for href, listed, _ in counted] == \
+        [(href, shown) for href, _, shown in counted]
+    assert sum(listed for href, listed, _ in counted if "&unit=" not in href) == page.evaluate(
+        "window.xentReport.state.data.findings.filter(f => f.outcome !== 'match').length")
+    page.click("#reset-filters")
+
+
+def test_overview_cell_then_breakdown_then_finding_shows_its_reproducer(page):
+    """Three clicks from the overview to a reproducer: the cell, its findings, one of them."""
+    cell = "td.cell.lib.o-nonfinite a"
+    params = page.evaluate(f"Object.fromEntries(new URLSearchParams(document.querySelector("
+                           f"{json.dumps(cell)}).getAttribute('href').slice(10)))")
     page.click(cell)
+    page.wait_for("!document.getElementById('overview-detail').hidden")
+    heading = page.evaluate("document.querySelector('#overview-detail h3').textContent")
+    assert heading == f"{params['library']} \u00b7 {params['row']} \u00b7 {params['category']}"
+    apis = page.evaluate("[...document.querySelectorAll('#overview-detail tbody th code')]"
+                         ".map(c => c.textContent)")
+    assert apis
+    page.click("#overview-detail a.cell-findings")
     page.wait_for("location.hash.startsWith('#findings?')")
-    params = page.evaluate("Object.fromEntries(new URLSearchParams(location.hash.slice(10)))")
-    assert href.startswith("#findings?")
-    assert {"env", "api", "category"} <= set(params)
     form = page.evaluate(
         "(() => { const f = document.getElementById('filters').elements;"
-        " return {env: f.env.value, api: f.api.value, category: f.category.value}; })()")
-    assert form == {k: params[k] for k in ("env", "api", "category")}
-    rows = page.evaluate("[...document.querySelectorAll('#findings-body tr.row')].map("
-                         "r => [...r.cells].map(c => c.textContent))")
+        " return {library: f.library.value, row: f.row.value, category: f.category.value}; })()")
+    assert form == {k: params[k] for k in ("library", "row", "category")}
+    rows = page.evaluate("window.xentReport.state.shown.map(f => [f.library, f.row, f.api])")
     assert rows
-    assert all(r[0] == params["env"] and r[1] == params["api"] for r in rows)
+    assert all(r[:2] == [params["library"], params["row"]] and r[2] in apis for r in rows)
 
     page.click("#findings-body tr.row")
     reproducer = page.wait_for("document.querySelector('tr.details pre.reproducer-source')"
@@ -383,6 +409,34 @@ def test_matrix_cell_then_finding_shows_its_reproducer(page):
     assert "print(result)" in reproducer
     assert page.evaluate("document.querySelector('tr.details pre.observed').textContent")
     assert page.errors() == []
+
+
+def test_nothing_is_wider_than_a_1280_px_screen(page):
+    """The page, the overview (split or not) and the inconsistent-paths table, at 1280 px; and
+    the page, until the reader opens something, a few screens high."""
+    page.call("Emulation.setDeviceMetricsOverride", {"width": 1280, "height": 1000,
+                                                      "deviceScaleFactor": 1, "mobile": False})
+    try:
+        assert page.evaluate("document.body.scrollHeight / innerHeight") <= 8
+        for split in (False, True):
+            page.evaluate(f"(() => {{ const box = document.getElementById('overview-toggles')"
+                          f".elements.split; if (box.checked !== {json.dumps(split)}) box.click();"
+                          f" }})(); true")
+            wide = page.evaluate(
+                "(() => { const out = [];"
+                " if (document.documentElement.scrollWidth > innerWidth)"
+                "   out.push('page ' + document.documentElement.scrollWidth);"
+                " for (const t of document.querySelectorAll('table.overview, table.inconsistent,"
+                "   table.summary, table.findings'))"
+                "   if (t.getBoundingClientRect().right > innerWidth) out.push(t.className);"
+                " return out; })()")
+            assert wide == [], split
+        assert page.evaluate("document.getElementById('overview-table').classList"
+                             ".contains('split')")
+    finally:
+        page.evaluate("(() => { const box = document.getElementById('overview-toggles')"
+                      ".elements.split; if (box.checked) box.click(); })(); true")
+        page.call("Emulation.clearDeviceMetricsOverride")
 
 
 def test_copy_button_puts_the_reproducer_on_the_clipboard(page):
@@ -474,9 +528,16 @@ def test_a_harness_error_opens_with_its_cause_and_no_upstream_issue(page):
     assert page.errors() == []
 
 
-def test_a_harness_error_cell_lists_only_harness_errors(page):
-    page.click("td.cell.s-harness-error a")
-    page.wait_for("location.hash.includes('group=harness-error')")
+def test_an_api_the_harness_failed_on_lists_only_harness_errors(page):
+    """In the breakdown of jax's integer-label gradients, the API the harness failed on every
+    time: nothing judged, its records all harness errors."""
+    page.evaluate("window.xentReport.showCell(new URLSearchParams('row=cross-entropy on logits"
+                  "&category=gradients&library=JAX')); true")
+    link = "#overview-detail a[href*='softmax_cross_entropy_with_integer_labels']"
+    assert page.evaluate(f"document.querySelector({json.dumps(link)}).textContent") \
+        .startswith("0/0 ")
+    page.click(link)
+    page.wait_for("location.hash.startsWith('#findings?')")
     shown = page.evaluate("window.xentReport.state.shown.map(f => f.outcome)")
     assert shown
     assert set(shown) == {"harness-error"}

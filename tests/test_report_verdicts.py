@@ -1,4 +1,4 @@
-"""Verdicts a maintainer can trust, in the report (issue 18): "n/a" in the matrix only where
+"""Verdicts a maintainer can trust, in the report (issue 18): "n/a" in the overview only where
 nothing was judged; cases the harness failed on kept apart from the library's findings, with
 their causes; registry entries whose claim failed, apart from stale ones; the runs' warnings;
 ``python -m reports --strict``. Rendered from synthetic results (``synthetic_results``), whose
@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from test_report import no_figures  # noqa: F401 (an autouse fixture: no figures here)
+from test_report_overview import overview_cell
 
 import reports
 from reports import __main__ as cli
@@ -21,7 +22,7 @@ from reports import synthetic as synthetic_results
 from reports.build import build
 from reports.diff import diff
 from reports.load import load_results
-from reports.model import Cell, build_model, state_of
+from reports.model import build_model
 
 ENVS = ("numpy", "torch", "tensorflow", "jax")
 
@@ -38,22 +39,12 @@ def report(results_dir):
     return build(results_dir)
 
 
-def cell_link(html: str, env: str, api: str, category: str) -> tuple[str, str, str]:
-    """(the cell's class, its link's title, its text) in the matrix."""
-    href = f"#findings?env={env}&amp;api={api}&amp;category={category}"
-    found = re.search(r'<td class="cell ([^"]*)" data-env="[^"]*"><a href="'
-                      + re.escape(href) + r'(?:&amp;[^"]*)?" title="([^"]*)">(.*?)</a></td>',
-                      html)
-    assert found, (env, api, category)
-    return found.group(1), found.group(2), found.group(3)
-
-
-# --- the matrix: n/a only where nothing was judged ----------------------------------------------
+# --- the overview: n/a only where nothing was judged --------------------------------------------
 
 def test_a_cell_with_unsupported_and_judged_cases_shows_its_findings(tmp_path):
     """A cell whose dtypes are partly unsupported (more unsupported cases than judged ones,
-    the case that showed judged findings as "n/a") shows its matches and findings, coloured by
-    its worst finding, and its title counts both."""
+    the case that showed judged findings as "n/a") shows its findings and cases judged,
+    coloured by its worst finding, and its title counts both."""
     document = synthetic_results.document("torch")
     api, category = "torch.nn.functional.cross_entropy", "values"
     rows = [r for r in document["summary"] if r["api"] == api and r["category"] == category]
@@ -62,37 +53,58 @@ def test_a_cell_with_unsupported_and_judged_cases_shows_its_findings(tmp_path):
         f["api"] == api and f["category"] == category and f["dtype"] == unsupported["dtype"])]
     unsupported.update(cases=0, matches=0, findings=0, registered=0, unsupported=5000,
                        ulp_histogram={})
-    judged = rows[1:]
-    matches = sum(r["matches"] for r in judged)
-    findings = sum(r["findings"] for r in judged)
-    assert 0 < matches + findings < 5000
-    assert findings
     (tmp_path / "torch.json").write_text(json.dumps(document))
+    # the cell: torch's eager APIs of the softmax cross-entropy (the function and the module)
+    apis = {f["api"] for f in document["findings"] if f["loss"] == "cross_entropy"}
+    judged = sum(r["matches"] + r["findings"] for r in document["summary"]
+                 if r["api"] in apis and r["category"] == category)
+    findings = sum(1 for f in document["findings"] if f["api"] in apis
+                   and f["category"] == category and f["outcome"] != "match")
+    assert 0 < judged < 5000
+    assert findings
 
     report = build(tmp_path)
-    cls, title, text = cell_link(report.html, "torch", api, category)
+    cls, title, text = overview_cell(report.html, "cross-entropy on logits", category,
+                                     "PyTorch")
     assert "s-unsupported" not in cls
     assert cls.split()[0].startswith("o-")
-    assert text.startswith(f"{matches}/{findings}")
-    assert f"{matches + findings} cases judged, {matches} within the bound, {findings} findings" \
-        in title
+    assert text.startswith(f'<span class="n">{findings}</span><span class="judged">/{judged}'
+                           '</span>')
+    assert f"{judged} cases judged, {findings} findings" in title
     assert "5000 unsupported (not expressible by the API)" in title
-
-
-def test_na_only_where_nothing_was_judged():
-    assert state_of(Cell(unsupported=10)) == "unsupported"
-    assert state_of(Cell(cases=1, matches=1, unsupported=10)) == "tested"
-    assert state_of(Cell(cases=1, findings=1, unsupported=10)) == "tested"
-    assert state_of(Cell(harness_errors=2, unsupported=10)) == "harness-error"
-    assert state_of(Cell(rows=1)) == "not-offered"
-    assert state_of(Cell(rows=1, over_budget=3)) == "not-offered"
 
 
 def test_the_unsupported_cells_of_a_run_are_na(report):
     """keras on numpy has no gradients: nothing judged, every case unsupported."""
-    cells = [row.cells for _, rows in report.model.losses for row in rows]
-    assert not any(c[env][cat].state == "unsupported" and c[env][cat].judged
-                   for c in cells for env in c for cat in c[env])
+    overview = report.overview
+    tallies = [overview.unit_cell(row, c, u) for row, _ in overview.rows
+               for c in overview.categories for col in overview.columns for u in col.units]
+    assert not any(t.state == "unsupported" and (t.judged or t.findings) for t in tallies)
+
+
+def test_a_cell_the_harness_failed_on_is_not_na(results_dir, tmp_path):
+    """jax's integer-label gradients: the harness failed on every case, so nothing was judged:
+    not "not applicable", and not a finding."""
+    document = json.loads((results_dir / "jax.json").read_text())
+    failed = "optax.softmax_cross_entropy_with_integer_labels"
+
+    def kept(record: dict) -> bool:  # of the cell's gradients, only the failed API's
+        return record["category"] != "gradients" or record["api"] == failed
+    document["summary"] = [r for r in document["summary"] if kept(r)]
+    document["findings"] = [f for f in document["findings"] if kept(f)]
+    (tmp_path / "jax.json").write_text(json.dumps(document))
+    cls, title, text = overview_cell(build(tmp_path).html, "cross-entropy on logits",
+                                     "gradients", "JAX")
+    assert cls.split()[0] == "s-harness-error"
+    assert text == "&#9888;"
+    assert "0 findings (0 explained by the registry, 0 not), the harness failed on 8 (no " \
+        "verdict)" in title
+    # a judged cell with a few harness errors shows its findings and marks the failures
+    cls, title, text = overview_cell(build(results_dir).html, "binary cross-entropy on logits",
+                                     "edge_cases", "TensorFlow")
+    assert cls.split()[0].startswith("o-")
+    assert '<i class="harness">' in text
+    assert "the harness failed on 2 (no verdict)" in title
 
 
 # --- harness errors: no verdicts about the library ------------------------------------------------
@@ -137,23 +149,6 @@ def test_the_page_says_where_the_harness_failed_near_the_top(report):
     # the lead counts them apart from the findings
     assert re.search(r"<strong class=\"harness\">10</strong> cases the harness failed on</a> "
                      r"\(not verdicts about the libraries\)", html)
-
-
-def test_a_cell_the_harness_failed_on_is_not_na(report):
-    """jax's integer-label gradients: the harness failed on every case, so nothing was judged:
-    not "not applicable", and not a finding."""
-    cls, title, text = cell_link(report.html, "jax",
-                                 "optax.softmax_cross_entropy_with_integer_labels", "gradients")
-    assert cls.split()[0] == "s-harness-error"
-    assert text == "&#9888;"
-    assert "nothing judged; the harness failed on 8 cases (not verdicts about the library)" \
-        in title
-    # a judged cell with a few harness errors shows its findings and marks the failures
-    cls, title, text = cell_link(report.html, "tensorflow",
-                                 "tf.nn.sigmoid_cross_entropy_with_logits", "edge_cases")
-    assert cls.split()[0].startswith("o-")
-    assert '<i class="harness">' in text
-    assert "the harness failed on 2 cases (not verdicts about the library)" in title
 
 
 def test_a_finding_that_became_a_harness_error_changed(results_dir, tmp_path):

@@ -4,12 +4,14 @@
    so nothing a library wrote can become markup. Links inside the page:
      #findings?env=torch&api=...&category=values   the list, filtered
      #finding=<env>/<id>                            one finding, opened
-     #registry?q=<entry id>                         the registry, searched for an entry        */
+     #registry?q=<entry id>                         the registry, searched for an entry
+     #overview?row=...&category=...&library=...     an overview cell's APIs by dtype          */
 (function () {
   "use strict";
 
-  var PAGE = 50;
-  var SELECTS = ["env", "backend", "api", "category", "check", "dtype", "outcome", "group", "kind", "diff"];
+  var PAGE = 20;  // rows a page: the list stays within a screen or two
+  var SELECTS = ["library", "env", "backend", "mode", "row", "api", "category", "check", "dtype", "outcome", "group",
+                 "kind", "diff"];
   var DTYPES = ["float16", "bfloat16", "float32", "float64"];
   var NONFINITE = { "nan": NaN, "inf": Infinity, "-inf": -Infinity };
   var state = { data: null, shown: [], page: 0, sortKey: null, sortDir: 1, open: null };
@@ -107,7 +109,8 @@
     return Promise.all([unpack($("report-facts")), unpack($("results-data"))]).then(function (parts) {
       var facts = parts[0], doc = parts[1];
       var data = { findings: rowsOf(doc.findings), deviations: registryEntries(), environments: doc.environments,
-                   severity: facts.severity, categories: facts.categories };
+                   severity: facts.severity, categories: facts.categories, overview: facts.overview };
+      var overview = facts.overview;
       var lone = {};
       Object.keys(facts.lone).forEach(function (env) {
         facts.lone[env].forEach(function (id) { lone[env + "/" + id] = true; });
@@ -118,6 +121,10 @@
         r.group = groupOf(r, deviations);
         r.lone = lone[r.env + "/" + r.id] === true;
         r.diff = (facts.diff[r.env] || {})[r.id] || "";
+        // the overview's row, column and unit of the finding (reports/overview.py)
+        r.library = overview.libraries[r.backend] || r.backend;
+        r.row = overview.rows[r.loss] || r.loss;
+        r.mode = overview.modes[r.api] || "eager";
       });
       return data;
     });
@@ -729,6 +736,8 @@
       form.elements.q.value = new URLSearchParams(hash.slice("registry?".length)).get("q") || "";
       searchRegistry();
       $("registry").scrollIntoView({ block: "start" });
+    } else if (hash.indexOf("overview?") === 0) {
+      showCell(new URLSearchParams(hash.slice("overview?".length)));
     } else if (hash.indexOf("findings?") === 0) {
       applyParams(new URLSearchParams(hash.slice("findings?".length)));
       $("findings").scrollIntoView({ block: "start" });
@@ -755,9 +764,9 @@
     });
     // in-page links route even when the hash does not change (a second click on one cell)
     document.addEventListener("click", function (ev) {
-      var a = ev.target.closest ? ev.target.closest("a[href^='#finding'], a[href^='#registry?']") : null;
+      var a = ev.target.closest ? ev.target.closest("a[href^='#finding'], a[href^='#registry?'], a[href^='#overview?']") : null;
       var href = a ? a.getAttribute("href") : "";
-      if (href.indexOf("#findings?") !== 0 && href.indexOf("#finding=") !== 0 && href.indexOf("#registry?") !== 0) return;
+      if (!/^#(findings\?|finding=|registry\?|overview\?)/.test(href)) return;
       ev.preventDefault();
       history.pushState(null, "", href);
       route();
@@ -766,27 +775,98 @@
     window.addEventListener("hashchange", route);
   }
 
-  // --- the matrix: show or hide each env's column group, and the rows left empty -----------------
-  function toggleEnvs() {
-    var form = $("env-toggles");
-    if (!form) return;
-    var shown = {};
-    Array.prototype.forEach.call(form.querySelectorAll("input[name=env]"), function (box) { shown[box.value] = box.checked; });
-    Array.prototype.forEach.call(document.querySelectorAll("table.matrix [data-env]"), function (node) {
-      node.hidden = !shown[node.getAttribute("data-env")];
+  // --- the overview: a column per library, or per backend and compiled mode; a cell's breakdown --
+  function splitColumns() {
+    var form = $("overview-toggles");
+    if (form) $("overview-table").classList.toggle("split", form.elements.split.checked);
+  }
+
+  // The findings list's filters that select an overview cell's records: every record of the
+  // cell (findings and harness errors) and nothing else.
+  function cellFilters(params) {
+    var f = { library: params.get("library"), row: params.get("row"), category: params.get("category") };
+    var unit = params.get("unit");
+    if (unit) {
+      var parts = unit.split("|");
+      f.backend = parts[0]; f.env = parts[1]; f.mode = parts[2];
+    }
+    return f;
+  }
+
+  function findingsLink(filters) {
+    var q = new URLSearchParams();
+    Object.keys(filters).forEach(function (k) { if (filters[k]) q.set(k, filters[k]); });
+    return "#findings?" + q.toString();
+  }
+
+  // A cell's APIs (with their env and mode where the column has several) by dtype: findings /
+  // cases judged, each linking to its findings; the rows come from reports/overview.py.
+  function showCell(params) {
+    var ov = state.data.overview, panel = $("overview-detail");
+    var row = params.get("row"), category = params.get("category"), library = params.get("library");
+    var unitWanted = params.get("unit");
+    var byUnit = ((ov.breakdown[row] || {})[category]) || {};
+    var units = Object.keys(byUnit).filter(function (key) {
+      return ov.units[key] && ov.units[key][0] === library && (!unitWanted || key === unitWanted);
+    }).sort();
+    var dtypes = [];
+    units.forEach(function (key) {
+      byUnit[key].forEach(function (b) { if (dtypes.indexOf(b[1]) < 0) dtypes.push(b[1]); });
     });
-    var hideEmpty = form.elements["hide-empty"].checked;
-    Array.prototype.forEach.call(document.querySelectorAll("table.matrix tbody"), function (group) {
-      var any = false;
-      Array.prototype.forEach.call(group.querySelectorAll("tr.api-row"), function (row) {
-        var empty = hideEmpty && !Array.prototype.some.call(row.querySelectorAll("td.cell"), function (td) {
-          return !td.hidden && !td.classList.contains("s-absent");
+    dtypes.sort(function (a, b) { return DTYPES.indexOf(a) - DTYPES.indexOf(b); });
+    var filters = cellFilters(params);
+    var listed = 0;
+    state.data.findings.forEach(function (r) { if (r.outcome !== "match" && cellMatches(r, filters)) listed++; });
+    panel.textContent = "";
+    panel.appendChild(el("h3", null, library + (unitWanted && ov.units[unitWanted] ? " (" + ov.units[unitWanted][1] + ")" : "") +
+      " \u00b7 " + row + " \u00b7 " + category));
+    var p = el("p");
+    var all = el("a", { href: findingsLink(filters), "class": "cell-findings" }, "list its " + listed + " record" + (listed === 1 ? "" : "s"));
+    p.appendChild(document.createTextNode("Findings / cases judged per API and dtype; a number opens those findings. "));
+    p.appendChild(all);
+    p.appendChild(document.createTextNode(" (findings and harness errors)."));
+    panel.appendChild(p);
+    var table = el("table", { "class": "list breakdown" });
+    var head = el("tr");
+    head.appendChild(el("th", null, "API"));
+    dtypes.forEach(function (d) { head.appendChild(el("th", { "class": "num" }, d)); });
+    table.appendChild(el("thead")).appendChild(head);
+    var body = el("tbody");
+    units.forEach(function (key) {
+      var parts = key.split("|"), apis = {};
+      byUnit[key].forEach(function (b) { (apis[b[0]] = apis[b[0]] || {})[b[1]] = b; });
+      Object.keys(apis).sort().forEach(function (api) {
+        var tr = el("tr");
+        var th = el("th");
+        th.appendChild(el("code", null, api));
+        th.appendChild(el("span", { "class": "backend" }, " " + parts[1]));
+        tr.appendChild(th);
+        dtypes.forEach(function (d) {
+          var b = apis[api][d], td = el("td", { "class": "num" });
+          if (b) {
+            // [api, dtype, judged, findings, unexplained, harness errors, worst outcome]
+            td.className = "num " + (b[6] ? "o-" + b[6] : "s-unsupported");
+            var text = b[3] + "/" + b[2] + (b[4] ? " !" + b[4] : "") + (b[5] ? " \u26a0" + b[5] : "");
+            if (b[3] || b[5]) {
+              td.appendChild(el("a", { href: findingsLink({ env: parts[1], api: api, category: category, dtype: d }) }, text));
+            } else {
+              td.textContent = text;
+            }
+          }
+          tr.appendChild(td);
         });
-        row.hidden = empty;
-        any = any || !empty;
+        body.appendChild(tr);
       });
-      group.hidden = !any;
     });
+    table.appendChild(body);
+    panel.appendChild(table);
+    panel.hidden = false;
+    panel.scrollIntoView({ block: "nearest" });
+  }
+
+  function cellMatches(r, f) {
+    for (var k in f) if (Object.prototype.hasOwnProperty.call(f, k) && f[k] && String(r[k]) !== f[k]) return false;
+    return true;
   }
 
   // --- the registry: collapsed by library; the search shows the matching entries and opens
@@ -816,10 +896,10 @@
     searchRegistry();
   }
 
-  var toggles = $("env-toggles");
+  var toggles = $("overview-toggles");
   if (toggles) {
-    toggles.addEventListener("change", toggleEnvs);
-    toggleEnvs();
+    toggles.addEventListener("change", splitColumns);
+    splitColumns();
   }
 
   var ready = load().then(function (data) {
@@ -836,5 +916,6 @@
     throw err;
   });
   window.xentReport = { ready: ready, state: state, copyText: copyText, searchRegistry: searchRegistry,
-                       issueMarkdown: issueMarkdown, sig: sig, pyNumber: pyNumber };
+                       issueMarkdown: issueMarkdown, sig: sig, pyNumber: pyNumber, showCell: showCell,
+                       applyParams: applyParams };
 })();
