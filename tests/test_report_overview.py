@@ -13,7 +13,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from test_report import Page, no_figures  # noqa: F401 (an autouse fixture: no figures here)
+from test_report import ENVS, Page, no_figures  # noqa: F401 (an autouse fixture: no figures)
 
 from adapters import ADAPTERS, adapter_class
 from adapters.keras.adapter import KerasAdapter
@@ -23,24 +23,19 @@ from reports.build import build
 from reports.model import worst
 from reports.overview import LIBRARIES, LOSS_ROWS, Tally, library_of, mode_of, row_of
 
-ENVS = ("numpy", "torch", "tensorflow", "jax", "keras-jax")
-
 
 @pytest.fixture(scope="module")
-def results_dir(tmp_path_factory) -> Path:
-    directory = tmp_path_factory.mktemp("results")
+def report(tmp_path_factory):
+    """The report of synthetic results of ENVS (its results folder: ``results.directory``)."""
+    directory = tmp_path_factory.mktemp("overview-results")
     synthetic_results.write(directory, ENVS)
-    return directory
+    return build(directory)
 
 
-@pytest.fixture(scope="module")
-def report(results_dir):
-    return build(results_dir)
-
-
-def records(results_dir: Path) -> list[tuple[str, dict]]:
-    return [(env, f) for env in ENVS
-            for f in json.loads((results_dir / f"{env}.json").read_text())["findings"]]
+def records(report) -> list[tuple[str, dict]]:
+    """(env, finding) of every results file, as written."""
+    return [(env, f) for env in ENVS for f in json.loads(
+        (Path(report.results.directory) / f"{env}.json").read_text())["findings"]]
 
 
 def cell_href(row: str, category: str, library: str, unit: str | None = None) -> str:
@@ -84,10 +79,10 @@ def test_a_compiled_twin_is_told_by_its_name():
 
 # --- the matrix --------------------------------------------------------------------------------
 
-def test_a_column_per_library_and_a_row_per_loss_and_check(report, results_dir):
+def test_a_column_per_library_and_a_row_per_loss_and_check(report):
     page = Page(report.html)
     libraries = [a.get("title") for a in page.find("th", class_="library first")]
-    backends = {f["backend"] for _, f in records(results_dir)}
+    backends = {f["backend"] for _, f in records(report)}
     columns = [c.library for c in report.overview.columns]
     assert len(libraries) == len(columns) == len(set(columns))
     assert set(columns) == {library_of(b) for b in backends}
@@ -99,17 +94,17 @@ def test_a_column_per_library_and_a_row_per_loss_and_check(report, results_dir):
     assert [keras.label(u) for u in keras.units] == ["jax", "tf"]
     rows = [row for row, _ in report.overview.rows]
     assert rows == list(dict.fromkeys(row_of(f["loss"]) for _, f in sorted(
-        records(results_dir), key=lambda r: list(LOSS_ROWS).index(r[1]["loss"]))))
+        records(report), key=lambda r: list(LOSS_ROWS).index(r[1]["loss"]))))
     body_rows = re.findall(r'<tr class="check-row" data-category="([^"]+)">', report.html)
     assert Counter(body_rows) == {c: len(rows) for c in report.overview.categories}
 
 
-def test_each_cell_counts_the_records_it_stands_for(report, results_dir):
+def test_each_cell_counts_the_records_it_stands_for(report):
     """Findings (explained or not), harness errors and the worst outcome of every library cell
     and every unit cell, counted here from the results files."""
     expected: dict[tuple, Counter] = {}
     outcomes: dict[tuple, list] = {}
-    for env, f in records(results_dir):
+    for env, f in records(report):
         if f["outcome"] == "match":
             continue
         library = LIBRARIES.get(f["backend"], f["backend"])
