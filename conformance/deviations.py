@@ -23,6 +23,32 @@ do not repeat them. Each entry::
     match = { check = "value", predicate = "probability_at_certain_wrong" }
     actual = { oracle = { log_clamp = -100.0 } }
 
+**Kinds**, one rule each, the same for every library (an entry's ``mechanism`` names what it
+states, and entries naming one mechanism carry one kind, whichever library they are of):
+
+- ``bug``: wrong on valid input, by the library's own documentation or by the mathematics it
+  claims (a gradient of 0/0 at a logit of 0, label smoothing over the wrong axis);
+- ``precision``: the right formula evaluated less accurately than the error model allows,
+  IEEE artefacts of evaluating it in floating point included (inf - inf at an infinite logit,
+  a clip far below the result's rounding);
+- ``out-of-contract``: the input is outside the documented domain (a class label outside [0, C),
+  a probability above 1) and the library answers rather than raises;
+- ``documented-semantics``: a convention the library documents or states in its code, computed
+  as stated (a log clamped at -100, an epsilon added before the log);
+- ``unsupported``: the library refuses a case it cannot express;
+- ``inconsistent-paths``: two paths of one library that should agree disagree.
+
+An entry of kind ``bug`` (and any other that describes a defect) says where it stands
+upstream, as looked up on the date ``checked``::
+
+    upstream = { status = "reported", links = ["https://github.com/keras-team/keras/issues/1"],
+                 checked = "2026-12-07" }
+
+``status``: ``"none found"`` (nothing reported: the report lists these first, each with its
+ready-to-file issue text), ``"reported"`` (an open report), ``"fixed"`` (a fix merged;
+``fixed_in`` the version or "after 3.15.1"), ``"declined"`` (reported, closed unchanged);
+``links`` the reports and pull requests (none for "none found"); ``note`` free text.
+
 ``match`` narrows the cases (all keys optional): ``check``, ``wrt``, ``category``, ``dtype``,
 ``outcome``, ``loss``, ``case`` (a name glob), ``options`` (a subset the case's options must
 equal), ``predicate`` (a name in ``adapters.predicates``, or in a library folder's
@@ -114,6 +140,11 @@ from reference.specs import DTYPES, LOSS_SPECS
 
 KINDS = ("documented-semantics", "precision", "bug", "out-of-contract", "unsupported",
          "inconsistent-paths")
+#: where a defect stands upstream (``upstream.status``)
+UPSTREAM_STATUSES = ("none found", "reported", "fixed", "declined")
+_UPSTREAM_KEYS = {"status", "links", "checked", "fixed_in", "note"}
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_MECHANISM = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _MATCH_KEYS = {"check", "wrt", "category", "dtype", "outcome", "loss", "case", "options",
                "predicate", "api", "env"}
 _QUALIFIER_DTYPES = ("float16", "bfloat16", "float32")
@@ -148,6 +179,8 @@ class Deviation:
     link: str
     match: dict = field(default_factory=dict)
     actual: dict = field(default_factory=dict)
+    mechanism: str | None = None  # what the entry states, shared by its twins in other libraries
+    upstream: dict | None = None  # where the defect stands upstream (status, links, checked)
     matches: int = 0
 
     def applies_to(self, api: str, loss: str, case_name: str, category: str, check: str,
@@ -171,8 +204,13 @@ class Deviation:
         return all(predicates.holds(name, case) for name in _as_list(self.match.get("predicate")))
 
     def describe(self) -> dict:
-        return {"kind": self.kind, "apis": self.apis, "reason": self.reason, "link": self.link,
-                "actual": self.actual, "matches": self.matches}
+        described = {"kind": self.kind, "apis": self.apis, "reason": self.reason,
+                     "link": self.link, "actual": self.actual, "matches": self.matches}
+        if self.mechanism:
+            described["mechanism"] = self.mechanism
+        if self.upstream:
+            described["upstream"] = self.upstream
+        return described
 
 
 @dataclass(frozen=True)
@@ -329,9 +367,54 @@ def _entry(path: Path, number: int, raw: dict, seen: set, header: Header) -> Dev
         raise RegistryError(f"{where}: actual must have exactly one of {sorted(CLAIMS)} "
                             "(or oracle with within or absolute)")
     _check_oracle_keywords(where, actual)
+    mechanism = raw.get("mechanism")
+    if mechanism is not None and not (isinstance(mechanism, str)
+                                      and _MECHANISM.fullmatch(mechanism)):
+        raise RegistryError(f"{where}: mechanism must be a lower-case name with hyphens, such "
+                            f"as \"inf-minus-inf-at-an-infinite-logit\", not {mechanism!r}")
+    upstream = _checked_upstream(where, raw)
     return Deviation(raw["id"], list(raw["apis"]), raw["kind"], raw["reason"],
                      _filled(where, raw["link"], header), dict(raw.get("match", {})),
-                     dict(actual))
+                     dict(actual), mechanism, upstream)
+
+
+def _checked_upstream(where: str, raw: dict) -> dict | None:
+    """The entry's ``upstream`` table, checked; required of a ``bug``."""
+    upstream = raw.get("upstream")
+    if upstream is None:
+        if raw["kind"] == "bug":
+            raise RegistryError(f"{where}: a bug says where it stands upstream: upstream = "
+                                "{ status = \"none found\", checked = \"YYYY-MM-DD\" } (or "
+                                "\"reported\", \"fixed\", \"declined\" with its links)")
+        return None
+    if not isinstance(upstream, dict):
+        raise RegistryError(f"{where}: upstream must be a table, such as "
+                            "{ status = \"none found\", checked = \"2026-12-07\" }")
+    unknown = set(upstream) - _UPSTREAM_KEYS
+    if unknown:
+        key = sorted(unknown)[0]
+        raise RegistryError(f"{where}: upstream has no key {key!r}"
+                            f"{_suggest(key, _UPSTREAM_KEYS)} (keys: "
+                            f"{', '.join(sorted(_UPSTREAM_KEYS))})")
+    status = upstream.get("status")
+    if status not in UPSTREAM_STATUSES:
+        raise RegistryError(f"{where}: upstream.status {status!r} is none of "
+                            f"{', '.join(UPSTREAM_STATUSES)}{_suggest(status, UPSTREAM_STATUSES)}")
+    if not (isinstance(upstream.get("checked"), str) and _DATE.fullmatch(upstream["checked"])):
+        raise RegistryError(f"{where}: upstream.checked must be the date it was looked up, "
+                            f"YYYY-MM-DD, not {upstream.get('checked')!r}")
+    links = upstream.get("links", [])
+    if not isinstance(links, list) or not all(
+            isinstance(link, str) and link.startswith("https://") and " " not in link
+            for link in links):
+        raise RegistryError(f"{where}: upstream.links must be a list of https:// addresses")
+    if (status == "none found") == bool(links):
+        raise RegistryError(f"{where}: upstream.links " + (
+            "belong to a report: status \"none found\" has none" if links
+            else f"must name the report or pull request of status {status!r}"))
+    if "fixed_in" in upstream and status != "fixed":
+        raise RegistryError(f"{where}: upstream.fixed_in goes with status \"fixed\"")
+    return dict(upstream)
 
 
 def _check_match(where: str, match) -> None:

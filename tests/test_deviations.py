@@ -296,6 +296,37 @@ def test_entries_naming_envs_hold_in_those_runs_only(tmp_path):
      "round_constants must be true"),
     (lambda s: s.replace("https://example.org", "https://example.org/v{versoin}"),
      "link placeholder {versoin} is none of {helper}, {version}"),
+    (lambda s: s.replace('kind = "precision"', 'kind = "bug"'),
+     "a bug says where it stands upstream: upstream = "),
+    (lambda s: s.replace('kind = "precision"', 'kind = "bug"\nupstream = "none"'),
+     "upstream must be a table"),
+    (lambda s: s.replace('kind = "precision"', 'kind = "bug"\nupstream = { status = "open", '
+                                                'checked = "2026-12-07" }'),
+     "upstream.status 'open' is none of none found, reported, fixed, declined"),
+    (lambda s: s.replace('kind = "precision"', 'kind = "bug"\nupstream = { status = '
+                                                '"none found", checked = "last week" }'),
+     "upstream.checked must be the date it was looked up, YYYY-MM-DD"),
+    (lambda s: s.replace('kind = "precision"', 'kind = "bug"\nupstream = { status = '
+                                                '"reported", checked = "2026-12-07" }'),
+     "upstream.links must name the report or pull request of status 'reported'"),
+    (lambda s: s.replace('kind = "precision"', 'kind = "bug"\nupstream = { status = '
+                                                '"none found", checked = "2026-12-07", links = '
+                                                '["https://example.org/1"] }'),
+     "upstream.links belong to a report: status \"none found\" has none"),
+    (lambda s: s.replace('kind = "precision"', 'kind = "bug"\nupstream = { status = '
+                                                '"reported", checked = "2026-12-07", links = '
+                                                '["example.org/1"] }'),
+     "upstream.links must be a list of https:// addresses"),
+    (lambda s: s.replace('kind = "precision"', 'kind = "bug"\nupstream = { status = '
+                                                '"reported", checked = "2026-12-07", links = '
+                                                '["https://example.org/1"], fixed_in = "2" }'),
+     "upstream.fixed_in goes with status \"fixed\""),
+    (lambda s: s.replace('kind = "precision"', 'kind = "bug"\nupstream = { status = '
+                                                '"none found", checked = "2026-12-07", '
+                                                'reported = true }'),
+     "upstream has no key 'reported'"),
+    (lambda s: s.replace('kind = "precision"', 'kind = "precision"\nmechanism = "Inf - Inf"'),
+     "mechanism must be a lower-case name with hyphens"),
     (lambda s: s + s, "duplicate id"),
     (lambda s: s.replace("[[deviation]]", "[[deviation]"), "not valid TOML"),
 ])
@@ -323,6 +354,23 @@ def test_missing_or_malformed_header_names_the_file(tmp_path, header, problem):
     with pytest.raises(RegistryError, match=r"lib\.toml") as raised:
         registry(tmp_path, entry("{ value = 1.0 }"), header=header + "\n")
     assert problem in str(raised.value)
+
+
+def test_an_entrys_upstream_and_mechanism_are_read_and_recorded(tmp_path):
+    upstream = ('{ status = "fixed", links = ["https://example.org/pull/1"], '
+                'checked = "2026-12-07", fixed_in = "1.2.4" }')
+    body = deviation(id="the-entry", apis=["lib.bce[logits]"], kind="bug", reason="why",
+                     actual="{ value = 1.0 }", upstream=upstream)
+    body = body.replace('kind = "bug"', 'kind = "bug"\n    mechanism = "zero-over-zero"')
+    (found,) = registry(tmp_path, body).entries
+    assert found.mechanism == "zero-over-zero"
+    assert found.upstream == {"status": "fixed", "links": ["https://example.org/pull/1"],
+                              "checked": "2026-12-07", "fixed_in": "1.2.4"}
+    described = found.describe()
+    assert (described["mechanism"], described["upstream"]) == (found.mechanism, found.upstream)
+    plain = registry(tmp_path, entry("{ value = 1.0 }")).entries[0].describe()
+    assert "mechanism" not in plain
+    assert "upstream" not in plain
 
 
 def test_header_versions_fill_the_link_and_are_exposed(tmp_path):
