@@ -69,6 +69,12 @@ class Issue:
     deviation: str | None
     reason: str
     findings: list[tuple[str, Finding]] = field(default_factory=list)  # (env, finding)
+    upstream: dict | None = None  # where the entry says the defect stands upstream
+
+    @property
+    def unreported(self) -> bool:
+        """A bug whose entry found no report upstream (the report lists these first)."""
+        return self.group == "bug" and (self.upstream or {}).get("status") == "none found"
 
     @property
     def worst(self) -> tuple[str, Finding]:
@@ -100,6 +106,11 @@ class Library:
     issues: list[Issue]  # ranked, all of them
 
     @property
+    def unreported(self) -> list[Issue]:
+        """Its bugs that no upstream report was found for, ranked."""
+        return [issue for issue in self.issues if issue.unreported]
+
+    @property
     def findings(self) -> int:
         return sum(self.counts.values())
 
@@ -121,15 +132,18 @@ def libraries(results: Results, model: Model) -> list[Library]:
                 continue
             group = group_of(f, deviations)
             counts[f.backend][group] += 1
+            upstream = None
             if f.deviation and f.deviation in deviations:
                 key = ("entry", f.deviation, group)
                 reason = deviations[f.deviation]["reason"]
+                upstream = deviations[f.deviation].get("upstream")
             else:
                 key = ("case", f.api, f.case or f.id, group)
                 reason = ""
             issue = issues[f.backend].get(key)
             if issue is None:
-                issue = issues[f.backend][key] = Issue(group, f.deviation, reason)
+                issue = issues[f.backend][key] = Issue(group, f.deviation, reason,
+                                                       upstream=upstream)
             issue.findings.append((env, f))
     alone: dict[str, int] = defaultdict(int)
     for (_env, backend), cases in model.lone:

@@ -135,6 +135,14 @@ ENVS: dict[str, dict] = {
                  "apis": _keras_apis("tf.keras", "tf_keras")},
 }
 
+#: where the bugs stand upstream (one not reported, one reported), as the registry says
+UPSTREAM = {
+    "optax-integer-labels-out-of-range": {"status": "none found", "checked": "2026-12-07"},
+    "torch-ce-bf16-label-smoothing": {
+        "status": "reported", "links": ["https://github.com/pytorch/pytorch/issues/00000"],
+        "checked": "2026-12-07"},
+}
+
 #: registry entries per backend: id -> (kind, reason, link, actual)
 REGISTRY: dict[str, dict[str, tuple]] = {
     "torch": {
@@ -600,6 +608,8 @@ def document(env: str, *, seed: int = 20261122, draws: int = 2) -> dict:
                      "reason": reason, "link": link, "matches": builder.matched.get(ident, 0)}
             if actual is not None:
                 entry["actual"] = actual
+            if ident in UPSTREAM:
+                entry["upstream"] = UPSTREAM[ident]
             deviations[ident] = entry
             if not builder.matched.get(ident) and ident not in builder.failed:
                 stale.append(ident)  # its match selected nothing

@@ -638,6 +638,26 @@ def test_summary_counts_each_library_by_kind(report, results_dir):
     assert f'<a href="#findings?backend=optax&amp;group=bug">{n}</a>' in row
 
 
+def test_the_bugs_not_reported_upstream_come_first_with_their_issue_text(report):
+    """Per library, the bugs whose entry found no upstream report: counted in the summary,
+    listed on the first screen, each a click from its issue text; the registry says where
+    each entry stands upstream."""
+    libraries = {lib.backend: lib for lib in summary.libraries(report.results, report.model)}
+    unreported = {lib: [issue.deviation for issue in found.unreported]
+                  for lib, found in libraries.items() if found.unreported}
+    assert unreported == {"optax": ["optax-integer-labels-out-of-range"]}  # torch's: reported
+    row = re.search(r'<tr data-library="optax">.*?</tr>', report.html, re.S).group(0)
+    assert row.endswith('<td class="num has g-bug"><a href="#unreported">1</a></td>\n    </tr>')
+    listed = report.html.split('<p class="unreported"', 1)[1].split("</p>", 1)[0]
+    env, worst = libraries["optax"].unreported[0].worst
+    assert f'<a class="issue-link" href="#issue={env}/{worst.id}">issue text</a>' in listed
+    assert "torch" not in listed
+    section = report.html.split('<section id="registry">', 1)[1]
+    assert ('upstream: <b>none found</b> (2026-12-07)' in section)
+    assert ('upstream: <b>reported</b> (2026-12-07) <a class="registry-link" '
+            'href="https://github.com/pytorch/pytorch/issues/00000"') in section
+
+
 def test_issues_rank_unexplained_and_bugs_first_then_the_largest_error(report):
     for lib in summary.libraries(report.results, report.model):
         ranks = [issue.rank() for issue in lib.issues]

@@ -30,6 +30,7 @@ import subprocess
 import threading
 import time
 from pathlib import Path
+from urllib.parse import unquote as decode
 
 import pytest
 from test_report_issue import ERRORS, NUMBERS
@@ -602,6 +603,25 @@ def test_issue_numbers_are_written_alike(page):
     values = json.dumps([v for v, _ in ERRORS])
     assert page.evaluate(f"{values}.map(v => window.xentReport.sig(v))") == \
         [text for _, text in ERRORS]
+
+
+def test_a_bug_not_reported_upstream_is_one_click_from_its_issue_text(page):
+    link = "p.unreported a.issue-link"
+    ident = page.evaluate(f"document.querySelector({json.dumps(link)}).getAttribute('href')"
+                          ".split('/').slice(1).join('/')")
+    page.click(link)
+    text = page.wait_for("document.querySelector('tr.details .upstream-issue details[open]')"
+                         " && document.querySelector('tr.details pre.upstream-issue-source')"
+                         ".textContent")
+    opened = page.evaluate("document.querySelector('tr.details .detail-grid').dataset.finding")
+    assert opened == decode(ident)
+    expected = page.evaluate(
+        f"(() => {{ const f = window.xentReport.state.data.findings.find(f => f.id === "
+        f"{json.dumps(opened)}); return window.xentReport.issueMarkdown(f, f.env,"
+        f" window.xentReport.state.data.environments[f.env],"
+        f" window.xentReport.state.data.deviations[f.env]); }})()")
+    assert text == expected
+    assert page.errors() == []
 
 
 def test_an_issues_entry_opens_in_the_registry(page):

@@ -5,7 +5,8 @@
      #findings?env=torch&api=...&category=values   the list, filtered
      #finding=<env>/<id>                            one finding, opened
      #registry?q=<entry id>                         the registry, searched for an entry
-     #overview?row=...&category=...&library=...     an overview cell's APIs by dtype          */
+     #overview?row=...&category=...&library=...     an overview cell's APIs by dtype
+     #issue=<env>/<id>                              one finding, its upstream issue text open  */
 (function () {
   "use strict";
 
@@ -63,7 +64,7 @@
     var byEnv = {};
     Array.prototype.forEach.call(document.querySelectorAll("tr.registry-entry[data-id]"), function (row) {
       var entry = { kind: row.querySelector("td.kind").textContent, reason: row.querySelector("span.reason").textContent,
-                    link: row.querySelector("td.link").textContent };
+                    link: row.querySelector("td.link .entry-link").textContent };
       if (row.hasAttribute("data-actual")) entry.actual = JSON.parse(row.getAttribute("data-actual"));
       row.getAttribute("data-envs").split(" ").forEach(function (env) {
         (byEnv[env] = byEnv[env] || Object.create(null))[row.getAttribute("data-id")] = entry;
@@ -741,9 +742,15 @@
     } else if (hash.indexOf("findings?") === 0) {
       applyParams(new URLSearchParams(hash.slice("findings?".length)));
       $("findings").scrollIntoView({ block: "start" });
-    } else if (hash.indexOf("finding=") === 0) {
-      var rest = hash.slice("finding=".length), slash = rest.indexOf("/");
+    } else if (hash.indexOf("finding=") === 0 || hash.indexOf("issue=") === 0) {
+      var issue = hash.indexOf("issue=") === 0;  // the finding, its upstream issue text open
+      var rest = hash.slice(hash.indexOf("=") + 1), slash = rest.indexOf("/");
       openFinding(decodeURIComponent(rest.slice(0, slash)), decodeURIComponent(rest.slice(slash + 1)));
+      var text = issue ? document.querySelector("tr.details .upstream-issue details") : null;
+      if (text) {
+        text.open = true;
+        text.parentNode.scrollIntoView({ block: "start" });
+      }
     }
   }
 
@@ -764,9 +771,9 @@
     });
     // in-page links route even when the hash does not change (a second click on one cell)
     document.addEventListener("click", function (ev) {
-      var a = ev.target.closest ? ev.target.closest("a[href^='#finding'], a[href^='#registry?'], a[href^='#overview?']") : null;
+      var a = ev.target.closest ? ev.target.closest("a[href^='#finding'], a[href^='#registry?'], a[href^='#overview?'], a[href^='#issue=']") : null;
       var href = a ? a.getAttribute("href") : "";
-      if (!/^#(findings\?|finding=|registry\?|overview\?)/.test(href)) return;
+      if (!/^#(findings\?|finding=|registry\?|overview\?|issue=)/.test(href)) return;
       ev.preventDefault();
       history.pushState(null, "", href);
       route();
