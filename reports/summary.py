@@ -111,6 +111,16 @@ class Library:
         return [issue for issue in self.issues if issue.unreported]
 
     @property
+    def bugs_upstream(self) -> dict[str, int]:
+        """Its bugs (registry entries) by where they stand upstream ("not stated" where the
+        results carry no status)."""
+        counts: dict[str, int] = defaultdict(int)
+        for issue in self.issues:
+            if issue.group == "bug" and issue.deviation:
+                counts[(issue.upstream or {}).get("status", "not stated")] += 1
+        return dict(counts)
+
+    @property
     def findings(self) -> int:
         return sum(self.counts.values())
 

@@ -647,7 +647,9 @@ def test_the_bugs_not_reported_upstream_come_first_with_their_issue_text(report)
                   for lib, found in libraries.items() if found.unreported}
     assert unreported == {"optax": ["optax-integer-labels-out-of-range"]}  # torch's: reported
     row = re.search(r'<tr data-library="optax">.*?</tr>', report.html, re.S).group(0)
-    assert row.endswith('<td class="num has g-bug"><a href="#unreported">1</a></td>\n    </tr>')
+    assert row.endswith('<td class="num has g-bug" title="optax\'s bugs by upstream status: '
+                        'none found 1"><a href="#unreported">1</a></td>\n    </tr>')
+    assert libraries["optax"].bugs_upstream == {"none found": 1}
     listed = report.html.split('<p class="unreported"', 1)[1].split("</p>", 1)[0]
     env, worst = libraries["optax"].unreported[0].worst
     assert f'<a class="issue-link" href="#issue={env}/{worst.id}">issue text</a>' in listed
