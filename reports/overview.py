@@ -169,6 +169,7 @@ class Overview:
     categories: tuple[str, ...]
     columns: list[Column]
     units: dict[tuple[str, str, Unit], Tally]  # (row, category, unit) -> tally
+    present: set[tuple[str, Unit]]  # (row, unit): the unit has an API of the row's losses
     breakdown: dict[tuple[str, str, Unit], dict[tuple[str, str], Tally]]  # ... -> (api, dtype)
 
     def cell(self, row: str, category: str, column: Column) -> Tally:
@@ -179,7 +180,7 @@ class Overview:
 
     def unit_cell(self, row: str, category: str, unit: Unit) -> Tally:
         return self.units.get((row, category, unit)) or Tally(
-            present=(row, "", unit) in self.units)
+            present=(row, unit) in self.present)
 
     def empty_share(self) -> float:
         """The share of library cells with nothing in them (no API of the row's losses)."""
@@ -262,8 +263,6 @@ def build_overview(results: Results, model: Model) -> Overview:
         # a summary row's count of judged cases may be below its records' (a file keeps more
         # records than it counts): the findings it has are judged
         total.judged = max(total.judged, total.findings - total.outcomes["unsupported"])
-    for row, unit in present:
-        units[(row, "", unit)] = Tally(present=True)  # the unit has the row: not "absent"
 
     order = list(dict.fromkeys(LIBRARIES.values()))
     by_library: dict[str, set[Unit]] = defaultdict(set)
@@ -278,7 +277,7 @@ def build_overview(results: Results, model: Model) -> Overview:
                        key=lambda x: (loss_order.index(x) if x in loss_order
                                       else len(loss_order), x)):
         rows[row_of(loss)].append(loss)
-    return Overview(list(rows.items()), cats, columns, units,
+    return Overview(list(rows.items()), cats, columns, units, present,
                     {k: dict(v) for k, v in detail.items()})
 
 

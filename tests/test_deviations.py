@@ -259,6 +259,11 @@ def test_entries_naming_envs_hold_in_those_runs_only(tmp_path):
     assert DeviationRegistry.load("nothing", "cpu", tmp_path).entries == []
 
 
+def as_bug(upstream: str):
+    """A mutation making the entry a bug with this ``upstream`` (TOML text)."""
+    return lambda s: s.replace('kind = "precision"', f'kind = "bug"\nupstream = {upstream}')
+
+
 @pytest.mark.parametrize(("mutate", "problem"), [
     (lambda s: s.replace('kind = "precision"', 'kind = "feature"'), "kind 'feature' is not one of"),
     (lambda s: s.replace('reason = "why"\n', ""), "missing reason"),
@@ -298,32 +303,21 @@ def test_entries_naming_envs_hold_in_those_runs_only(tmp_path):
      "link placeholder {versoin} is none of {helper}, {version}"),
     (lambda s: s.replace('kind = "precision"', 'kind = "bug"'),
      "a bug says where it stands upstream: upstream = "),
-    (lambda s: s.replace('kind = "precision"', 'kind = "bug"\nupstream = "none"'),
-     "upstream must be a table"),
-    (lambda s: s.replace('kind = "precision"', 'kind = "bug"\nupstream = { status = "open", '
-                                                'checked = "2026-12-07" }'),
+    (as_bug('"none"'), "upstream must be a table"),
+    (as_bug('{ status = "open", checked = "2026-12-07" }'),
      "upstream.status 'open' is none of none found, reported, fixed, declined"),
-    (lambda s: s.replace('kind = "precision"', 'kind = "bug"\nupstream = { status = '
-                                                '"none found", checked = "last week" }'),
+    (as_bug('{ status = "none found", checked = "last week" }'),
      "upstream.checked must be the date it was looked up, YYYY-MM-DD"),
-    (lambda s: s.replace('kind = "precision"', 'kind = "bug"\nupstream = { status = '
-                                                '"reported", checked = "2026-12-07" }'),
+    (as_bug('{ status = "reported", checked = "2026-12-07" }'),
      "upstream.links must name the report or pull request of status 'reported'"),
-    (lambda s: s.replace('kind = "precision"', 'kind = "bug"\nupstream = { status = '
-                                                '"none found", checked = "2026-12-07", links = '
-                                                '["https://example.org/1"] }'),
+    (as_bug('{ status = "none found", checked = "2026-12-07", links = ["https://example.org/1"] }'),
      "upstream.links belong to a report: status \"none found\" has none"),
-    (lambda s: s.replace('kind = "precision"', 'kind = "bug"\nupstream = { status = '
-                                                '"reported", checked = "2026-12-07", links = '
-                                                '["example.org/1"] }'),
+    (as_bug('{ status = "reported", checked = "2026-12-07", links = ["example.org/1"] }'),
      "upstream.links must be a list of https:// addresses"),
-    (lambda s: s.replace('kind = "precision"', 'kind = "bug"\nupstream = { status = '
-                                                '"reported", checked = "2026-12-07", links = '
-                                                '["https://example.org/1"], fixed_in = "2" }'),
+    (as_bug('{ status = "reported", checked = "2026-12-07", links = ["https://example.org/1"], '
+            'fixed_in = "2" }'),
      "upstream.fixed_in goes with status \"fixed\""),
-    (lambda s: s.replace('kind = "precision"', 'kind = "bug"\nupstream = { status = '
-                                                '"none found", checked = "2026-12-07", '
-                                                'reported = true }'),
+    (as_bug('{ status = "none found", checked = "2026-12-07", reported = true }'),
      "upstream has no key 'reported'"),
     (lambda s: s.replace('kind = "precision"', 'kind = "precision"\nmechanism = "Inf - Inf"'),
      "mechanism must be a lower-case name with hyphens"),
