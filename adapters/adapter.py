@@ -18,7 +18,14 @@ from typing import ClassVar
 import numpy as np
 
 from adapters import harness
-from adapters.binding import ARRAY_OPTIONS, Binding, Case, Observation
+from adapters.binding import (
+    ARRAY_OPTIONS,
+    DERIVATIVE_CHECKS,
+    DIRECTIONAL_CHECKS,
+    Binding,
+    Case,
+    Observation,
+)
 from adapters.compiled import Compiler
 from adapters.framework import Framework
 
@@ -135,6 +142,20 @@ class Adapter:
         """Reproducer lines computing ``result``, the gradient of the sum of the call."""
         return self._framework().gradient_source(call_source, wrt, self.to_list_source)
 
+    def derivative_modes(self) -> dict[str, str]:
+        """The directional derivatives (``jvp``, ``hvp``) the adapter takes -> the idiom."""
+        return dict(self.framework.derivatives) if self.framework is not None else {}
+
+    def value_and_derivative(self, check: str, call, operands: dict, wrt: str, direction):
+        """Run ``call(operands)`` and take its ``jvp`` or ``hvp`` along ``direction``."""
+        return self._framework().value_and_derivative(check, call, operands, wrt, direction)
+
+    def derivative_source(self, check: str, call_source: str, wrt: str) -> list[str]:
+        """Reproducer lines computing ``result``, the ``jvp`` or ``hvp`` of the call along the
+        tensor ``direction``."""
+        return self._framework().derivative_source(check, call_source, wrt,
+                                                   self.to_list_source)
+
     def value_source(self, call_source: str) -> list[str]:
         """Reproducer lines computing ``result``, the call's value as a float64 list."""
         return [f"loss = {call_source}", f"result = {self.to_list_source('loss')}"]
@@ -159,6 +180,11 @@ class Adapter:
             fed[name] = np.array(self.to_numpy(tensor), copy=True)
         return operands, fed
 
+    def direction(self, case: Case):
+        """The library tensor of ``case.direction`` and a float64 copy of what it holds."""
+        tensor = self.tensor(np.asarray(case.direction, dtype=np.float64), case.dtype)
+        return tensor, np.array(self.to_numpy(tensor), copy=True)
+
     def evaluate(self, binding: Binding, case: Case, check: str = "value",
                  wrt: str = "input") -> Observation:
         """Call the library on ``case`` and observe what it returns or raises.
@@ -168,8 +194,15 @@ class Adapter:
         compiling the expression and making the operands are the harness's part, and an
         exception there is an observation with ``harness`` set.
         """
-        wrt = wrt if check == "gradient" else None
-        observation = Observation(binding.api, self.library, "unknown", case.dtype, {}, wrt=wrt)
+        wrt = wrt if check in DERIVATIVE_CHECKS else None
+        observation = Observation(binding.api, self.library, "unknown", case.dtype, {}, wrt=wrt,
+                                  derivative=check if wrt is not None else None)
+        directional = check in DIRECTIONAL_CHECKS
+        if directional and (check not in self.derivative_modes() or case.direction is None):
+            return _harness_failed(observation, NotImplementedError(check), (
+                f"the adapter takes no {check} (its framework declares none), yet the suite "
+                "asked for one" if case.direction is not None
+                else f"the {check} case has no direction"))
         try:
             namespace = self.namespace()
             observation.version = self.version()
@@ -184,6 +217,8 @@ class Adapter:
                                    f"Python ({exc.msg}): {source}")
         try:
             operands, observation.fed = self.operands(binding, case)
+            if directional:
+                direction, observation.fed["direction"] = self.direction(case)
         except Exception as exc:
             return _harness_failed(observation, exc, self._harness_cause(binding, exc) or (
                 "the adapter could not make the operands: " + harness.one_line(exc)))
@@ -191,7 +226,11 @@ class Adapter:
             def call(ops):
                 return eval(code, dict(namespace), dict(ops))  # the declared expression
 
-            value, gradient = self.value_and_gradient(call, operands, wrt)
+            if directional:
+                value, gradient = self.value_and_derivative(check, call, operands, wrt,
+                                                            direction)
+            else:
+                value, gradient = self.value_and_gradient(call, operands, wrt)
             observation.value = self.to_numpy(value).astype(np.float64)
             if wrt is not None:
                 observation.gradient = (None if gradient is None
@@ -211,10 +250,12 @@ class Adapter:
                  wrt: str = "input") -> Observation:
         """What ``evaluate`` would feed and its reproducer, without making the call."""
         self.namespace()
-        wrt = wrt if check == "gradient" else None
+        wrt = wrt if check in DERIVATIVE_CHECKS else None
         observation = Observation(binding.api, self.library, self.version(), case.dtype, {},
-                                  wrt=wrt)
+                                  wrt=wrt, derivative=check if wrt is not None else None)
         _, observation.fed = self.operands(binding, case)
+        if check in DIRECTIONAL_CHECKS and case.direction is not None:
+            observation.fed["direction"] = self.direction(case)[1]
         observation.reproducer = self.reproducer(binding, case, observation,
                                                  binding.call_source(case))
         return observation
@@ -233,6 +274,10 @@ class Adapter:
             lines.append(f"{name} = " + self.tensor_source(array, case.dtype, index=index))
         if observation.wrt is None:
             lines += self.value_source(source)
+        elif observation.derivative in DIRECTIONAL_CHECKS:
+            direction = observation.fed.get("direction", case.direction)
+            lines.append("direction = " + self.tensor_source(np.asarray(direction), case.dtype))
+            lines += self.derivative_source(observation.derivative, source, observation.wrt)
         else:
             lines += self.gradient_source(source, observation.wrt)
         lines.append("print(result)")

@@ -23,7 +23,13 @@ import numpy as np
 from reference.specs import DTYPES, OPTION_DEFAULTS, loss_spec, option
 from reference.terms import one_hot as one_hot  # with the oracle's terms; restated cases use it
 
-CHECKS = ("value", "gradient")
+CHECKS = ("value", "gradient", "jvp", "hvp")
+#: the checks beyond the value that differentiate: the reverse gradient, the forward-mode
+#: directional derivative along ``Case.direction`` (``jvp``) and the Hessian of the reduced
+#: loss times ``Case.direction`` (``hvp``)
+DERIVATIVE_CHECKS = ("gradient", "jvp", "hvp")
+#: the checks that take a direction (a tangent or a vector in the differentiated operand's shape)
+DIRECTIONAL_CHECKS = ("jvp", "hvp")
 #: array-valued oracle options; everything else in ``Case.options`` is a scalar keyword
 ARRAY_OPTIONS = ("weight", "pos_weight", "sample_weight")
 
@@ -42,6 +48,9 @@ class Case:
     inputs: Mapping[str, np.ndarray]
     options: Mapping[str, object] = field(default_factory=dict)
     dtype: str = "float64"
+    #: the tangent of a ``jvp`` and the vector of an ``hvp`` check, float64 in the shape of the
+    #: differentiated operand (rounded to ``dtype`` as the library gets it); None otherwise
+    direction: np.ndarray | None = None
 
     @property
     def target_kind(self) -> str:
@@ -125,6 +134,10 @@ class Binding:
     #: reduction supersedes it"); a parameter of one surface callable only may be written
     #: "callable:parameter"
     out_of_scope: Mapping[str, str] = field(default_factory=dict)
+    #: derivative checks (``DIRECTIONAL_CHECKS``) this API does not offer, each with the reason
+    #: ("hvp": "tinygrad has no double backward"); the framework's own modes are
+    #: ``Framework.derivatives``
+    no_derivatives: Mapping[str, str] = field(default_factory=dict)
     #: how the call runs: "eager", or the compiler the expression calls it through
     #: ("torch.compile", "jax.jit", "tf.function(jit_compile=True)"; ``adapters.compiled``)
     mode: str = "eager"
@@ -170,8 +183,12 @@ class Binding:
             if name not in case.inputs and (name not in case.options
                                             or _is_default(name, case)):
                 return f"option {name} is required"
-        if check == "gradient" and wrt not in self.gradients:
+        if check in DERIVATIVE_CHECKS and wrt not in self.gradients:
             return f"no gradient with respect to {wrt}"
+        if check in self.no_derivatives:
+            return f"no {check}: {self.no_derivatives[check]}"
+        if check == "hvp" and wrt != "input":
+            return "the Hessian-vector product is taken with respect to the input only"
         return None
 
     def call_source(self, case: Case) -> str:
@@ -220,7 +237,9 @@ class Observation:
     """What one library call did.
 
     ``fed`` holds float64 (or integer) copies of exactly the arrays the library received, after
-    rounding to the case's dtype. ``value`` and ``gradient`` are float64 arrays; ``error`` is the
+    rounding to the case's dtype (the direction of a ``jvp`` or ``hvp`` as "direction").
+    ``value`` and ``gradient`` are float64 arrays, ``gradient`` holding the derivative the check
+    took (the reverse gradient, the jvp or the hvp); ``error`` is the
     (type, message) of an exception, a timeout or a crash, in which case both are None.
     ``harness`` is set when that exception was the harness's, not the library's (the adapter's
     expression, its imports, a program the library runs, the worker; ``adapters.harness``): a
@@ -235,6 +254,8 @@ class Observation:
     value: np.ndarray | None = None
     gradient: np.ndarray | None = None
     wrt: str | None = None
+    #: the derivative taken: "gradient", "jvp" or "hvp" (None for a value)
+    derivative: str | None = None
     error: tuple[str, str] | None = None
     reproducer: str = ""
     harness: str | None = None

@@ -10,7 +10,9 @@ with it: its own adapter and Keras with it as backend. It says
 - its version, and the tools it runs (a C compiler);
 - how a float64 NumPy array becomes one of its tensors of a dtype, and back to float64 NumPy
   exactly (bfloat16 included), and how a reproducer spells both;
-- how it takes the gradient of the sum of a call's result, and how a reproducer spells that.
+- how it takes the gradient of the sum of a call's result, and how a reproducer spells that;
+- which derivatives beyond that reverse gradient it takes (``derivatives``: the forward-mode
+  directional derivative ``jvp`` and the Hessian-vector product ``hvp``), and how.
 
 Importing a framework module imports no library: ``Adapter.namespace`` sets ``environment``,
 imports the framework with the adapter's other modules and then calls ``configure``. The
@@ -48,6 +50,11 @@ class Framework:
     #: missing or broken (a compiler): the machine's fault, never the library's behaviour
     #: (``adapters.harness``; a tool run as a program is recognised without this)
     toolchain_errors: ClassVar[tuple[str, ...]] = ()
+    #: the directional derivatives the framework takes -> the idiom its calls and reproducers
+    #: use: {"jvp": "torch.func.jvp", "hvp": "torch.autograd.grad(create_graph=True), twice"}.
+    #: A mode left out is not offered; a binding that cannot take one its framework offers
+    #: says why in ``Binding.no_derivatives``
+    derivatives: ClassVar[Mapping[str, str]] = MappingProxyType({})
     #: how a reproducer writes a tensor: the function making it from a literal, the one making
     #: an empty one, and the dtype's spelling, ``{dtype}`` filled in: ("torch.tensor",
     #: "torch.empty", "torch.{dtype}")
@@ -108,6 +115,36 @@ class Framework:
     def gradient_source(self, call_source: str, wrt: str, to_list: ToListSource) -> list[str]:
         """Reproducer lines setting ``result`` to that gradient, listed by ``to_list``."""
         raise NotImplementedError
+
+    def value_and_derivative(self, check: str, call: Callable[[dict], object], operands: dict,
+                             wrt: str, direction):
+        """``call(operands)`` and its derivative along ``direction`` (a tensor shaped like
+        ``operands[wrt]``, of its dtype):
+
+        - ``jvp``: the forward-mode directional derivative of the call's result,
+          d/de call(operands with wrt + e direction) at e = 0, in the result's shape;
+        - ``hvp``: the Hessian of the sum of the result's elements with respect to
+          ``operands[wrt]``, times ``direction``, in the operand's shape.
+        """
+        if check == "jvp":
+            return self.value_with_jvp(call, operands, wrt, direction)
+        if check == "hvp":
+            return self.value_with_hvp(call, operands, wrt, direction)
+        raise ValueError(f"check: {check!r} is not 'jvp' or 'hvp'")
+
+    def value_with_jvp(self, call: Callable[[dict], object], operands: dict, wrt: str,
+                       direction):
+        raise NotImplementedError(f"{self.name} declares no jvp")
+
+    def value_with_hvp(self, call: Callable[[dict], object], operands: dict, wrt: str,
+                       direction):
+        raise NotImplementedError(f"{self.name} declares no hvp")
+
+    def derivative_source(self, check: str, call_source: str, wrt: str,
+                          to_list: ToListSource) -> list[str]:
+        """Reproducer lines setting ``result`` to the ``jvp`` or ``hvp`` of the call (source)
+        along the tensor the reproducer has named ``direction``, listed by ``to_list``."""
+        raise NotImplementedError(f"{self.name} declares no {check}")
 
 
 def numpy_to_float64(array: np.ndarray) -> np.ndarray:

@@ -23,7 +23,7 @@ import time
 import traceback
 
 from adapters import load_adapter
-from adapters.binding import Case, Observation
+from adapters.binding import DERIVATIVE_CHECKS, Case, Observation
 from adapters.harness import one_line
 
 DEFAULT_TIMEOUT = 60.0
@@ -204,7 +204,8 @@ class IsolatedAdapter:
         if self._library is None:
             self._library = load_adapter(self.adapter_path).library
         return Observation(api, self._library, "unknown", case.dtype, dict(case.inputs),
-                           wrt=wrt if check == "gradient" else None, error=error,
+                           wrt=wrt if check in DERIVATIVE_CHECKS else None, error=error,
+                           derivative=check if check in DERIVATIVE_CHECKS else None,
                            harness=cause)
 
     def _stop(self, kill: bool = False) -> None:

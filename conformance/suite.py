@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from adapters import load_adapter
-from adapters.binding import Binding, Case
+from adapters.binding import DERIVATIVE_CHECKS, Binding, Case
 from adapters.guard import DEFAULT_TIMEOUT, IsolatedAdapter, timeout_for
 from conformance import restate, selection
 from conformance.budget import past_draw_budget
@@ -123,7 +123,7 @@ class Suite:
             case = restate.fit(binding, case, check, wrt)
         if binding.supports(case, check, wrt) is not None:
             self.recorder.unsupported(binding.api, category, case.dtype, finding_id(
-                binding.api, category, check, wrt if check == "gradient" else None,
+                binding.api, category, check, wrt if check in DERIVATIVE_CHECKS else None,
                 case.dtype, case_name, case))
             return None
         if self.over_budget((category, binding.api, case.dtype), case_name, category,
