@@ -1,5 +1,6 @@
 """MLX as the adapters compute with it: the CPU device (the mlx-cpu build has no other);
-gradients by ``mx.value_and_grad``.
+gradients by ``mx.value_and_grad``, directional derivatives by ``mx.jvp`` (forward mode) and
+``mx.jvp`` of ``mx.grad`` (forward over reverse: a Hessian-vector product).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ class Mlx(Framework):
     modules = MappingProxyType({"mx": "mlx.core"})
     source_spelling = ("mx.array", "mx.zeros", "mx.{dtype}")
     list_spelling = "{name}.astype(mx.float64).tolist()"
+    derivatives = MappingProxyType({"jvp": "mx.jvp", "hvp": "mx.jvp(mx.grad(f), [x], [v])"})
 
     def imported(self):
         # mlx is a namespace package: the arrays, the version and the devices are mlx.core's
@@ -62,6 +64,29 @@ class Mlx(Framework):
     def gradient_source(self, call_source, wrt, to_list):
         return [f"gradient = mx.grad(lambda {wrt}: mx.sum({call_source}))({wrt})",
                 f"result = {to_list('gradient')}"]
+
+    def value_with_jvp(self, call, operands, wrt, direction):
+        mx = self.imported()
+        # mx.jvp takes and returns lists: one primal, one tangent
+        (value,), (jvp,) = mx.jvp(lambda x: call({**operands, wrt: x}), [operands[wrt]],
+                                  [direction])
+        return value, jvp
+
+    def value_with_hvp(self, call, operands, wrt, direction):
+        mx = self.imported()
+        # the jvp of the gradient along v is H v; mx.grad has no auxiliary output, so the value
+        # is a call of its own
+        gradient = mx.grad(lambda x: mx.sum(call({**operands, wrt: x})))
+        _, (hvp,) = mx.jvp(gradient, [operands[wrt]], [direction])
+        return call(operands), hvp
+
+    def derivative_source(self, check, call_source, wrt, to_list):
+        if check == "jvp":
+            return [f"_, (jvp,) = mx.jvp(lambda {wrt}: {call_source}, [{wrt}], [direction])",
+                    f"result = {to_list('jvp')}"]
+        return [f"gradient = mx.grad(lambda {wrt}: mx.sum({call_source}))",
+                f"_, (hvp,) = mx.jvp(gradient, [{wrt}], [direction])",
+                f"result = {to_list('hvp')}"]
 
 
 MLX = Mlx()

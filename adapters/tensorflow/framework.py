@@ -1,5 +1,7 @@
 """TensorFlow as the adapters compute with it: deterministic ops, no TF32, C++ logs below
-warnings silenced; gradients by ``tf.GradientTape``.
+warnings silenced; gradients by ``tf.GradientTape``, directional derivatives by
+``tf.autodiff.ForwardAccumulator`` (forward mode) and nested ``tf.GradientTape``s (the outer
+tape's gradient of the inner gradient, weighted by the vector: a Hessian-vector product).
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ class TensorFlow(Framework):
     modules = MappingProxyType({"tf": "tensorflow"})
     source_spelling = ("tf.constant", "tf.zeros", "tf.{dtype}")
     list_spelling = "tf.cast({name}, tf.float64).numpy().tolist()"
+    derivatives = MappingProxyType({
+        "jvp": "tf.autodiff.ForwardAccumulator",
+        "hvp": "tf.GradientTape over tf.GradientTape, output_gradients=v"})
     # TF_DETERMINISTIC_OPS: deterministic kernels from the first op on; TF_CPP_MIN_LOG_LEVEL:
     # no C++ info logs in the suite's output
     environment = MappingProxyType({"TF_CPP_MIN_LOG_LEVEL": "2", "TF_DETERMINISTIC_OPS": "1"})
@@ -55,6 +60,42 @@ class TensorFlow(Framework):
                 "    total = tf.reduce_sum(loss)",
                 f"gradient = tape.gradient(total, {wrt})",
                 f"result = {to_list('gradient')}"]
+
+    def value_with_jvp(self, call, operands, wrt, direction):
+        tf = self.imported()
+        # the accumulator watches the operand: every op run inside carries its tangent
+        with tf.autodiff.ForwardAccumulator(operands[wrt], direction) as accumulator:
+            value = call(operands)
+        return value, accumulator.jvp(value)
+
+    def value_with_hvp(self, call, operands, wrt, direction):
+        tf = self.imported()
+        operand = operands[wrt]
+        with tf.GradientTape() as outer:
+            outer.watch(operand)
+            with tf.GradientTape() as inner:
+                inner.watch(operand)
+                value = call(operands)
+                total = tf.reduce_sum(value)
+            gradient = inner.gradient(total, operand)
+        # d(gradient . v)/d operand = H v (the Hessian of a sum is symmetric)
+        return value, outer.gradient(gradient, operand, output_gradients=direction)
+
+    def derivative_source(self, check, call_source, wrt, to_list):
+        if check == "jvp":
+            return [f"with tf.autodiff.ForwardAccumulator({wrt}, direction) as accumulator:",
+                    f"    loss = {call_source}",
+                    "jvp = accumulator.jvp(loss)",
+                    f"result = {to_list('jvp')}"]
+        return ["with tf.GradientTape() as outer:",
+                f"    outer.watch({wrt})",
+                "    with tf.GradientTape() as inner:",
+                f"        inner.watch({wrt})",
+                f"        loss = {call_source}",
+                "        total = tf.reduce_sum(loss)",
+                f"    gradient = inner.gradient(total, {wrt})",
+                f"hvp = outer.gradient(gradient, {wrt}, output_gradients=direction)",
+                f"result = {to_list('hvp')}"]
 
 
 TENSORFLOW = TensorFlow()
