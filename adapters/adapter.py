@@ -146,6 +146,16 @@ class Adapter:
         """The directional derivatives (``jvp``, ``hvp``) the adapter takes -> the idiom."""
         return dict(self.framework.derivatives) if self.framework is not None else {}
 
+    def derivative_unsupported(self, binding: Binding, check: str) -> str | None:
+        """Why the adapter cannot take ``check`` (a ``jvp`` or ``hvp``) of ``binding``: its
+        framework offers none, or the binding says (``Binding.no_derivatives``); else None."""
+        if check not in DIRECTIONAL_CHECKS:
+            return None
+        if check not in self.derivative_modes():
+            framework = self.framework.name if self.framework is not None else self.library
+            return f"no {check}: {framework} offers none"
+        return binding.supports_derivative(check)
+
     def value_and_derivative(self, check: str, call, operands: dict, wrt: str, direction):
         """Run ``call(operands)`` and take its ``jvp`` or ``hvp`` along ``direction``."""
         return self._framework().value_and_derivative(check, call, operands, wrt, direction)

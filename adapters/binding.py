@@ -185,10 +185,14 @@ class Binding:
                 return f"option {name} is required"
         if check in DERIVATIVE_CHECKS and wrt not in self.gradients:
             return f"no gradient with respect to {wrt}"
-        if check in self.no_derivatives:
-            return f"no {check}: {self.no_derivatives[check]}"
         if check == "hvp" and wrt != "input":
             return "the Hessian-vector product is taken with respect to the input only"
+        return self.supports_derivative(check)
+
+    def supports_derivative(self, check: str) -> str | None:
+        """None unless the API declares it takes no ``check`` (``no_derivatives``): why."""
+        if check in self.no_derivatives:
+            return f"no {check}: {self.no_derivatives[check]}"
         return None
 
     def call_source(self, case: Case) -> str:

@@ -442,7 +442,7 @@ def _check_match(where: str, match) -> None:
 def _match_values() -> dict[str, tuple]:
     """The values a finding can have for each match key the suite names itself."""
     defs = schema()["$defs"]
-    return {"check": ("value", "gradient"), "wrt": ("input", "target"),
+    return {"check": tuple(defs["check"]["enum"]), "wrt": ("input", "target"),
             "category": tuple(defs["category"]["enum"]), "dtype": tuple(DTYPES),
             # a match and a harness error are never looked up
             "outcome": tuple(o for o in defs["outcome"]["enum"]

@@ -14,7 +14,8 @@ from reference.specs import dtype_spec, loss_spec
 
 @dataclass
 class Verdict:
-    #: match, deviates, nonfinite, raises, accepts_invalid, crash, timeout; harness-error when
+    #: match, deviates, nonfinite, raises, accepts_invalid, crash, timeout; status for a pair of
+    #: paths of which one raises (``conformance.status``); harness-error when
     #: the harness failed (the observation says nothing about the library)
     outcome: str
     expected: object  # float64 array, or "invalid" when the oracle rejects the inputs
@@ -32,11 +33,26 @@ def expected(binding: Binding, case: Case, fed: dict, check: str, wrt: str | Non
              extra: dict | None = None):
     kwargs = oracle_kwargs(binding, case, fed, extra)
     try:
-        if check == "value":
-            return np.asarray(loss_spec(case.loss).oracle(**kwargs), dtype=np.float64), kwargs
-        return np.asarray(reference.grad(case.loss, wrt=wrt, **kwargs), dtype=np.float64), kwargs
+        return np.asarray(_oracle(case.loss, kwargs, check, wrt, _direction(case, fed)),
+                          dtype=np.float64), kwargs
     except reference.OracleInputError:
         return "invalid", kwargs
+
+
+def _direction(case: Case, fed: dict):
+    """The direction of a jvp or hvp as the library got it (rounded to the dtype)."""
+    return fed.get("direction", case.direction)
+
+
+def _oracle(loss: str, kwargs: dict, check: str, wrt: str | None, direction):
+    """What the oracle says ``check`` is on ``kwargs``."""
+    if check == "value":
+        return loss_spec(loss).oracle(**kwargs)
+    if check == "jvp":
+        return reference.jvp(loss, wrt=wrt, tangent=direction, **kwargs)
+    if check == "hvp":
+        return reference.hvp(loss, wrt=wrt, vector=direction, **kwargs)
+    return reference.grad(loss, wrt=wrt, **kwargs)
 
 
 def judge(binding: Binding, case: Case, observation: Observation, check: str = "value",
@@ -61,7 +77,8 @@ def judge(binding: Binding, case: Case, observation: Observation, check: str = "
         err = {"abs": np.inf, "rel": np.inf, "ulp": np.inf, "bound": 0.0,
                "bound_ratio": np.inf, "index": None}
         return Verdict("deviates", exp, obs, err)
-    return _compare_numbers(exp, obs, case, kwargs, check, wrt)
+    return _compare_numbers(exp, obs, case, kwargs, check, wrt, _direction(case,
+                                                                             observation.fed))
 
 
 def _result(observation: Observation):
@@ -85,17 +102,14 @@ def _in_dtype(values: np.ndarray, dtype: str) -> np.ndarray:
         return np.where(np.abs(values) > limit, np.sign(values) * np.inf, values)
 
 
-def _compare_numbers(exp, obs, case, kwargs, check, wrt) -> Verdict:
+def _compare_numbers(exp, obs, case, kwargs, check, wrt, direction) -> Verdict:
     dtype = case.dtype
     target = _in_dtype(exp, dtype)
     same_special = (np.isnan(target) & np.isnan(obs)) | (np.isinf(target) & (target == obs))
     finite = np.isfinite(target) & np.isfinite(obs)
     if not np.all(same_special | finite):
         return Verdict("nonfinite", exp, obs, _nonfinite_error(target, obs, same_special | finite))
-    if check == "value":
-        bound_abs = tolerance.value_bound(case.loss, kwargs, exp, dtype)
-    else:
-        bound_abs = tolerance.gradient_bound(case.loss, kwargs, wrt, dtype)
+    bound_abs = tolerance.bound(check, case.loss, kwargs, exp, wrt, dtype, direction)
     bound_abs = np.broadcast_to(np.asarray(bound_abs, dtype=np.float64), exp.shape)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         err = np.where(finite, np.abs(obs - target), 0.0)

@@ -83,11 +83,11 @@ class Finding:
     api: str
     #: the oracle loss the API computes; None (not written) where not recorded
     loss: str | None = None
-    #: values, gradients, reductions, stability, edge_cases or equivalence
+    #: values, gradients, derivatives, reductions, stability, edge_cases or equivalence
     category: str
-    #: "value" or "gradient"
+    #: "value", "gradient", "jvp" (forward mode) or "hvp" (Hessian-vector product)
     check: str
-    #: for a gradient: "input" or "target"; None for a value
+    #: for a derivative: "input" or "target"; None for a value
     wrt: str | None = None
     #: the dtype under test: float16, bfloat16, float32 or float64
     dtype: str
@@ -101,7 +101,8 @@ class Finding:
     expected: Any
     #: the library's value, or {"error": type, "message": text} (Timeout, Crash included)
     observed: Any
-    #: match, deviates, nonfinite, raises, accepts_invalid, unsupported, crash or timeout; or
+    #: match, deviates, nonfinite, raises, accepts_invalid, status (one path raises where its
+    #: pair returns, ``conformance.status``), unsupported, crash or timeout; or
     #: harness-error, where the harness (not the library) failed: never a match, never explained
     outcome: str
     #: for a numeric comparison, {"abs", "rel", "ulp", "bound", "bound_ratio", "index"}: the

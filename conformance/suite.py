@@ -14,13 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
 from adapters import load_adapter
-from adapters.binding import DERIVATIVE_CHECKS, Binding, Case
+from adapters.binding import DERIVATIVE_CHECKS, DIRECTIONAL_CHECKS, Binding, Case, Observation
 from adapters.guard import DEFAULT_TIMEOUT, IsolatedAdapter, timeout_for
-from conformance import restate, selection
+from conformance import directions, restate, selection
 from conformance.budget import past_draw_budget
 from conformance.deviations import DeviationRegistry, Explanation
 from conformance.judge import Verdict, judge
@@ -75,6 +76,14 @@ def _short(value) -> str:
     return np.array2string(np.asarray(value), precision=17, threshold=12)[:300]
 
 
+class Judged(NamedTuple):
+    """One checked case: as the API was called on it, what it did, and the verdict."""
+
+    case: Case
+    observation: Observation
+    verdict: Verdict
+
+
 @dataclass(repr=False)
 class Suite:
     recorder: Recorder
@@ -118,10 +127,22 @@ class Suite:
               category: str, check: str = "value", wrt: str = "input",
               magnitude: float | None = None) -> Verdict | None:
         """Run, judge, explain and record one case; None when the API cannot express it."""
-        _, guarded = self.adapter(adapter_name)
-        if category in ("stability", "edge_cases"):
+        judged = self.judged(adapter_name, binding, case, case_name, category, check, wrt,
+                             magnitude)
+        return None if judged is None else judged.verdict
+
+    def judged(self, adapter_name: str, binding: Binding, case: Case, case_name: str,
+               category: str, check: str = "value", wrt: str = "input",
+               magnitude: float | None = None) -> Judged | None:
+        """``check``'s work, returning the case as the API was called on it (restated, with
+        its direction), the observation and the verdict."""
+        declaring, guarded = self.adapter(adapter_name)
+        if category in ("stability", "edge_cases", "derivatives"):
             case = restate.fit(binding, case, check, wrt)
-        if binding.supports(case, check, wrt) is not None:
+        if check in DIRECTIONAL_CHECKS:
+            case = directions.along(case, check, wrt)
+        if (binding.supports(case, check, wrt)
+                or declaring.derivative_unsupported(binding, check)) is not None:
             self.recorder.unsupported(binding.api, category, case.dtype, finding_id(
                 binding.api, category, check, wrt if check in DERIVATIVE_CHECKS else None,
                 case.dtype, case_name, case))
@@ -137,7 +158,7 @@ class Suite:
                              case_name=case_name, category=category, check=check,
                              verdict=verdict, deviation=explanation.entry,
                              magnitude=magnitude, failed_claims=explanation.failed_claims)
-        return verdict
+        return Judged(case, observation, verdict)
 
     def explain(self, binding: Binding, case: Case, case_name: str, category: str,
                 check: str, observation, verdict: Verdict,

@@ -12,8 +12,11 @@ The first term is the conditioning (read off the oracle's own gradient: a loss o
 is as uncertain as its logits); the second covers the summation of n per-sample losses
 L_i, with K_SUM(n) = 2 + log2(n) (pairwise summation). Gradients are bounded element-wise
 by the analytic scale of each loss's gradient formula (see ``gradient_scale``), times
-K_GRADIENT. Bounds are then expressed in ulps of the dtype at the expected value, plus one ulp
-for the final rounding to the dtype.
+K_GRADIENT. A forward-mode directional derivative (``jvp``) adds those gradient terms times the
+tangent's elements up, in the value's shape; a Hessian-vector product (``hvp``) is bounded by
+the Hessian's terms times the vector's, |H| |v| (``reference.terms.hvp_terms``), both times
+K_GRADIENT plus the summation's k_sum. Bounds are then expressed in ulps of the dtype at the
+expected value, plus one ulp for the final rounding to the dtype.
 
 A convention that passes through an intermediate the library rounds (``probability_clip``:
 sigmoid(x), then the probability formula) is conditioned on that intermediate as well, since a
@@ -268,3 +271,61 @@ def _divisor(spec, kwargs: dict) -> float:
 def gradient_bound(loss: str, kwargs: dict, wrt: str, dtype: str) -> np.ndarray:
     """Allowed absolute error of each gradient element."""
     return dtype_spec(dtype).unit_roundoff * K_GRADIENT * gradient_scale(loss, kwargs, wrt)
+
+
+def bound(check: str, loss: str, kwargs: dict, expected: np.ndarray, wrt: str | None,
+          dtype: str, direction=None) -> np.ndarray:
+    """Allowed absolute error of each element of ``check``'s result (``judge``)."""
+    if check == "value":
+        return value_bound(loss, kwargs, expected, dtype)
+    if check == "jvp":
+        return jvp_bound(loss, kwargs, wrt, dtype, direction)
+    if check == "hvp":
+        return hvp_bound(loss, kwargs, dtype, direction)
+    return gradient_bound(loss, kwargs, wrt, dtype)
+
+
+def jvp_bound(loss: str, kwargs: dict, wrt: str, dtype: str, tangent) -> np.ndarray:
+    """Allowed absolute error of a forward-mode directional derivative, in the value's shape.
+
+    Forward mode carries each gradient term times its tangent element and adds them up: its
+    error is K_GRADIENT u times the gradient's terms (``gradient_scale``) times |tangent|,
+    summed over what each output element depends on (its sample for reduction "none", the whole
+    input when reduced), plus the summation's k_sum(n) u on the same sum.
+    """
+    u = dtype_spec(dtype).unit_roundoff
+    spec = loss_spec(loss)
+    weighted = gradient_scale(loss, kwargs, wrt) * np.abs(np.asarray(tangent, np.float64))
+    with np.errstate(invalid="ignore"):
+        weighted = np.nan_to_num(weighted, nan=0.0, posinf=np.inf)
+    if option(kwargs, "reduction") != "none":
+        return u * (K_GRADIENT + k_sum(weighted.size)) * np.sum(weighted)
+    value_shape = np.shape(spec.oracle(**kwargs))
+    if weighted.shape == value_shape:
+        return u * (K_GRADIENT + k_sum(1)) * weighted
+    axis = (spec.class_axis(np.ndim(kwargs["input"]), kwargs.get("axis"))
+            if spec.family == "categorical" else -1)
+    terms_per_sample = weighted.shape[axis] if weighted.ndim else 1
+    return u * (K_GRADIENT + k_sum(terms_per_sample)) * _to_sample_shape(
+        weighted, value_shape, axis)
+
+
+def hvp_bound(loss: str, kwargs: dict, dtype: str, vector) -> np.ndarray:
+    """Allowed absolute error of each element of a Hessian-vector product.
+
+    K_GRADIENT u times the Hessian's terms times the vector's, ``|H| |v|`` (the oracle's
+    ``reference.terms.hvp_terms``), plus the sum over the class axis (k_sum(C)); logits carry
+    the rounding of ``z - max(z)`` as for gradients.
+    """
+    u = dtype_spec(dtype).unit_roundoff
+    spec = loss_spec(loss)
+    scale = np.asarray(terms.hvp_terms(loss, vector=np.asarray(vector, np.float64), **kwargs),
+                       dtype=np.float64)
+    x = np.asarray(kwargs["input"], dtype=np.float64)
+    classes = 1
+    if spec.family == "categorical" and x.ndim:
+        classes = x.shape[spec.class_axis(x.ndim, kwargs.get("axis"))]
+    if spec.input_kind == "logits":
+        finite = np.abs(np.where(np.isfinite(x), x, 0.0))
+        scale = scale * (1.0 + finite + np.max(finite, initial=0.0))
+    return u * (K_GRADIENT + k_sum(classes)) * np.nan_to_num(scale, nan=0.0)

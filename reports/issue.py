@@ -161,11 +161,16 @@ def value_text(value, index) -> str:
 
 # --- the text -------------------------------------------------------------------------------
 
+#: what a check other than the gradient differentiates, as a title says it
+_DERIVATIVES = {"jvp": "forward-mode derivative (jvp)", "hvp": "Hessian-vector product"}
+
+
 def _what(f: dict) -> str:
-    """What was checked: the loss, or its gradient (with respect to the target)."""
+    """What was checked: the loss, or its gradient, jvp or hvp (with respect to the target)."""
     if f["check"] == "value":
         return "loss"
-    return "gradient" + (" with respect to the target" if f.get("wrt") == "target" else "")
+    return _DERIVATIVES.get(f["check"], "gradient") + (
+        " with respect to the target" if f.get("wrt") == "target" else "")
 
 
 def _paths(f: dict) -> list[dict]:
@@ -177,8 +182,12 @@ def title(f: dict) -> str:
     api, dtype, what, outcome = f"`{f['api']}`", f["dtype"], _what(f), f["outcome"]
     observed = f["observed"]
     if f["category"] == "equivalence" and len(_paths(f)) == 2:
-        one, other = (p["api"] for p in _paths(f))
-        return f"`{one}` and `{other}` disagree on the same {dtype} case"
+        one, other = _paths(f)
+        if outcome == "status":  # one path raises where the other returns a value
+            raised, returned = (one, other) if is_error(one["observed"]) else (other, one)
+            return (f"`{raised['api']}` raises where `{returned['api']}` returns a value on "
+                    f"the same {dtype} case")
+        return f"`{one['api']}` and `{other['api']}` disagree on the same {dtype} case"
     if outcome == "accepts_invalid":
         return f"{api} accepts invalid {dtype} input without an error"
     if outcome == "crash":

@@ -17,8 +17,8 @@ from conformance.results import Finding, schema
 from reports.load import Results, Run
 
 #: outcomes from the worst to the best; a cell is coloured by the worst of its findings
-SEVERITY = ("crash", "timeout", "nonfinite", "accepts_invalid", "deviates", "raises",
-            "unsupported", "match")
+SEVERITY = ("crash", "timeout", "nonfinite", "accepts_invalid", "deviates", "status",
+            "raises", "unsupported", "match")
 #: the outcome of a case the harness (the adapter, its worker, the machine) failed on: not a
 #: verdict about the library, so in no count of its findings and never explained
 HARNESS_ERROR = "harness-error"

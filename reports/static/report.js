@@ -531,9 +531,11 @@
       (worst !== null ? ", element [" + (index || []).join(", ") + "] `" + literal(worst) + "`" : "");
   }
 
+  var DERIVATIVES = {jvp: "forward-mode derivative (jvp)", hvp: "Hessian-vector product"};
+
   function issueWhat(f) {
     if (f.check === "value") return "loss";
-    return "gradient" + (f.wrt === "target" ? " with respect to the target" : "");
+    return (DERIVATIVES[f.check] || "gradient") + (f.wrt === "target" ? " with respect to the target" : "");
   }
 
   function issuePaths(f) { return f.paths || []; }
@@ -541,6 +543,11 @@
   function issueTitle(f) {
     var api = "`" + f.api + "`", dtype = f.dtype, what = issueWhat(f), outcome = f.outcome, observed = f.observed;
     var paths = issuePaths(f);
+    if (f.category === "equivalence" && paths.length === 2 && outcome === "status") {
+      var raised = isError(paths[0].observed) ? paths[0] : paths[1];
+      var returned = raised === paths[0] ? paths[1] : paths[0];
+      return "`" + raised.api + "` raises where `" + returned.api + "` returns a value on the same " + dtype + " case";
+    }
     if (f.category === "equivalence" && paths.length === 2) {
       return "`" + paths[0].api + "` and `" + paths[1].api + "` disagree on the same " + dtype + " case";
     }
