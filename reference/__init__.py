@@ -24,6 +24,7 @@ from reference.binary import binary_cross_entropy, binary_cross_entropy_with_log
 from reference.categorical import categorical_cross_entropy, cross_entropy, nll_loss
 from reference.errors import OracleInputError
 from reference.gradients import LOSSES, grad, value_and_grad
+from reference.second_order import hvp, jvp
 from reference.specs import DTYPE_SPECS, LOSS_SPECS, DtypeSpec, LossSpec, dtype_spec, loss_spec
 
 __all__ = [
@@ -39,6 +40,8 @@ __all__ = [
     "cross_entropy",
     "dtype_spec",
     "grad",
+    "hvp",
+    "jvp",
     "loss_spec",
     "nll_loss",
     "value_and_grad",

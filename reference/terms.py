@@ -109,3 +109,18 @@ def binary_logs(p, clip_epsilon: ClipEpsilon = None, log_offset: float = 0.0,
     if log_clamp is None:
         return logs
     return tuple(np.maximum(log, float(log_clamp)) for log in logs)
+
+
+def hvp_terms(name, *args, vector, **kwargs) -> np.ndarray:
+    """The size of the terms of ``reference.hvp(name, *args, vector=vector, **kwargs)``, the
+    input's shape: ``|H| |v|`` taken term by term, every factor in absolute value and every
+    difference made a sum, so that no term cancels (softmax cross-entropy: ``|c A| p (|v| +
+    p.|v|)``; the diagonal losses ``|c w h| |v|``; the renormalised categorical loss ``|r|
+    (|v| + o sum|v|) + o sum_j |r_j| (|v_j| + o sum|v|) + |A| sum|v| / S^2``). It is >= |hvp|
+    element by element, and finite wherever hvp is; the error of an hvp is relative to it."""
+    from reference import second_order  # the oracle's evaluators import nothing from here
+
+    key, arguments = second_order.hessian_arguments(name, args, kwargs)
+    with np.errstate(over="ignore"):
+        return np.asarray(second_order.HESSIANS[key](vector, True, **arguments)).astype(
+            np.float64)
