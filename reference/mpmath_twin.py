@@ -819,3 +819,303 @@ _EVALUATORS = {
     "nll_loss": _eval_nll_loss,
     "categorical_cross_entropy": _eval_categorical_cross_entropy,
 }
+
+
+# --- forward-mode and second-order derivatives -------------------------------------------------
+#
+# ``evaluate_jvp`` sums the twin's own gradient times the tangent per sample (exactly: fsum of
+# exact products). ``evaluate_hvp`` evaluates the closed-form Hessian of each loss, derived here
+# from the formulas above (not from the oracle's code), one scalar at a time; the tests check
+# it against finite differences of the twin's own gradient. Both return the result and its
+# scale: the sum of the absolute values of the terms (|g_k t_k|; |H| |v| term by term).
+
+
+def _sample_axis(name, shape, arguments):
+    """The axis summed per sample by a jvp with reduction="none" (None: each element alone)."""
+    if name.startswith("binary"):
+        return len(shape) - 1 if arguments.get("average_last_axis") else None
+    if name == "categorical_cross_entropy":
+        return arguments.get("axis", -1) % len(shape)
+    return 0 if len(shape) == 1 else 1
+
+
+def evaluate_jvp(name, *args, tangent, wrt="input", **kwargs) -> dict:
+    """``{"jvp": d/de loss(wrt + e tangent), "scale": sum |g_k t_k|}`` per sample (object
+    arrays with reduction="none"), or over everything once reduced."""
+    bound = inspect.signature(LOSSES[name]).bind(*args, **kwargs)
+    bound.apply_defaults()
+    arguments = dict(bound.arguments)
+    g = evaluate(name, **arguments)[wrt]
+    if g is None:
+        raise ValueError(f"{name} has no gradient with respect to {wrt!r} for these arguments")
+    t = _mp_array(tangent, g.shape)
+    products = _map(_exact_prod, g, t)
+    if arguments["reduction"] != "none":
+        return {"jvp": _fsum(products.flat), "scale": _fsum(abs(v) for v in products.flat)}
+    axis = _sample_axis(name, g.shape, arguments)
+    if axis is None:
+        return {"jvp": products, "scale": _map(abs, products)}
+    rows = np.moveaxis(products, axis, -1)
+    out = {"jvp": np.empty(rows.shape[:-1], dtype=object),
+           "scale": np.empty(rows.shape[:-1], dtype=object)}
+    for i in np.ndindex(rows.shape[:-1]):
+        out["jvp"][i] = _fsum(rows[i])
+        out["scale"][i] = _fsum(abs(v) for v in rows[i])
+    return out
+
+
+def _fsum(values) -> mpf:
+    """The exact sum of exact products (NaN and infinities as IEEE sums have them)."""
+    return _exact_sum(*values)
+
+
+def jvp(name, *args, tangent, wrt="input", **kwargs):
+    """The jvp of ``evaluate_jvp``."""
+    return evaluate_jvp(name, *args, tangent=tangent, wrt=wrt, **kwargs)["jvp"]
+
+
+def _bce_curvature(p, y, e, bounds, o, clamp, floor):
+    """``(h, |h|)``: d2l/dp2 of one ``binary_cross_entropy`` element. From dl/dp = -(y_s / a -
+    (1 - y_s) / b): h = y_s / a^2 + (1 - y_s) / b^2, a term whose log is clamped having none,
+    0 where p is clipped. With a ``floor``, the derivative of (a - y_s (1 + 2o)) / max(ab,
+    floor): the same h where ab >= floor > 0 (that quotient is the gradient above, since
+    a + b = 1 + 2o), 1 / floor below it; with floor 0 the same h, NaN where ab < 0 or the
+    gradient is 0/0."""
+    if _isnan(p, y):
+        return NAN, NAN
+    ys, yc = _smooth_binary(y, e)
+    inside, q = True, p
+    if bounds is not None:
+        lo, hi = bounds
+        inside = lo <= p <= hi
+        q = min(max(p, lo), hi)
+    if not inside:
+        return ZERO, ZERO
+    a, b = _exact_sum(q, o), _exact_sum(ONE, _minus(q), o)
+    pass_a = pass_b = True
+    if clamp is not None and floor is None:
+        pass_a, pass_b = _log(a) >= clamp, _log(b) >= clamp
+    a2, b2 = _exact_prod(a, a), _exact_prod(b, b)
+    first = _ratio(ys, a2) if pass_a else ZERO
+    second = _ratio(yc, b2) if pass_b else ZERO
+    size = (_ratio(abs(ys), a2) if pass_a else ZERO) + (_ratio(abs(yc), b2) if pass_b else ZERO)
+    if floor is None:
+        if a < 0 or b < 0:
+            return NAN, NAN
+        return _sum([first, second]), size
+    ab = _exact_prod(a, b)
+    if floor > 0:
+        return (_sum([first, second]), size) if ab >= floor else (1 / floor, 1 / floor)
+    numerator = _exact_sum(a, _minus(_exact_prod(ys, _exact_sum(ONE, 2 * o))))
+    if ab < 0 or (ab == 0 and numerator == 0):
+        return NAN, NAN
+    return _sum([first, second]), size
+
+
+def _bce_logits_curvature(x, y, e, pw, bounds):
+    """``(h, |h|)``: d2l/dx2 of one ``binary_cross_entropy_with_logits`` element, the derivative
+    of (1 - y_s) sigmoid(x) - pw y_s sigmoid(-x): (pw y_s + 1 - y_s) E / (1 + E)^2 with
+    E = e^-|x| (sigmoid(x) sigmoid(-x)); 0 where the probability clip acts."""
+    if _isnan(x, y, pw):
+        return NAN, NAN
+    ys, yc = _smooth_binary(y, e)
+    P = _exact_prod(pw, ys)
+    if bounds is not None:
+        lo, hi = bounds
+        s = ONE / (ONE + mpmath.exp(-x))
+        if s < lo or s > hi:
+            return ZERO, ZERO
+    E = mpmath.exp(-abs(x))
+    bell = E / (1 + E) ** 2
+    return _sum([P, yc]) * bell, (abs(P) + abs(yc)) * bell
+
+
+def _eval_hvp_binary(name, arguments, vector):
+    if name == "binary_cross_entropy":
+        p = _mp_array(arguments["input"])
+        y = _mp_array(arguments["target"], p.shape)
+        e, o = _mp(arguments["label_smoothing"]), _mp(arguments["log_offset"])
+        clamp = None if arguments["log_clamp"] is None else _mp(arguments["log_clamp"])
+        floor = (None if arguments["gradient_floor"] is None
+                 else _mp(arguments["gradient_floor"]))
+        bounds = _clip_bounds(arguments["clip_epsilon"])
+
+        def curvature(i):
+            return _bce_curvature(p[i], y[i], e, bounds, o, clamp, floor)
+    else:
+        p = _mp_array(arguments["input"])
+        y = _mp_array(arguments["target"], p.shape)
+        pos = arguments["pos_weight"]
+        pw = _full(p.shape, ONE) if pos is None else _mp_array(pos, p.shape)
+        e, bounds = _mp(arguments["label_smoothing"]), _clip_bounds(arguments["probability_clip"])
+
+        def curvature(i):
+            return _bce_logits_curvature(p[i], y[i], e, pw[i], bounds)
+    v = _mp_array(vector, p.shape)
+    hv, size = (np.empty(p.shape, dtype=object) for _ in range(2))
+    for i in np.ndindex(p.shape):
+        h, h_size = curvature(i)
+        hv[i], size[i] = _times(h, v[i]), _times(h_size, abs(v[i]))
+    out = _finish_elements(_full(p.shape, ZERO), {"hvp": hv, "scale": size},
+                           arguments["weight"], arguments["sample_weight"],
+                           arguments["reduction"], arguments["empty_mean"],
+                           arguments["average_last_axis"])
+    return {"hvp": out["hvp"], "scale": _map(abs, out["scale"])}
+
+
+def _softmax_row(z):
+    """softmax(z) exactly enough: one-hot at a single +inf logit; None where it has no limit."""
+    n_top = sum(1 for v in z if v == INF)
+    if _isnan(*z) or n_top > 1 or all(v == -INF for v in z):
+        return None
+    if n_top == 1:
+        return [ONE if v == INF else ZERO for v in z]
+    m = max(z)
+    E = [mpmath.exp(mpmath.fsub(v, m, exact=True)) for v in z]
+    Z = mpmath.fsum(E)
+    return [x / Z for x in E]
+
+
+def _cross_entropy_hvp_row(z, A, v):
+    """``A p_k (v_k - p.v)``: the Hessian A (diag p - p p^T) of sum_j a_j (logsumexp z - z_j),
+    A = sum_j a_j, times v; and its scale |A| p_k (|v_k| + p.|v|)."""
+    p = _softmax_row(z)
+    if p is None:
+        return [NAN] * len(z), [NAN] * len(z)
+    pv = _sum(_times(pj, vj) for pj, vj in zip(p, v, strict=True))
+    pav = mpmath.fsum(_times(pj, abs(vj)) for pj, vj in zip(p, v, strict=True))
+    return ([_times(A, _times(pk, _sum([vk, -pv]))) for pk, vk in zip(p, v, strict=True)],
+            [_times(abs(A), _times(pk, abs(vk) + pav)) for pk, vk in zip(p, v, strict=True)])
+
+
+def _categorical_hvp_row(p, q, v, bounds, o, renormalize):
+    """H v of ``-sum_j q_j log(p''_j + o)`` and its scale. Without renormalisation H =
+    diag(q / (p + o)^2) on unclipped classes. With it, each term is log(c_j + o S) - log S,
+    S = sum c, whose second derivatives are -(d_jk + o)(d_jl + o) / (c_j + o S)^2 + 1 / S^2;
+    with r_j = q_j / (c_j + o S)^2 over the terms and V = sum of v over the variables:
+    (H v)_k = r_k (v_k + o V) + o sum_j r_j (v_j + o V) - (sum_j q_j) V / S^2. The terms are
+    the classes left unclipped by the clip of p / S, every class a variable (renormalize=True);
+    or every class, with the classes p leaves unclipped the variables (after_clip)."""
+    C = len(p)
+    lo, hi = bounds if bounds is not None else (None, None)
+    if not renormalize:
+        hv, size = [], []
+        for pj, qj, vj in zip(p, q, v, strict=True):
+            if _isnan(pj):
+                hv.append(NAN)
+                size.append(NAN)
+            elif lo is not None and not lo <= pj <= hi:
+                hv.append(ZERO)
+                size.append(ZERO)
+            else:
+                den = _exact_sum(pj, o)
+                r = NAN if den < 0 else _ratio(qj, _exact_prod(den, den))
+                hv.append(_times(r, vj))
+                size.append(_times(abs(r), abs(vj)))
+        return hv, size
+    if _isnan(*p):
+        return [NAN] * C, [NAN] * C
+    if renormalize == "after_clip":
+        c = [pj if lo is None else min(max(pj, lo), hi) for pj in p]
+        variable = [lo is None or lo <= pj <= hi for pj in p]
+        S = _exact_sum(*c)
+        term = [True] * C
+    else:
+        c, S = p, _exact_sum(*p)
+        variable = [True] * C
+        term = [S != 0 and (lo is None or not (_below(pj, lo, S)
+                                               or _below(_minus(pj), _minus(hi), S)))
+                for pj in p]
+    if S == 0:
+        return [NAN] * C, [NAN] * C
+    oS = _exact_prod(o, S)
+    den = [_exact_sum(cj, oS) for cj in c]
+    if any(t and (d / S) < 0 for t, d in zip(term, den, strict=True)):
+        return [NAN] * C, [NAN] * C
+    r = [_ratio(qj, _exact_prod(d, d)) if t else ZERO
+         for qj, d, t in zip(q, den, term, strict=True)]
+    vm = [vj if ok else ZERO for vj, ok in zip(v, variable, strict=True)]
+    V = _exact_sum(*vm)
+    V_abs = _exact_sum(*(abs(x) for x in vm))
+    shifted = [_exact_sum(x, _exact_prod(o, V)) for x in vm]
+    shifted_abs = [_exact_sum(abs(x), _exact_prod(o, V_abs)) for x in vm]
+    R = _sum(_times(rj, s) for rj, s in zip(r, shifted, strict=True))
+    R_abs = mpmath.fsum(_times(abs(rj), s) for rj, s in zip(r, shifted_abs, strict=True))
+    mass = _exact_sum(*(qj for qj, t in zip(q, term, strict=True) if t))
+    mass_abs = _exact_sum(*(abs(qj) for qj, t in zip(q, term, strict=True) if t))
+    S2 = _exact_prod(S, S)
+    last = _exact_prod(mass, V) / S2
+    last_abs = _exact_prod(mass_abs, V_abs) / S2
+    hv, size = [], []
+    for k in range(C):
+        if not variable[k]:
+            hv.append(ZERO)
+            size.append(ZERO)
+            continue
+        hv.append(_sum([_times(r[k], shifted[k]), _times(o, R), -last]))
+        size.append(_times(abs(r[k]), shifted_abs[k]) + _times(o, R_abs) + last_abs)
+    return hv, size
+
+
+def _eval_hvp_categorical(name, arguments, vector):
+    if name == "categorical_cross_entropy":
+        class_axis = arguments["axis"] % np.ndim(arguments["input"])
+    else:
+        class_axis = 0 if np.ndim(arguments["input"]) == 1 else 1
+    rows, samples, t_rows, indices = _class_layout(arguments["input"], arguments["target"],
+                                                   class_axis)
+    v_rows = np.moveaxis(_real_array(vector), class_axis, -1)
+    C = rows.shape[-1]
+    hv, size = _full(rows.shape, ZERO), _full(rows.shape, ZERO)
+    active = np.ones(samples, dtype=bool)
+    mean_weights = _full(samples, ZERO)
+    weight = arguments.get("weight")
+    W = [ONE] * C if weight is None else list(_mp_array(weight))
+    e = _mp(arguments.get("label_smoothing", 0.0))
+    for i in np.ndindex(samples):
+        y, Q = _sample_target(t_rows[i], indices, C, e, arguments["ignore_index"])
+        if Q is None:
+            active[i] = False
+            continue
+        v = [_mp(x) for x in v_rows[i]]
+        if name == "nll_loss":
+            mean_weights[i] = W[y]
+            x = _mp(rows[*i, y])
+            row, row_size = [NAN if _isnan(x, vj) else ZERO for vj in v], [ZERO] * C
+        elif name == "cross_entropy":
+            if indices:
+                mean_weights[i] = W[y]
+            A = _exact_sum(*(_exact_prod(W[j], Q[j]) for j in range(C))) / C
+            row, row_size = _cross_entropy_hvp_row([_mp(x) for x in rows[i]], A, v)
+        else:
+            q = [qj / C for qj in Q]
+            renormalize = arguments["renormalize"]
+            row, row_size = _categorical_hvp_row(
+                [_mp(x) for x in rows[i]], q, v, _clip_bounds(arguments["clip_epsilon"]),
+                _mp(arguments["log_offset"]),
+                renormalize if renormalize == "after_clip" else bool(renormalize))
+        for j in range(C):
+            hv[*i, j], size[*i, j] = row[j], row_size[j]
+    weighted = name == "nll_loss" or (name == "cross_entropy" and indices)
+    _, c, empty, _ = _reduce(_full(samples, ZERO), arguments["reduction"],
+                             arguments["sample_weight"], arguments["empty_mean"], active,
+                             mean_weights if weighted else None)
+    return {"hvp": _scale_rows(hv, c, empty, class_axis),
+            "scale": _map(abs, _scale_rows(size, c, empty, class_axis))}
+
+
+def evaluate_hvp(name, *args, vector, **kwargs) -> dict:
+    """``{"hvp": H v, "scale": |H| |v| term by term}``, object arrays of the input's shape: the
+    Hessian of the reduced loss (of the sum of the losses for "none") with respect to the
+    input."""
+    bound = inspect.signature(LOSSES[name]).bind(*args, **kwargs)
+    bound.apply_defaults()
+    arguments = dict(bound.arguments)
+    if name.startswith("binary"):
+        return _converged(lambda: _eval_hvp_binary(name, arguments, vector))
+    return _converged(lambda: _eval_hvp_categorical(name, arguments, vector))
+
+
+def hvp(name, *args, vector, **kwargs):
+    """The Hessian-vector product of ``evaluate_hvp``."""
+    return evaluate_hvp(name, *args, vector=vector, **kwargs)["hvp"]
