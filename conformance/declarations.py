@@ -26,7 +26,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from adapters import declaration_problems
-from adapters.binding import ARRAY_OPTIONS, Binding, Case
+from adapters.binding import ARRAY_OPTIONS, DIRECTIONAL_CHECKS, Binding, Case
 from conformance.cases import OPTION_EXAMPLES
 from reference.specs import DTYPES, LOSS_SPECS, REDUCTIONS, LossSpec
 
@@ -118,9 +118,26 @@ def _field_problems(binding: Binding) -> list[str]:
                           "an argument the suite differentiates", empty_is_fine=True),
         *_mode_problems(binding.mode),
         *_surface_problems(binding.surface),
+        *_no_derivative_problems(binding),
     ]
     if spec and not rendering:
         found += _compile_problems(binding)
+    return found
+
+
+def _no_derivative_problems(binding: Binding) -> list[str]:
+    """``no_derivatives`` names derivative checks, each with a reason, of a differentiable API."""
+    value = binding.no_derivatives
+    if not isinstance(value, Mapping):
+        return [f"no_derivatives: {value!r} is not a mapping (check -> why it is not offered)"]
+    found = [_not_among("no_derivatives", check, DIRECTIONAL_CHECKS, "a derivative check")
+             for check in value if check not in DIRECTIONAL_CHECKS]
+    found += [f"no_derivatives: {check!r} gives no reason (say why the API cannot take it)"
+              for check, reason in value.items()
+              if not (isinstance(reason, str) and reason.strip())]
+    if value and not binding.gradients:
+        found.append("no_derivatives: the API declares no gradients, so it takes no "
+                     "derivative at all: leave no_derivatives out")
     return found
 
 

@@ -211,6 +211,18 @@ def test_the_names_of_every_importable_built_in_resolve(name):
         "surface: 'tinyloss.softmax_cross_entropy(' is not a dotted path, optionally ending in "
         "\"()\" (torch.nn.CrossEntropyLoss())", id="surface"),
     pytest.param(
+        changed(SOFTMAX, gradients=("input",), no_derivatives={"jvps": "no forward mode"}),
+        "no_derivatives: 'jvps' is not a derivative check (jvp, hvp); did you mean 'jvp'?",
+        id="no_derivatives check"),
+    pytest.param(
+        changed(SOFTMAX, gradients=("input",), no_derivatives={"hvp": " "}),
+        "no_derivatives: 'hvp' gives no reason (say why the API cannot take it)",
+        id="no_derivatives reason"),
+    pytest.param(
+        changed(SOFTMAX, no_derivatives={"hvp": "no double backward"}),
+        "no_derivatives: the API declares no gradients, so it takes no derivative at all: "
+        "leave no_derivatives out", id="no_derivatives without gradients"),
+    pytest.param(
         changed(BINARY, options=("pos_weight",)),
         "options: ('pos_weight',) is not a mapping (oracle name -> how the library says it)",
         id="options not a mapping"),

@@ -276,7 +276,7 @@ def as_bug(upstream: str):
     # a misspelt value would select nothing, silently: each is one the suite produces
     (lambda s: s.replace("match = {}", 'match = { outcome = "non-finite" }'),
      "match.outcome 'non-finite' is none of deviates, nonfinite, raises, accepts_invalid, "
-     "unsupported, crash, timeout; did you mean 'nonfinite'?"),
+     "status, unsupported, crash, timeout; did you mean 'nonfinite'?"),
     (lambda s: s.replace("match = {}", 'match = { outcome = ["raises", "match"] }'),
      "match.outcome 'match' is none of"),
     (lambda s: s.replace("match = {}", 'match = { check = "values" }'),
