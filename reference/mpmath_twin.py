@@ -823,10 +823,10 @@ _EVALUATORS = {
 
 # --- forward-mode and second-order derivatives -------------------------------------------------
 #
-# ``evaluate_jvp`` sums the twin's own gradient times the tangent per sample (exactly: fsum of
-# exact products). ``evaluate_hvp`` evaluates the closed-form Hessian of each loss, derived here
-# from the formulas above (not from the oracle's code), one scalar at a time; the tests check
-# it against finite differences of the twin's own gradient. Both return the result and its
+# ``evaluate_jvp`` sums the twin's own gradient times the tangent per sample (exact products,
+# summed to 80 digits). ``evaluate_hvp`` evaluates the closed-form Hessian of each loss, derived
+# here from the formulas above (not from the oracle's code), one scalar at a time; the tests
+# check it against central differences of the oracle's gradient. Both return the result and its
 # scale: the sum of the absolute values of the terms (|g_k t_k|; |H| |v| term by term).
 
 
@@ -840,8 +840,8 @@ def _sample_axis(name, shape, arguments):
 
 
 def evaluate_jvp(name, *args, tangent, wrt="input", **kwargs) -> dict:
-    """``{"jvp": d/de loss(wrt + e tangent), "scale": sum |g_k t_k|}`` per sample (object
-    arrays with reduction="none"), or over everything once reduced."""
+    """``{"jvp": d/de loss(wrt + e tangent), "scale": sum |g_k t_k|, "gradient": max |g_k|}``
+    per sample (object arrays with reduction="none"), or over everything once reduced."""
     bound = inspect.signature(LOSSES[name]).bind(*args, **kwargs)
     bound.apply_defaults()
     arguments = dict(bound.arguments)
@@ -851,22 +851,25 @@ def evaluate_jvp(name, *args, tangent, wrt="input", **kwargs) -> dict:
     t = _mp_array(tangent, g.shape)
     products = _map(_exact_prod, g, t)
     if arguments["reduction"] != "none":
-        return {"jvp": _fsum(products.flat), "scale": _fsum(abs(v) for v in products.flat)}
+        return {"jvp": _fsum(products.flat), "scale": _fsum(abs(v) for v in products.flat),
+                "gradient": max((abs(v) for v in g.flat), default=ZERO)}
     axis = _sample_axis(name, g.shape, arguments)
     if axis is None:
-        return {"jvp": products, "scale": _map(abs, products)}
-    rows = np.moveaxis(products, axis, -1)
-    out = {"jvp": np.empty(rows.shape[:-1], dtype=object),
-           "scale": np.empty(rows.shape[:-1], dtype=object)}
+        return {"jvp": products, "scale": _map(abs, products), "gradient": _map(abs, g)}
+    rows, g_rows = np.moveaxis(products, axis, -1), np.moveaxis(g, axis, -1)
+    out = {key: np.empty(rows.shape[:-1], dtype=object) for key in ("jvp", "scale", "gradient")}
     for i in np.ndindex(rows.shape[:-1]):
         out["jvp"][i] = _fsum(rows[i])
         out["scale"][i] = _fsum(abs(v) for v in rows[i])
+        out["gradient"][i] = max((abs(v) for v in g_rows[i]), default=ZERO)
     return out
 
 
 def _fsum(values) -> mpf:
-    """The exact sum of exact products (NaN and infinities as IEEE sums have them)."""
-    return _exact_sum(*values)
+    """The sum of the products, to 80 digits (NaN and infinities as IEEE sums have them)."""
+    values = list(values)
+    with mpmath.workdps(80):  # the gradient is good to 90 bits; exactness would cost memory
+        return mpmath.fsum(values) if values else ZERO
 
 
 def jvp(name, *args, tangent, wrt="input", **kwargs):
@@ -1080,8 +1083,8 @@ def _eval_hvp_categorical(name, arguments, vector):
         v = [_mp(x) for x in v_rows[i]]
         if name == "nll_loss":
             mean_weights[i] = W[y]
-            x = _mp(rows[*i, y])
-            row, row_size = [NAN if _isnan(x, vj) else ZERO for vj in v], [ZERO] * C
+            # linear in the input: H = 0 (its gradient -c_i W_y holds no input, NaN or not)
+            row, row_size = [NAN if _isnan(vj) else ZERO for vj in v], [ZERO] * C
         elif name == "cross_entropy":
             if indices:
                 mean_weights[i] = W[y]

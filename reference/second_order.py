@@ -54,7 +54,11 @@ def jvp(name: str | Callable[..., Loss], *args: Any, tangent: ArrayLike, wrt: Wr
 
     ``tangent`` has the shape of the argument ``wrt`` ("input", or "target" for probability
     targets). The products of the gradient and the tangent are summed in longdouble, pairwise:
-    within 2 ulp of ``sum_k |g_k t_k|`` over each sample's terms.
+    within 2 ulp of ``sum_k |g_k t_k|`` over each sample's terms. The gradient is the oracle's
+    (``grad``): with ``gradient_floor`` that is PyTorch's floored backward formula, so the jvp
+    follows it (as torch's forward mode does), not the derivative of the value. Where a
+    gradient element is beyond float64's range (weights near 1e300 times each other) the jvp
+    is +-inf or NaN even if the product with the tangent is finite.
     """
     spec, arguments = _bind(name, args, kwargs)
     if wrt not in ("input", "target"):
