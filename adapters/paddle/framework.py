@@ -1,6 +1,7 @@
 """PaddlePaddle as the adapters compute with it: the CPU device, one CPU thread per kernel (its
 default, set explicitly), so a reduction adds in one order; C++ logs below warnings silenced;
-gradients by ``paddle.grad``.
+gradients by ``paddle.grad``, jvps by ``paddle.incubate.autograd.jvp``, Hessian-vector products
+by ``paddle.grad`` twice.
 """
 
 from __future__ import annotations
@@ -21,6 +22,15 @@ class Paddle(Framework):
     # default; stated so a machine-wide setting cannot change the order of a sum);
     # GLOG_minloglevel: no C++ info logs in the suite's output
     environment = MappingProxyType({"FLAGS_paddle_num_threads": "1", "GLOG_minloglevel": "2"})
+    # paddle's only jvp API is paddle.incubate.autograd.jvp; in dynamic graph mode (the mode
+    # the adapters call in) it is not forward mode but the double-backward trick: the vjp of
+    # a vjp (incubate/autograd/functional.py, _double_backward_trick; forward_grad needs a
+    # static graph with prim enabled). Both modes thus need the losses' second derivatives,
+    # which paddle 3.3's loss kernels lack: "(Unavailable) The Op <loss>_grad doesn't have
+    # any grad op", paddle's behaviour, recorded as such
+    derivatives = MappingProxyType({
+        "jvp": "paddle.incubate.autograd.jvp (in dynamic graph mode the vjp of a vjp)",
+        "hvp": "paddle.grad(create_graph=True), then paddle.grad(grad_outputs=direction)"})
 
     def configure(self, paddle):
         paddle.set_device("cpu")
@@ -59,6 +69,32 @@ class Paddle(Framework):
                 f"loss = {call_source}",
                 "loss.sum().backward()",
                 f"result = {to_list(wrt + '.grad')}"]
+
+    def value_with_jvp(self, call, operands, wrt, direction):
+        paddle = self.imported()
+        return paddle.incubate.autograd.jvp(lambda x: call({**operands, wrt: x}),
+                                            operands[wrt], direction)
+
+    def value_with_hvp(self, call, operands, wrt, direction):
+        paddle = self.imported()
+        operand = operands[wrt]
+        operand.stop_gradient = False
+        value = call(operands)
+        (gradient,) = paddle.grad([value.sum()], [operand], create_graph=True)
+        # no allow_unused, as a user writes it: paddle raises where it finds no dependence
+        (hvp,) = paddle.grad([gradient], [operand], grad_outputs=[direction])
+        return value, hvp
+
+    def derivative_source(self, check, call_source, wrt, to_list):
+        if check == "jvp":
+            return [f"_, jvp = paddle.incubate.autograd.jvp(lambda {wrt}: {call_source}, {wrt}, "
+                    "direction)",
+                    f"result = {to_list('jvp')}"]
+        return [f"{wrt}.stop_gradient = False",
+                f"loss = {call_source}",
+                f"(gradient,) = paddle.grad([loss.sum()], [{wrt}], create_graph=True)",
+                f"(hvp,) = paddle.grad([gradient], [{wrt}], grad_outputs=[direction])",
+                f"result = {to_list('hvp')}"]
 
 
 PADDLE = Paddle()

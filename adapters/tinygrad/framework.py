@@ -1,6 +1,7 @@
 """tinygrad as the adapters compute with it: the CPU device, kernels compiled in the calling
 process (no worker pool), by the ziglang package's zig cc where it is installed (``Tinygrad``);
-gradients by ``Tensor.gradient``.
+gradients by ``Tensor.gradient``, Hessian-vector products by ``Tensor.gradient`` of that gradient
+(tinygrad has no forward mode: no jvp).
 """
 
 from __future__ import annotations
@@ -48,6 +49,10 @@ class Tinygrad(Framework):
     list_spelling = "{name}.cast(tinygrad.dtypes.float64).tolist()"
     # not CC: a reproducer runs with its reader's own clang, not this machine's zig wrapper
     environment = MappingProxyType({"DEV": "CPU", "PARALLEL": "0"})
+    # no forward mode in tinygrad (its autograd, tinygrad/gradient.py, is reverse only); its
+    # gradients are tensors of the same lazy graph, so a gradient differentiates again
+    derivatives = MappingProxyType({
+        "hvp": "Tensor.gradient, then Tensor.gradient(gradient=direction) of that gradient"})
 
     #: the zig cc wrapper ``configure`` writes: tinygrad runs $CC as one program (no
     #: arguments of its own) with clang's flags, two of which zig needs changed
@@ -203,6 +208,19 @@ os.execv(ZIG, [ZIG, "cc", "-g0", *args])
     def gradient_source(self, call_source, wrt, to_list):
         return [f"(gradient,) = ({call_source}).sum().gradient({wrt})",
                 f"result = {to_list('gradient')}"]
+
+    def value_with_hvp(self, call, operands, wrt, direction):
+        value = call(operands)
+        (gradient,) = value.sum().gradient(operands[wrt])
+        # the vjp of the gradient with direction as its cotangent: H v (H is symmetric)
+        (hvp,) = gradient.gradient(operands[wrt], gradient=direction)
+        return value, hvp
+
+    def derivative_source(self, check, call_source, wrt, to_list):
+        return [f"loss = {call_source}",
+                f"(gradient,) = loss.sum().gradient({wrt})",
+                f"(hvp,) = gradient.gradient({wrt}, gradient=direction)",
+                f"result = {to_list('hvp')}"]
 
 
 TINYGRAD = Tinygrad()
