@@ -53,7 +53,7 @@ class Unexplained:
     failed_claims: list = field(default_factory=list)
 
     def where(self) -> str:
-        what = "value" if self.check == "value" else f"gradient wrt {self.wrt}"
+        what = "value" if self.check == "value" else f"{self.check} wrt {self.wrt}"
         return f"{self.api} [{self.category}, case {self.case_name}, {self.dtype}, {what}]"
 
     def sentence(self) -> str:

@@ -325,7 +325,23 @@ def hvp_bound(loss: str, kwargs: dict, dtype: str, vector) -> np.ndarray:
     classes = 1
     if spec.family == "categorical" and x.ndim:
         classes = x.shape[spec.class_axis(x.ndim, kwargs.get("axis"))]
+    if spec.family == "binary" and spec.input_kind == "logits":
+        scale = np.maximum(scale, _sigmoid_derivative_terms(scale, x))
     if spec.input_kind == "logits":
         finite = np.abs(np.where(np.isfinite(x), x, 0.0))
         scale = scale * (1.0 + finite + np.max(finite, initial=0.0))
     return u * (K_GRADIENT + k_sum(classes)) * np.nan_to_num(scale, nan=0.0)
+
+
+def _sigmoid_derivative_terms(scale: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """The terms of ``sigmoid'(x) = p (1 - p)`` as a library computes it, from its rounded p.
+
+    The logits loss's second derivative is ``h = c p (1 - p)`` (c: weights, pos_weight, the
+    reduction's factor), and ``1 - p`` taken from a rounded p errs by u, not by u (1 - p): its
+    terms are ``c p``, about ``e^x`` times h for a large logit, as the gradient's terms are p
+    and 1 - p. ``c p |v|`` is read off the Hessian's own ``|h| |v|`` as it divided by
+    ``1 - p = sigmoid(-x)``, which is exact (``_probability_conditioning`` reads the gradient
+    the same way).
+    """
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        return np.nan_to_num(scale / scipy.special.expit(-x), nan=0.0, posinf=np.inf)

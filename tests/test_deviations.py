@@ -280,7 +280,7 @@ def as_bug(upstream: str):
     (lambda s: s.replace("match = {}", 'match = { outcome = ["raises", "match"] }'),
      "match.outcome 'match' is none of"),
     (lambda s: s.replace("match = {}", 'match = { check = "values" }'),
-     "match.check 'values' is none of value, gradient; did you mean 'value'?"),
+     "match.check 'values' is none of value, gradient, jvp, hvp; did you mean 'value'?"),
     (lambda s: s.replace("match = {}", 'match = { category = "edge-cases" }'),
      "did you mean 'edge_cases'?"),
     (lambda s: s.replace("match = {}", 'match = { dtype = "f32" }'),

@@ -79,7 +79,7 @@ def test_a_misdeclared_binding_stops_the_run_before_any_case(tmp_path, change, p
     (ENTRY.replace("[[deviation]]", "[[deviation]"), "mine.toml: not valid TOML"),
     (ENTRY.replace('outcome = "nonfinite"', 'outcome = "non-finite"'),
      "match.outcome 'non-finite' is none of deviates, nonfinite, raises, accepts_invalid, "
-     "unsupported, crash, timeout; did you mean 'nonfinite'?"),
+     "status, unsupported, crash, timeout; did you mean 'nonfinite'?"),
     (ENTRY.replace("nan_or_oracle = {}", "oracle = { log_clmp = -100.0 }"),
      "oracle.log_clmp is no keyword of the oracle; did you mean 'log_clamp'?"),
 ])

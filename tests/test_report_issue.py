@@ -13,7 +13,7 @@ import pytest
 
 from reports import __main__ as cli
 from reports import synthetic as synthetic_results
-from reports.issue import NotAnIssue, markdown, number, sig
+from reports.issue import NotAnIssue, markdown, number, sig, title
 from reports.payload import page_record
 
 #: values as an issue writes them: Python's repr, an integral value as an integer
@@ -213,3 +213,13 @@ def test_the_issue_command_files_no_harness_error(results_dir):
     assert (status, out) == (1, "")
     assert "the harness failed on it, so it says nothing about the library; nothing to file " \
            "upstream" in err
+
+
+def test_a_status_finding_names_the_path_that_raises_and_the_one_that_returns():
+    finding = {"api": "lib.loss", "dtype": "float32", "check": "jvp", "wrt": "input",
+               "category": "equivalence", "outcome": "status", "observed": None,
+               "paths": [{"api": "lib.loss [reverse gradient]", "observed": [0.5]},
+                         {"api": "lib.loss [jvp]",
+                          "observed": {"error": "NotImplementedError", "message": "no"}}]}
+    assert title(finding) == ("`lib.loss [jvp]` raises where `lib.loss [reverse "
+                                    "gradient]` returns a value on the same float32 case")
