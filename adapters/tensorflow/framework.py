@@ -66,7 +66,8 @@ class TensorFlow(Framework):
         # the accumulator watches the operand: every op run inside carries its tangent
         with tf.autodiff.ForwardAccumulator(operands[wrt], direction) as accumulator:
             value = call(operands)
-        return value, accumulator.jvp(value)
+        # ZERO: a result that does not depend on the operand has jvp 0, not None
+        return value, accumulator.jvp(value, unconnected_gradients=tf.UnconnectedGradients.ZERO)
 
     def value_with_hvp(self, call, operands, wrt, direction):
         tf = self.imported()
@@ -78,14 +79,18 @@ class TensorFlow(Framework):
                 value = call(operands)
                 total = tf.reduce_sum(value)
             gradient = inner.gradient(total, operand)
-        # d(gradient . v)/d operand = H v (the Hessian of a sum is symmetric)
-        return value, outer.gradient(gradient, operand, output_gradients=direction)
+        # d(gradient . v)/d operand = H v (the Hessian of a sum is symmetric). ZERO: where the
+        # gradient does not depend on the operand (a loss linear in the target) the Hessian is
+        # 0, which TensorFlow's default returns as None
+        return value, outer.gradient(gradient, operand, output_gradients=direction,
+                                     unconnected_gradients=tf.UnconnectedGradients.ZERO)
 
     def derivative_source(self, check, call_source, wrt, to_list):
         if check == "jvp":
             return [f"with tf.autodiff.ForwardAccumulator({wrt}, direction) as accumulator:",
                     f"    loss = {call_source}",
-                    "jvp = accumulator.jvp(loss)",
+                    "jvp = accumulator.jvp(loss, "
+                    "unconnected_gradients=tf.UnconnectedGradients.ZERO)",
                     f"result = {to_list('jvp')}"]
         return ["with tf.GradientTape() as outer:",
                 f"    outer.watch({wrt})",
@@ -94,7 +99,8 @@ class TensorFlow(Framework):
                 f"        loss = {call_source}",
                 "        total = tf.reduce_sum(loss)",
                 f"    gradient = inner.gradient(total, {wrt})",
-                f"hvp = outer.gradient(gradient, {wrt}, output_gradients=direction)",
+                f"hvp = outer.gradient(gradient, {wrt}, output_gradients=direction, "
+                "unconnected_gradients=tf.UnconnectedGradients.ZERO)",
                 f"result = {to_list('hvp')}"]
 
 

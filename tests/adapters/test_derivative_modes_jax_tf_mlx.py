@@ -68,18 +68,20 @@ def _adapter(name: str):
     return adapter
 
 
-#: (adapter, binding, reduction): every binding differentiable in its input, at reduction none
-#: (a derivative per loss element) and at its ordinary reduction (one scalar)
-CASES = [(name, b, reduction) for name in NAMES if _computes_here(name)
-         for b in _declared(name).bindings if "input" in b.gradients
+#: (adapter, binding, reduction, operand): every binding in each operand it declares a
+#: gradient for, at reduction none (a derivative per loss element) and at its ordinary
+#: reduction (one scalar)
+CASES = [(name, b, reduction, wrt) for name in NAMES if _computes_here(name)
+         for b in _declared(name).bindings for wrt in b.gradients
          for reduction in dict.fromkeys(("none", ordinary_case(b).options["reduction"]))
          if reduction in b.reductions]
-IDS = [f"{name}:{b.api}:{reduction}" for name, b, reduction in CASES]
+IDS = [f"{name}:{b.api}:{reduction}:{wrt}" for name, b, reduction, wrt in CASES]
+PARAMETERS = ("name", "binding", "reduction", "wrt")
 
 
-def _case(binding: Binding, reduction: str) -> Case:
+def _case(binding: Binding, reduction: str, wrt: str) -> Case:
     case = ordinary_case(binding, reduction=reduction)
-    shape = np.shape(case.inputs["input"])
+    shape = np.shape(case.inputs[wrt])
     # a direction of mixed signs and sizes, the same for every run
     direction = np.random.default_rng(7).uniform(-1.0, 1.0, shape)
     return dataclasses.replace(case, direction=direction)
@@ -97,16 +99,17 @@ def _modes(adapter, binding: Binding) -> list[str]:
             and m not in binding.no_derivatives]
 
 
-def _observe(adapter, binding: Binding, case: Case, check: str):
-    observation = adapter.evaluate(binding, case, check, "input")
+def _observe(adapter, binding: Binding, case: Case, check: str, wrt: str):
+    observation = adapter.evaluate(binding, case, check, wrt)
     assert observation.error is None, (observation.error, observation.harness,
                                        observation.reproducer)
     return observation
 
 
-def _gradient(adapter, binding: Binding, case: Case, input_: np.ndarray) -> np.ndarray:
-    """The library's reverse gradient of the sum of the result at ``input_``."""
-    return _observe(adapter, binding, case.with_inputs(input=input_), "gradient").gradient
+def _gradient(adapter, binding: Binding, case: Case, wrt: str, at: np.ndarray) -> np.ndarray:
+    """The library's reverse gradient of the sum of the result in ``wrt``, ``wrt`` set to
+    ``at``."""
+    return _observe(adapter, binding, case.with_inputs(**{wrt: at}), "gradient", wrt).gradient
 
 
 def _loss_axis(case: Case, value_shape: tuple, input_shape: tuple) -> tuple[int, ...]:
@@ -125,19 +128,19 @@ def test_each_framework_declares_jvp_and_hvp(framework):
     assert set(framework.derivatives) == {"jvp", "hvp"}
 
 
-@pytest.mark.parametrize(("name", "binding", "reduction"), CASES, ids=IDS)
-def test_jvp_is_the_gradient_along_the_direction(name, binding, reduction):
+@pytest.mark.parametrize(PARAMETERS, CASES, ids=IDS)
+def test_jvp_is_the_gradient_along_the_direction(name, binding, reduction, wrt):
     adapter = _adapter(name)
     if "jvp" not in _modes(adapter, binding):
         pytest.skip(binding.no_derivatives.get("jvp", "no jvp"))
-    case = _case(binding, reduction)
-    observed = _observe(adapter, binding, case, "jvp")
-    value = _observe(adapter, binding, case, "value").value
+    case = _case(binding, reduction, wrt)
+    observed = _observe(adapter, binding, case, "jvp", wrt)
+    value = adapter.evaluate(binding, case).value
     # the value rides along unchanged, and the jvp has its shape: one per loss element
     np.testing.assert_allclose(observed.value, value, rtol=1e-12, atol=0)
     assert observed.gradient.shape == value.shape
-    direction, x = observed.fed["direction"], observed.fed["input"]
-    gradient = _gradient(adapter, binding, case, x)
+    direction, x = observed.fed["direction"], observed.fed[wrt]
+    gradient = _gradient(adapter, binding, case, wrt, x)
     # each loss element depends on its own sample's inputs only, so the gradient of the sum
     # restricted to those inputs is that element's gradient
     axes = _loss_axis(case, value.shape, x.shape)
@@ -152,20 +155,21 @@ def test_jvp_is_the_gradient_along_the_direction(name, binding, reduction):
         observed.gradient, expected, observed.reproducer)
 
 
-@pytest.mark.parametrize(("name", "binding", "reduction"), CASES, ids=IDS)
-def test_hvp_is_the_difference_of_gradients_along_the_direction(name, binding, reduction):
+@pytest.mark.parametrize(PARAMETERS, CASES, ids=IDS)
+def test_hvp_is_the_difference_of_gradients_along_the_direction(name, binding, reduction, wrt):
     adapter = _adapter(name)
     if "hvp" not in _modes(adapter, binding):
         pytest.skip(binding.no_derivatives.get("hvp", "no hvp"))
-    case = _case(binding, reduction)
-    observed = _observe(adapter, binding, case, "hvp")
-    direction, x = observed.fed["direction"], observed.fed["input"]
+    case = _case(binding, reduction, wrt)
+    observed = _observe(adapter, binding, case, "hvp", wrt)
+    direction, x = observed.fed["direction"], observed.fed[wrt]
     assert observed.gradient.shape == x.shape
     precision = _precision(adapter, case)
     step = STEP[precision]
-    # the library's own gradient a step either side: H v to O(step**2)
-    expected = (_gradient(adapter, binding, case, x + step * direction)
-                - _gradient(adapter, binding, case, x - step * direction)) / (2 * step)
+    # the library's own gradient a step either side: H v to O(step**2) (0 in the target of a
+    # loss linear in it)
+    expected = (_gradient(adapter, binding, case, wrt, x + step * direction)
+                - _gradient(adapter, binding, case, wrt, x - step * direction)) / (2 * step)
     scale = max(float(np.max(np.abs(expected))), 1e-3)
     np.testing.assert_allclose(observed.gradient, expected, rtol=RTOL[precision],
                                atol=RTOL[precision] * scale, err_msg=observed.reproducer)
@@ -174,8 +178,8 @@ def test_hvp_is_the_difference_of_gradients_along_the_direction(name, binding, r
 @pytest.mark.parametrize("name", [n for n in NAMES if _computes_here(n)])
 def test_reproducers_print_what_was_observed(name):
     adapter = _adapter(name)
-    observations = [_observe(adapter, binding, _case(binding, reduction), mode)
-                    for n, binding, reduction in CASES if n == name
+    observations = [_observe(adapter, binding, _case(binding, reduction, wrt), mode, wrt)
+                    for n, binding, reduction, wrt in CASES if n == name
                     for mode in _modes(adapter, binding)]
     assert observations
     for observation in observations:  # the idiom the framework declares, in the reproducer
