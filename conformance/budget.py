@@ -13,17 +13,30 @@ meets some 500 such signatures per framework. So in the ci profile a compiled tw
   eager twin, so those compiles are shared;
 
 and its edge cases and stability sweeps in full. Every other profile runs all its cases.
+
+The derivatives category (a jvp, an hvp and the reverse gradient for their status, per case)
+would double a ci suite's time, so in the ``ci`` profile every binding meets
+
+- drawn cases: the first ``DERIVATIVE_CI_DRAWS`` of each (binding, dtype);
+- each named stability case in one of its binding's dtypes, chosen by the case's name (so every
+  dtype meets about a quarter of the sweep, the same quarter in every run);
+
+and the edge cases in full.
 """
 
 from __future__ import annotations
 
 import collections
+import zlib
 
 from hypothesis import settings
 
 from conformance.cases import COMPARED_REDUCTION_DTYPES
 
 COMPILED_CI_DRAWS = 1
+DERIVATIVE_CI_DRAWS = 1
+#: how many of a binding's dtypes meet a named stability case's derivatives in the ci profile
+DERIVATIVE_CI_DTYPES = 1
 _DRAWN: dict[tuple, set[str]] = collections.defaultdict(set)
 
 
@@ -48,6 +61,30 @@ def past_draw_budget(scope: tuple, case_name: str, *bindings) -> bool:
     seen = _DRAWN[scope]
     if case_name not in seen:
         if len(seen) >= COMPILED_CI_DRAWS:
+            return True
+        seen.add(case_name)
+    return False
+
+
+def derivative_dtypes(binding, case_name: str) -> tuple[str, ...]:
+    """The dtypes in which a named stability case's derivatives run for ``binding``: all of
+    them, or in the ci profile ``DERIVATIVE_CI_DTYPES`` chosen by the case's name."""
+    dtypes = tuple(binding.dtypes)
+    if not ci_profile() or len(dtypes) <= DERIVATIVE_CI_DTYPES:
+        return dtypes
+    start = zlib.crc32(case_name.encode()) % len(dtypes)  # stable across processes and runs
+    step = max(len(dtypes) // DERIVATIVE_CI_DTYPES, 1)
+    return tuple(dtypes[(start + k * step) % len(dtypes)] for k in range(DERIVATIVE_CI_DTYPES))
+
+
+def past_derivative_draws(binding, dtype: str, case_name: str) -> bool:
+    """True for a drawn case past the derivatives category's ``DERIVATIVE_CI_DRAWS`` of
+    (binding, dtype) in the ci profile (counted per process, as ``past_draw_budget``)."""
+    if not ci_profile():
+        return False
+    seen = _DRAWN[("derivatives", binding.api, dtype)]
+    if case_name not in seen:
+        if len(seen) >= DERIVATIVE_CI_DRAWS:
             return True
         seen.add(case_name)
     return False

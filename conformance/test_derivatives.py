@@ -20,8 +20,10 @@ from conformance._params import (
     STABILITY_CASES,
     describe,
 )
+from conformance.budget import derivative_dtypes, past_derivative_draws
 from conformance.cases import edge_cases, named_case, regular_cases, stability_cases
 from conformance.conftest import available
+from conformance.recorder import finding_id
 
 
 def _derivatives(suite, name, binding, case, case_name, magnitude=None):
@@ -44,11 +46,21 @@ def _derivatives(suite, name, binding, case, case_name, magnitude=None):
                            reverse)
 
 
+def _not_run(suite, binding, case, case_name):
+    """A case the ci profile's budget leaves out (``conformance.budget``): counted, not run."""
+    if binding.gradients:
+        suite.recorder.over_budget(binding.api, "derivatives", case.dtype, finding_id(
+            binding.api, "derivatives", "", None, case.dtype, case_name, case))
+
+
 @pytest.mark.parametrize(("name", "binding", "dtype", "case_name"), STABILITY_CASES,
                          ids=STABILITY_CASE_IDS)
 def test_derivatives_stability(suite, name, binding, dtype, case_name):
     available(suite, name)
     named = named_case(stability_cases(binding.loss, dtype), case_name)
+    if dtype not in derivative_dtypes(binding, case_name):
+        _not_run(suite, binding, named.case, case_name)
+        return
     _derivatives(suite, name, binding, named.case, case_name, named.magnitude)
     suite.assert_explained()
 
@@ -69,5 +81,8 @@ def test_derivatives_draws(suite, name, binding, dtype, data):
         suite.recorder.unsupported(binding.api, "derivatives", dtype)
         return
     case = data.draw(regular_cases(binding, dtype), label="case")
+    if past_derivative_draws(binding, dtype, describe(case)):
+        _not_run(suite, binding, case, describe(case))
+        return
     _derivatives(suite, name, binding, case, describe(case))
     suite.assert_explained()
