@@ -12,7 +12,7 @@ import re
 from contextlib import contextmanager
 
 from adapters import ENV_VARIABLES, ENVIRONMENTS, load_adapter
-from adapters.binding import DTYPES
+from adapters.binding import DIRECTIONAL_CHECKS, DTYPES
 from reference.specs import loss_spec
 
 START, END = "<!-- supported-apis:start -->", "<!-- supported-apis:end -->"
@@ -40,13 +40,14 @@ def table() -> str:
     """One row per binding per env: a library can offer different things in different envs
     (Keras on its numpy backend has no gradients; legacy Keras is spelled tf.keras)."""
     rows = [
-        "| API | env | oracle loss | targets | options | reductions | dtypes | gradients |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| API | env | oracle loss | targets | options | reductions | dtypes | gradients | "
+        "derivatives |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for env, names in ENVIRONMENTS.items():
         with _env_variables(env):
-            bindings = [b for name in names for b in load_adapter(name).bindings]
-        for b in bindings:
+            adapters = [load_adapter(name) for name in names]
+        for adapter, b in ((a, b) for a in adapters for b in a.bindings):
             binary = loss_spec(b.loss).family == "binary"
             targets = "probabilities" if binary else ", ".join(b.targets)
             options = ", ".join(sorted({*b.options, *b.operand_options})) or "-"
@@ -57,9 +58,18 @@ def table() -> str:
             rows.append(
                 f"| `{b.api}` | {env} | `{b.loss}` | {targets} | {options} | "
                 f"{', '.join(b.reductions) or '-'} | {dtypes} | "
-                f"{', '.join(b.gradients) or '-'} |"
+                f"{', '.join(b.gradients) or '-'} | {_derivatives(adapter, b)} |"
             )
     return "\n".join(rows)
+
+
+def _derivatives(adapter, binding) -> str:
+    """The derivative checks beyond the reverse gradient the binding takes (jvp, hvp)."""
+    if not binding.gradients:
+        return "-"
+    offered = [check for check in DIRECTIONAL_CHECKS
+               if adapter.derivative_unsupported(binding, check) is None]
+    return ", ".join(offered) or "-"
 
 
 def replace_in(text: str) -> str:
