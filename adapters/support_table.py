@@ -68,7 +68,8 @@ def _derivatives(adapter, binding) -> str:
     if not binding.gradients:
         return "-"
     offered = [check for check in DIRECTIONAL_CHECKS
-               if adapter.derivative_unsupported(binding, check) is None]
+               if adapter.derivative_unsupported(binding, check) is None
+               and (check != "hvp" or "input" in binding.gradients)]  # hvp: wrt the input
     return ", ".join(offered) or "-"
 
 
