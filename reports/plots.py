@@ -5,7 +5,8 @@
   (env), from the findings that carry a ``magnitude`` (sweeps record every point, matches
   included);
 - error histograms (PNG): the share of compared elements per ulp bin, from the summary rows'
-  ``ulp_histogram``, values and gradients apart, one panel per dtype, one line per env;
+  ``ulp_histogram``, values, gradients and the derivatives (jvp, hvp) apart, one panel per
+  dtype, one line per env;
 - gradient error (SVG): the worst gradient error of each API (as a multiple of its allowed
   bound); a row per API and env, whose names as text are a third of the bytes of a picture.
 """
@@ -255,19 +256,23 @@ def bin_edge(label: str) -> float:
 
 
 def histogram_figure(runs: dict[str, Run]) -> str | None:
-    """Share of compared elements per ulp bin: rows values / gradients, columns dtypes."""
+    """Share of compared elements per ulp bin: rows values / gradients / derivatives (jvp and
+    hvp), columns dtypes."""
     counts: dict = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
     labels: set[str] = set()
     for env, run in runs.items():
         for row in run.summary:
-            kind = "gradients" if row["category"] == "gradients" else "values"
+            # the derivatives category's jvp and hvp have a row of their own
+            kind = row["category"] if row["category"] in ("gradients", "derivatives") \
+                else "values"
             for label, n in row["ulp_histogram"].items():
                 counts[(kind, row["dtype"])][env][label] += n
                 labels.add(label)
     if not labels:
         return None
     bins = sorted(labels, key=lambda b: (bin_edge(b), b))
-    kinds = [k for k in ("values", "gradients") if any(key[0] == k for key in counts)]
+    kinds = [k for k in ("values", "gradients", "derivatives")
+             if any(key[0] == k for key in counts)]
     dtypes = _dtypes({key[1] for key in counts})
     envs = list(runs)
     width, height = 3.4 * len(dtypes) + 2.0, 2.5 * len(kinds) + 1.1
