@@ -334,14 +334,16 @@ def hvp_bound(loss: str, kwargs: dict, dtype: str, vector) -> np.ndarray:
 
 
 def _sigmoid_derivative_terms(scale: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """The terms of ``sigmoid'(x) = p (1 - p)`` as a library computes it, from its rounded p.
+    """The terms of ``sigmoid'(x) = p (1 - p)`` as a library computes it, from a rounded p.
 
     The logits loss's second derivative is ``h = c p (1 - p)`` (c: weights, pos_weight, the
-    reduction's factor), and ``1 - p`` taken from a rounded p errs by u, not by u (1 - p): its
-    terms are ``c p``, about ``e^x`` times h for a large logit, as the gradient's terms are p
-    and 1 - p. ``c p |v|`` is read off the Hessian's own ``|h| |v|`` as it divided by
-    ``1 - p = sigmoid(-x)``, which is exact (``_probability_conditioning`` reads the gradient
-    the same way).
+    reduction's factor). A library takes it from a rounded sigmoid, as ``p (1 - p)`` or as
+    ``(1 - q) q`` with ``q = sigmoid(-x)``, and the complement of a rounded probability errs by
+    u, not by u times itself: the formula's terms are ``c p`` and ``c (1 - p)``, c in all,
+    about ``e^|x|`` times h for a large logit of either sign, as the gradient's terms are p and
+    1 - p. ``c |v|`` is read off the Hessian's own ``|h| |v|`` divided by ``p (1 - p)``, whose
+    factors ``sigmoid(x)`` and ``sigmoid(-x)`` are exact.
     """
-    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-        return np.nan_to_num(scale / scipy.special.expit(-x), nan=0.0, posinf=np.inf)
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore", under="ignore"):
+        p_q = scipy.special.expit(x) * scipy.special.expit(-x)
+        return np.nan_to_num(scale / p_q, nan=0.0, posinf=np.inf)
