@@ -52,9 +52,12 @@ def test_one_mechanism_has_one_kind_in_every_library():
     mixed = {mechanism: by_id for mechanism, by_id in kinds.items()
              if len(set(by_id.values())) > 1}
     assert mixed == {}
-    # a mechanism is stated for twins: in more than one library
-    for mechanism, by_id in kinds.items():
-        assert len({ident.split("-")[0] for ident in by_id}) > 1, mechanism
+    # the tags that link twins in several libraries are among them (a tag may also name a
+    # mechanism one library shows so far: a forward-mode transform a compiler refuses)
+    libraries = {mechanism: {ident.split("-")[0] for ident in by_id}
+                 for mechanism, by_id in kinds.items()}
+    assert len(libraries["inf-minus-inf-at-an-infinite-logit"]) > 1
+    assert len(libraries["class-label-out-of-range"]) > 1
 
 
 @pytest.mark.parametrize(("ident", "kind"), [
