@@ -189,9 +189,18 @@ QUALIFIERS = {"computed_in": _computed_in, "accurate_to": _accurate_to}
 
 
 def _with_arrays(case, observation, **arrays):
-    """``case`` and ``observation`` with these arrays in place of what was given."""
-    return (case.with_inputs(**arrays),
-            dataclasses.replace(observation, fed={**observation.fed, **arrays}))
+    """``case`` and ``observation`` with these arrays in place of what was given; the direction
+    of a jvp or hvp follows its operand into its new shape (reshaped, or broadcast with it:
+    both are linear, so the derivative along the moved direction is the one taken)."""
+    fed = {**observation.fed, **arrays}
+    direction, wrt = fed.get("direction"), observation.wrt
+    if direction is not None and wrt in arrays:
+        shape = np.shape(arrays[wrt])
+        direction = (np.reshape(direction, shape) if np.size(direction) == math.prod(shape)
+                     else np.array(np.broadcast_to(direction, shape)))
+        fed["direction"] = direction
+        case = dataclasses.replace(case, direction=direction)
+    return case.with_inputs(**arrays), dataclasses.replace(observation, fed=fed)
 
 
 def _broadcast(case, observation):

@@ -128,3 +128,18 @@ def test_paths_that_both_return_have_the_same_status(tmp_path, guarded):
     suite.assert_explained()
     assert [f["outcome"] for f in _findings(suite, tmp_path) if f["category"] == "equivalence"] == [
         "match"]
+
+
+def test_a_claim_restating_the_inputs_moves_the_direction_with_its_operand():
+    from adapters.binding import Observation
+    from conformance.claims import RESTATED_INPUTS
+
+    case = Case("binary_cross_entropy", {"input": np.array([[0.25], [0.5]]),
+                                         "target": np.array([1.0, 0.0])},
+                direction=np.array([[0.5], [-1.0]]))
+    seen = Observation("api", "lib", "1", "float64", {**case.inputs, "direction": case.direction},
+                       wrt="input", derivative="jvp")
+    restated, moved = RESTATED_INPUTS["aligned"](case, seen)  # Keras squeezes the column away
+    assert restated.inputs["input"].shape == (2,)
+    assert moved.fed["direction"].tolist() == [0.5, -1.0]
+    assert restated.direction.tolist() == [0.5, -1.0]
