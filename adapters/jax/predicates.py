@@ -51,3 +51,11 @@ def negative_infinite_logit_with_zero_target_in_dtype(case: Case) -> bool:
     if y is None or x.shape != y.shape:
         return False
     return bool(((x == -np.inf) & (y == 0)).any())
+
+
+@predicate
+def negative_infinite_logit_in_dtype(case: Case) -> bool:
+    """In the tested dtype, some logit is -inf (given so, or overflowing the dtype): its
+    log_softmax is -inf, which a zero tangent times it makes NaN."""
+    x = in_dtype(case, "input")
+    return bool((x == -np.inf).any())
