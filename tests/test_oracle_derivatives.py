@@ -19,7 +19,6 @@ import math
 import mpmath
 import numpy as np
 import pytest
-from conftest import UlpRecord
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_oracle_accuracy import (
@@ -378,14 +377,17 @@ def test_twin_against_finite_differences(name, options):
 # --- the checks can fail --------------------------------------------------------------------------
 
 
-def test_a_wrong_result_fails():
+def test_a_wrong_result_fails(ulp_record):
     """A flipped sign or a missing factor 2 is far beyond the bound, also normwise."""
     args = {"input": np.array([[0.5, -1.0, 2.0]]), "target": np.array([1]),
             "reduction": "sum"}
     v = np.array([[1.0, 0.5, -0.25]])
     exact = twin.evaluate_hvp("cross_entropy", **args, vector=v)
     good = oracle.hvp("cross_entropy", **args, vector=v)
-    record = UlpRecord()  # a record of its own: the wrong results stay out of the table
+    # a record of its own, of the fixture's class (tests/conftest.py; "conftest" names
+    # tests/adapters/conftest.py too, so it is not imported by name): the wrong results stay
+    # out of the table
+    record = type(ulp_record)()
     compare(record, "meta", "hvp (normwise)", "good", good, exact["hvp"], exact["scale"])
     for wrong in (-good, 2 * good, good * (1 + 2**-48)):
         with pytest.raises(AssertionError):
