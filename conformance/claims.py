@@ -17,8 +17,9 @@ import re
 
 import numpy as np
 
+from conformance import tolerance
 from conformance.judge import expected, judge
-from conformance.tolerance import K_STATED_VALUE, gradient_bound, ulp
+from conformance.tolerance import K_STATED_VALUE, ulp
 from reference.specs import dtype_spec
 
 #: what an ``actual`` table can claim (one of these, or ``oracle`` with ``within`` or ``absolute``)
@@ -48,13 +49,13 @@ def claim_text(actual: dict) -> str:
 def claim_failure(actual: dict, binding, case, observation, verdict,
                   check: str) -> str | None:
     """None when the claim ``actual`` holds of the observation; else how it fails, a phrase."""
-    if actual.get("inputs") == "broadcast" and check == "gradient":
+    if actual.get("inputs") == "broadcast" and check in ("gradient", "hvp"):
         extra = actual.get("oracle", {})
         if actual.get("round_constants"):
             extra = _constants_rounded({"oracle": extra}, case.dtype)["oracle"]
-        if _broadcast_gradient_holds(binding, case, observation, extra):
+        if _broadcast_gradient_holds(binding, case, observation, extra, check):
             return None
-        return ("the gradient is not that of the loss of the broadcast arrays summed back to "
+        return (f"the {check} is not that of the loss of the broadcast arrays summed back to "
                 "the differentiated shape")
     if "inputs" in actual:  # the arrays the library really computed on
         case, observation = RESTATED_INPUTS[actual["inputs"]](case, observation)
@@ -209,19 +210,22 @@ def _broadcast(case, observation):
     return _with_arrays(case, observation, input=x, target=t)
 
 
-def _broadcast_gradient_holds(binding, case, observation, extra: dict) -> bool:
-    """The observed gradient is that of the loss of the broadcast arrays, summed back over the
-    broadcast axes to the shape of what was differentiated (the chain rule of a broadcast),
-    within the summed bounds of its elements."""
+def _broadcast_gradient_holds(binding, case, observation, extra: dict,
+                              check: str = "gradient") -> bool:
+    """The observed gradient (or hvp) is that of the loss of the broadcast arrays, summed back
+    over the broadcast axes to the shape of what was differentiated (the chain rule of a
+    broadcast; an hvp's vector is broadcast with its operand), within the summed bounds of its
+    elements."""
     wrt = observation.wrt
     if observation.error is not None or observation.gradient is None:
         return False
     restated, seen = _broadcast(case, observation)
-    exact, kwargs = expected(binding, restated, seen.fed, "gradient", wrt, extra)
+    exact, kwargs = expected(binding, restated, seen.fed, check, wrt, extra)
     if isinstance(exact, str):
         return False
     shape = np.shape(observation.fed[wrt])
-    bound = np.broadcast_to(gradient_bound(case.loss, kwargs, wrt, case.dtype), exact.shape)
+    bound = np.broadcast_to(tolerance.bound(check, case.loss, kwargs, exact, wrt, case.dtype,
+                                            seen.fed.get("direction")), exact.shape)
     exact, bound = _sum_to_shape(exact, shape), _sum_to_shape(np.abs(bound), shape)
     observed = np.asarray(observation.gradient, dtype=np.float64)
     if observed.shape != exact.shape:
