@@ -20,8 +20,11 @@ would double a ci suite's time, so in the ``ci`` profile every binding meets
 - drawn cases: the first ``DERIVATIVE_CI_DRAWS`` of each (binding, dtype);
 - each named stability case in one of its binding's dtypes, chosen by the case's name (so every
   dtype meets about a quarter of the sweep, the same quarter in every run);
+- the edge cases in full;
 
-and the edge cases in full.
+except a compiled twin, which meets its drawn cases only: each jvp and hvp of a compiled call
+compiles (or, for torch, fails to trace) anew, and torch's twins alone took half the category's
+time.
 """
 
 from __future__ import annotations
@@ -66,10 +69,19 @@ def past_draw_budget(scope: tuple, case_name: str, *bindings) -> bool:
     return False
 
 
+def derivatives_of_named_cases(binding) -> bool:
+    """Whether ``binding`` meets the derivatives category's named cases: not a compiled twin in
+    the ci profile."""
+    return not (ci_profile() and binding.compiled)
+
+
 def derivative_dtypes(binding, case_name: str) -> tuple[str, ...]:
     """The dtypes in which a named stability case's derivatives run for ``binding``: all of
-    them, or in the ci profile ``DERIVATIVE_CI_DTYPES`` chosen by the case's name."""
+    them, or in the ci profile ``DERIVATIVE_CI_DTYPES`` chosen by the case's name (none for
+    a compiled twin: ``derivatives_of_named_cases``)."""
     dtypes = tuple(binding.dtypes)
+    if not derivatives_of_named_cases(binding):
+        return ()
     if not ci_profile() or len(dtypes) <= DERIVATIVE_CI_DTYPES:
         return dtypes
     start = zlib.crc32(case_name.encode()) % len(dtypes)  # stable across processes and runs
