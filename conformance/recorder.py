@@ -88,6 +88,13 @@ class Recorder:
                                       "ulps": [], "bound_ratio": None,
                                       "id": key or f"{api}|{category}|{dtype}|{outcome}"})
 
+    def count(self, api: str, category: str, dtype: str, verdict: Verdict, key: str) -> None:
+        """A judged case counted in its summary row but not kept as a finding (a match whose
+        record would tell a reader nothing: two paths with the same status)."""
+        self.journal.append("tally", {"api": api, "category": category, "dtype": dtype,
+                                      "outcome": verdict.outcome, "registered": False,
+                                      "ulps": [], "bound_ratio": None, "id": key})
+
     def record(self, *, binding, observation, case, case_name: str, category: str,
                check: str, verdict: Verdict, deviation, magnitude: float | None = None,
                paths: list | None = None, failed_claims: list | None = None) -> None:

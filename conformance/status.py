@@ -6,8 +6,10 @@ the same loss its reverse gradient does: on a case where one of them returns num
 should too, and where one refuses the inputs, so should the others. A path that raises while its
 pair returns (or returns while its pair raises) is a finding of its own kind, outcome "status",
 recorded in the equivalence category under the derivative path's API with both paths' results,
-so the report lists it with the other inconsistent paths. How far the numbers are from the
-oracle is each path's own check (the ``gradients`` and ``derivatives`` categories).
+so the report lists it with the other inconsistent paths; a pair with the same status is
+counted, not kept. How far the numbers are from the oracle is each path's own check (the
+``gradients`` and ``derivatives`` categories), so a finding shows each path's exception or the
+loss value it returned.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import dataclasses
 
 from adapters.binding import Binding, Case, Observation
 from conformance.judge import Verdict
+from conformance.recorder import finding_id
 from conformance.suite import Suite
 
 #: the reverse gradient, as the status finding names the pair's other path
@@ -23,8 +26,11 @@ REVERSE = "reverse gradient"
 
 
 def _result(observation: Observation):
+    """What a path did, as the finding shows it: the exception it raised, or the loss value it
+    returned with its derivative (the derivative itself, which can have 32 000 elements a row,
+    is the ``derivatives`` and ``gradients`` categories' to judge)."""
     if observation.error is None:
-        return observation.gradient
+        return observation.value
     return {"error": observation.error[0], "message": observation.error[1]}
 
 
@@ -43,12 +49,15 @@ def compare(suite: Suite, binding: Binding, case: Case, case_name: str, path: Ob
          "observed": _result(path), "oracle": None},
         {"api": f"{binding.api} [{REVERSE}]", "options": dict(case.options),
          "observed": _result(reverse), "oracle": None}]
+    if same:  # counted, not kept: the same status says nothing a reader needs to see
+        suite.recorder.count(binding.api, "equivalence", case.dtype, verdict, finding_id(
+            binding.api, "equivalence", check, path.wrt, case.dtype, name, case))
+        return
     seen = dataclasses.replace(path, reproducer=_both(path, reverse))
     explanation = suite.explain(binding, case, name, "equivalence", check, seen, verdict)
     suite.recorder.record(binding=binding, observation=seen, case=case, case_name=name,
                           category="equivalence", check=check, verdict=verdict,
-                          deviation=explanation.entry,
-                          paths=statements if verdict.outcome != "match" else None,
+                          deviation=explanation.entry, paths=statements,
                           failed_claims=explanation.failed_claims)
 
 

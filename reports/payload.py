@@ -113,20 +113,22 @@ def _loader(path: Path, finding_id: str, names: list[str]) -> list[str]:
 
 def reproducer(source: str, big: list[str], path: Path, finding_id: str) -> str:
     """``source`` with the literal of each input in ``big`` replaced by its value as read from
-    the results file. A line that does not have the expected form keeps its literal: a long
+    the results file, wherever it is written (a reproducer running two paths writes it once
+    per path). A line that does not have the expected form keeps its literal: a long
     reproducer is better than a wrong one."""
     lines = source.splitlines()
     replaced = []
     for k, line in enumerate(lines):
         match = re.match(r"(\w+) = ", line)
-        if not match or match.group(1) not in big or match.group(1) in replaced:
+        if not match or match.group(1) not in big:
             continue
         span = _literal_span(line)
         if span is None or span[1] - span[0] < 2 * MAX_ELEMENTS:  # not the big literal
             continue
         name = match.group(1)
         lines[k] = f"{line[:span[0]]}numbers(recorded[{name!r}]){line[span[1]:]}"
-        replaced.append(name)
+        if name not in replaced:
+            replaced.append(name)
     if not replaced:
         return source
     # after the environment lines (os.environ must be set before a library is imported)
