@@ -29,6 +29,7 @@ import jinja2
 import numpy as np
 
 from reports import notices, plots, registry, summary
+from reports.accuracy import Accuracy, build_accuracy
 from reports.diff import Diff, diff
 from reports.load import Results, load_results, number
 from reports.model import SEVERITY, Model, build_model, categories
@@ -53,6 +54,7 @@ class Report:
     overview: Overview
     diff: Diff | None
     seconds: float
+    accuracy: Accuracy | None = None
 
     @property
     def readable(self) -> bool:
@@ -176,6 +178,9 @@ def _build(results_dir: Path, baseline_dir: Path | None, expected: tuple[str, ..
         baseline = load_results(baseline_dir) if baseline_dir is not None else None
         model = build_model(results)
         overview = build_overview(results, model)
+        accuracy = build_accuracy(results, model)
+        accuracy_data = pool.submit(lambda: pack(accuracy.page_data())) \
+            if accuracy.measures else None
         changes = diff(results, baseline) if baseline is not None else None
         libraries = summary.libraries(results, model)
         inconsistent = summary.inconsistent_paths(results)
@@ -183,6 +188,7 @@ def _build(results_dir: Path, baseline_dir: Path | None, expected: tuple[str, ..
             "stability": plots.stability_figure(results.runs, model.facts),
             "histogram": plots.histogram_figure(results.runs),
             "gradients": plots.gradient_figure(results.runs),
+            "accuracy": plots.accuracy_figure(results.runs),
         }
         facts = pack(page_facts(model, changes.status() if changes else {}, overview))
         findings = packed.result()
@@ -191,6 +197,8 @@ def _build(results_dir: Path, baseline_dir: Path | None, expected: tuple[str, ..
         results=results,
         model=model,
         overview=overview,
+        accuracy=accuracy,
+        accuracy_data=accuracy_data.result() if accuracy_data else "",
         header=header(results),
         libraries=libraries,
         inconsistent=inconsistent,
@@ -211,7 +219,8 @@ def _build(results_dir: Path, baseline_dir: Path | None, expected: tuple[str, ..
         css=(PACKAGE / "static" / "report.css").read_text(encoding="utf-8"),
         js=(PACKAGE / "static" / "report.js").read_text(encoding="utf-8"),
     )
-    return Report(html, results, model, overview, changes, time.perf_counter() - start)
+    return Report(html, results, model, overview, changes, time.perf_counter() - start,
+                  accuracy)
 
 
 def write(report: Report, out: Path) -> None:

@@ -18,6 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from conformance.results import Finding
+from reports.accuracy import key_of
 from reports.load import Results, number
 from reports.model import HARNESS_ERROR, is_finding
 
@@ -38,6 +39,74 @@ class Change:
 
 
 @dataclass
+class AccuracyChange:
+    """One accuracy record (env, api, mode, dtype, check, target, method) whose worst error or
+    outcome differs between the runs, or that only one run has."""
+
+    env: str
+    key: tuple  # accuracy.key_of: (api, mode, dtype, check, target, method)
+    before: dict | None
+    after: dict | None
+
+    @property
+    def record(self) -> dict:
+        return self.after or self.before
+
+    @property
+    def kind(self) -> str:
+        """"new", "removed", "worse", "better", or "changed" (the outcome, not the error)."""
+        if self.before is None:
+            return "new"
+        if self.after is None:
+            return "removed"
+        a, b = _worst(self.before), _worst(self.after)
+        if math.isnan(a) or math.isnan(b):
+            return "changed"
+        return "worse" if b > a else "better" if b < a else "changed"
+
+    @property
+    def what(self) -> str:
+        """old -> new, as the table and the text write it."""
+        return f"{_shown(self.before)} -> {_shown(self.after)}"
+
+
+def _worst(record: dict) -> float:
+    """A record's worst error in ulps; nan when it was not measured."""
+    return number(record.get("worst_ulp")) if record["outcome"] == "measured" else math.nan
+
+
+def _shown(record: dict | None) -> str:
+    if record is None:
+        return "(none)"
+    if record["outcome"] != "measured":
+        return record["outcome"]
+    value = number(record.get("worst_ulp"))
+    text = "nan" if math.isnan(value) else "inf" if math.isinf(value) else f"{value:.4g}"
+    return ("" if record["method"] == "exhaustive" else "\u2265") + text + " ulp"
+
+
+def accuracy_changes(current: Results, baseline: Results, envs: list[str]) -> list[AccuracyChange]:
+    """The accuracy records whose worst error (beyond ``ERROR_TOLERANCE``) or outcome changed,
+    and those only one run has, in the envs both runs have: the worse first, then new, removed,
+    changed and better."""
+    found = []
+    for env in envs:
+        before = {key_of(r): r for r in baseline.runs[env].document.get("accuracy") or ()}
+        after = {key_of(r): r for r in current.runs[env].document.get("accuracy") or ()}
+        for key in sorted(set(before) | set(after)):
+            old, new = before.get(key), after.get(key)
+            if old is not None and new is not None:
+                a, b = _worst(old), _worst(new)
+                same_error = (math.isnan(a) and math.isnan(b)) or a == b or (
+                    abs(a - b) <= ERROR_TOLERANCE * max(abs(a), abs(b)))
+                if old["outcome"] == new["outcome"] and same_error:
+                    continue
+            found.append(AccuracyChange(env, key, old, new))
+    order = ("worse", "new", "removed", "changed", "better")
+    return sorted(found, key=lambda c: (order.index(c.kind), c.env, c.key))
+
+
+@dataclass
 class Diff:
     baseline: Results
     new: list[Change]
@@ -46,6 +115,7 @@ class Diff:
     only_current: list[str]  # envs the baseline does not have
     only_baseline: list[str]  # envs the current run does not have
     versions: list[tuple[str, str, str, str]]  # (env, library, before, after)
+    accuracy: list[AccuracyChange] = field(default_factory=list)
 
     @property
     def kinds(self) -> tuple[tuple[str, str, list[Change]], ...]:
@@ -124,7 +194,8 @@ def diff(current: Results, baseline: Results) -> Diff:
                 versions.append((env, library, old.get(library, "-"), now.get(library, "-")))
     return Diff(baseline, new, fixed, changed,
                 [e for e in current.runs if e not in baseline.runs],
-                [e for e in baseline.runs if e not in current.runs], versions)
+                [e for e in baseline.runs if e not in current.runs], versions,
+                accuracy_changes(current, baseline, common))
 
 
 def _line(c: Change) -> str:
@@ -151,4 +222,11 @@ def text(d: Diff, current_dir) -> str:
         if changes:
             lines.append(f"{heading} ({len(changes)}):")
             lines += [_line(c) for c in changes]
+    if d.accuracy:
+        lines.append(f"Accuracy: worst errors that changed ({len(d.accuracy)}):")
+        for c in d.accuracy:
+            api, mode, dtype, check, target, method = c.key
+            mode = "" if mode == "eager" else f" [{mode}]"
+            lines.append(f"  {c.env:<12} {api}{mode}  {dtype} {check} target {target} "
+                         f"{method}  {c.what}  ({c.kind})")
     return "\n".join(lines) + "\n"

@@ -340,3 +340,139 @@ def gradient_figure(runs: dict[str, Run]) -> str | None:
     ax.grid(True, axis="x", alpha=0.3)
     ax.legend(fontsize=8, loc="lower right")
     return inline_svg(fig, "gradients")
+
+
+#: rows of the accuracy figure at most (a row per loss, check and target), and the targets it
+#: prefers (the two ends of a binary target); other targets are drawn where neither is measured
+ACCURACY_ROWS = 8
+ACCURACY_TARGETS = ("1", "0")
+#: the lines of one panel: 20 colours, then the same colours dashed
+_LINE_STYLES = ("-", "--", ":")
+
+
+def accuracy_profiles(runs: dict[str, Run]) -> dict:
+    """(loss, check, target) -> dtype -> "api (env)" -> the profile's bands [(lowest input,
+    highest input, worst ulp)], from the measured exhaustive records that have one; the
+    targets of a (loss, check) are "1" and "0" where measured, else its first target, and at
+    most ``ACCURACY_ROWS`` rows are kept (in the order of the losses, checks and targets)."""
+    from reports.accuracy import TARGETS, _loss_order, _order  # one order for table and plot
+
+    found: dict = defaultdict(lambda: defaultdict(dict))
+    for env, run in runs.items():
+        for r in run.document.get("accuracy") or ():
+            if r["method"] != "exhaustive" or r["outcome"] != "measured" or not r.get("profile"):
+                continue
+            mode = r.get("mode") or "eager"
+            label = f"{r['api']} ({env}{'' if mode == 'eager' else ', ' + mode})"
+            found[(r["loss"], r["check"], r["target"])][r["dtype"]][label] = [
+                tuple(number(v) for v in band) for band in r["profile"]]
+    chosen = []
+    for loss, check in sorted({(k[0], k[1]) for k in found},
+                              key=lambda lc: (_loss_order(lc[0]), lc[1] != "value")):
+        targets = sorted((k[2] for k in found if k[:2] == (loss, check)),
+                         key=lambda t: _order(t, TARGETS))
+        preferred = [t for t in ACCURACY_TARGETS if t in targets] or targets[:1]
+        chosen += [(loss, check, t) for t in preferred]
+    return {key: found[key] for key in chosen[:ACCURACY_ROWS]}
+
+
+def accuracy_figure(runs: dict[str, Run]) -> str | None:
+    """A PNG (many lines of many points): a row of panels per (loss, check, target), a panel
+    per dtype, a line per binding; x the input (symlog), y the worst ulp of each band (log, 0
+    at the bottom, not finite at the dotted line)."""
+    profiles = accuracy_profiles(runs)
+    if not profiles:
+        return None
+    return data_uri(_accuracy_figure(profiles))
+
+
+def _accuracy_figure(profiles: dict):
+    rows = list(profiles)
+    dtypes = _dtypes({d for key in rows for d in profiles[key]})
+    legend = 3.8  # inches right of the panels for each row's legend
+    width, height = 3.7 * len(dtypes) + legend + 0.9, 2.6 * len(rows) + 0.9
+    fig, axes = plt.subplots(len(rows), len(dtypes), figsize=(width, height), squeeze=False)
+    fig.subplots_adjust(left=0.8 / width, right=(width - legend) / width, bottom=0.45 / height,
+                        top=1 - 0.75 / height, wspace=0.12, hspace=0.6)
+    colors = plt.get_cmap("tab20").colors
+    for r, key in enumerate(rows):
+        loss, check, target = key
+        # one colour per binding in every row of the loss
+        labels = sorted({label for k in rows if k[0] == loss for d in profiles[k]
+                         for label in profiles[k][d]})
+        finite = [u for d in profiles[key] for bands in profiles[key][d].values()
+                  for _, _, u in bands if math.isfinite(u) and u > 0]
+        top = max(max(finite, default=1.0) * NONFINITE_FACTOR, 10.0)
+        for c, dtype in enumerate(dtypes):
+            ax = axes[r][c]
+            for i, label in enumerate(labels):
+                bands = profiles[key].get(dtype, {}).get(label)
+                if not bands:
+                    continue
+                xs, ys = [], []
+                for lo, hi, u in bands:  # each band a step at its worst error
+                    y = top if not math.isfinite(u) else max(u, ZERO_ULP)
+                    xs += [lo, hi]
+                    ys += [y, y]
+                ax.plot(xs, ys, label=label, color=colors[i % len(colors)],
+                        linestyle=_LINE_STYLES[(i // len(colors)) % len(_LINE_STYLES)],
+                        linewidth=1.0, alpha=0.85)
+            ax.axhline(top, color="0.6", linestyle=":", linewidth=1)
+            _input_axis(ax, profiles[key].get(dtype, {}))
+            ax.set_yscale("log")
+            ax.yaxis.set_major_formatter(FuncFormatter(
+                lambda v, _p: "0" if math.isclose(v, ZERO_ULP) else _power(v)))
+            ax.set_ylim(ZERO_ULP / 1.6, top * 1.6)
+            ax.tick_params(axis="x", labelsize=6.5)
+            ax.tick_params(axis="y", labelsize=7)
+            ax.grid(True, alpha=0.3)
+            ax.set_title(f"{loss}, {check}, target {target}, {dtype}", fontsize=8.5)
+            if not profiles[key].get(dtype):
+                ax.text(0.5, 0.5, "not swept", transform=ax.transAxes, ha="center",
+                        color="0.5", fontsize=8)
+        axes[r][0].set_ylabel("worst error (ulp)", fontsize=8)
+        handles, names = axes[r][-1].get_legend_handles_labels()
+        for ax in axes[r][:-1]:
+            for h, name in zip(*ax.get_legend_handles_labels(), strict=True):
+                if name not in names:
+                    handles.append(h)
+                    names.append(name)
+        axes[r][-1].legend(handles, names, loc="center left", bbox_to_anchor=(1.03, 0.5),
+                           fontsize=6.5, frameon=False, ncol=1 + len(names) // 17,
+                           handlelength=1.6, columnspacing=0.8)
+    fig.suptitle("worst error against the input (exhaustive sweeps; bands of equal count)",
+                 fontsize=11)
+    return fig
+
+
+def _input_axis(ax, by_label: dict) -> None:
+    """The input axis of a panel: probabilities (every input in [0, 1]) on a logit scale, which
+    opens both ends (p near 0 and 1 - p near 0); logits on a symmetric log scale, linear below
+    the smallest non-zero input; a few ticks, as plain text."""
+    edges = [x for bands in by_label.values() for lo, hi, _ in bands for x in (lo, hi)
+             if math.isfinite(x)]
+    if not edges:
+        return
+    lo, hi = min(edges), max(edges)
+    if lo >= 0 and hi <= 1:
+        inner = [x for x in edges if 0 < x < 1]
+        near = max(min(min(inner, default=1e-4), 1 - max(inner, default=1 - 1e-4)), 1e-12)
+        ax.set_xscale("logit", nonpositive="clip")
+        ax.set_xlim(near / 2, 1 - near / 2)
+        decades = max(1, round(-math.log10(near)))
+        ks = sorted({max(1, round(decades * f)) for f in (1 / 3, 2 / 3, 1)})
+        ticks = [10.0**-k for k in reversed(ks)] + [0.5] + [1 - 10.0**-k for k in ks]
+        labels = [f"1e-{k}" for k in reversed(ks)] + ["0.5"] + [f"1-1e-{k}" for k in ks]
+        ax.set_xticks(ticks, labels)
+        return
+    small = min((abs(x) for x in edges if x), default=1.0)
+    ax.set_xscale("symlog", linthresh=small)
+    ax.set_xlim(lo, hi)
+    top = math.floor(math.log10(max(abs(lo), abs(hi))))
+    bottom = math.ceil(math.log10(small))
+    step = max(1, math.ceil((top - bottom) / 3))
+    # not the decades next to the linear part, whose ticks would sit on 0's
+    ks = [k for k in range(top, bottom - 1, -step) if k >= bottom + min(step, 2) or k == top]
+    ticks = [-(10.0**k) for k in ks if -(10.0**k) >= lo] + [0.0] + \
+        [10.0**k for k in reversed(ks) if 10.0**k <= hi]
+    ax.set_xticks(ticks, [("-" if t < 0 else "") + _power(abs(t)) if t else "0" for t in ticks])

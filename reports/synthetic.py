@@ -413,6 +413,11 @@ class _Builder:
             observed = np.full(shape, observed / n).tolist()
             if isinstance(expected, float):
                 expected = np.full(shape, expected / n).tolist()
+        if err is not None and check != "value":  # a derivative's error element by element
+            cw = componentwise(case, dtype, api.name)
+            err["componentwise"] = {"ulp": cw["ulp"] if err["ulp"] != "inf" else "inf",
+                                    "index": err["index"], "zero": cw["zero"],
+                                    "sign": cw["sign"]}
         if deviation:
             self.matched[deviation] = self.matched.get(deviation, 0) + 1
         failed_claims = None
@@ -508,14 +513,26 @@ class _Builder:
         histogram["<=2"] = elements - sum(histogram.values())
         for u in ulps:
             histogram[_bin(u)] = histogram.get(_bin(u), 0) + 1
-        self.summary.append({
+        row = {
             "api": api.name, "category": category, "dtype": dtype, "cases": cases,
             "matches": cases - len(differing), "findings": len(differing),
             "registered": sum(1 for f in differing if f.deviation),
             "unsupported": unsupported, "worst_ulp": worst,
             "worst_bound_ratio": worst if worst == "inf" else worst / 2.0,
             "ulp_histogram": histogram,
-        })
+        }
+        derivatives = [f for f in made if f.error and "componentwise" in f.error]
+        if category in ("gradients", "derivatives") and cases - unsupported > 0:
+            # the worst element of the row's derivatives, in the finding that holds it
+            held = max(derivatives, key=lambda f: float(f.error["componentwise"]["ulp"]),
+                       default=None)
+            cw = held.error["componentwise"] if held else componentwise(category, dtype,
+                                                                        api.name)
+            row["componentwise"] = {
+                "worst_ulp": cw["ulp"], "case": held.id if held else None,
+                "zero": sum(f.error["componentwise"]["zero"] for f in derivatives) or cw["zero"],
+                "sign": sum(f.error["componentwise"]["sign"] for f in derivatives)}
+        self.summary.append(row)
 
     def harness_failed(self, api: Api, category: str, dtype: str) -> None:
         """Two cases the harness failed on (named edge cases, or draws), and their summary row:
@@ -603,6 +620,162 @@ def _bin(ulp) -> str:
     return f"<=2^{k}" if k <= 20 else ">2^20"
 
 
+#: accuracy measurements (the ``accuracy`` section): the envs that have them (the others are
+#: results files written before the suite measured accuracy), and the losses measured
+ACCURACY_ENVS = ("numpy", "torch", "tensorflow", "jax", "keras-jax")
+ACCURACY_LOSSES = ("binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
+                   "categorical_cross_entropy")
+#: element-wise targets measured (the suite adds 0.1 and 0.9); row losses: their target kinds
+ELEMENT_TARGETS = ("0", "1", "0.5")
+#: bands of an exhaustive measurement's profile
+PROFILE_BANDS = 128
+#: what the synthetic libraries get wrong, by (backend, loss, check, target): the worst ulp
+#: grows to ``scale`` at the far end of the inputs; (zero, sign, nonfinite) counts
+ACCURACY_FLAWS = {
+    ("torch", "binary_cross_entropy_with_logits", "gradient", "1"): (3.0, (1184, 0, 0)),
+    ("keras", "binary_cross_entropy", "value", "1"): (2.0e6, (0, 0, 0)),
+    ("keras", "binary_cross_entropy", "gradient", "0.5"): (40.0, (0, 3, 0)),
+    ("optax", "binary_cross_entropy_with_logits", "value", "0"): (math.inf, (0, 0, 12)),
+    ("numpy", "binary_cross_entropy", "value", "0"): (5.0e3, (0, 0, 0)),
+}
+#: records that could not be measured: (env, api prefix, dtype or None, check or None) ->
+#: (outcome, reason)
+ACCURACY_FAILURES = {
+    ("numpy", "textbook.", "bfloat16", None): (
+        "unsupported", "NumPy has no bfloat16 dtype, so the textbook formula cannot run in it"),
+    ("numpy", "", None, "gradient"): (
+        "unsupported", "the API offers no gradients"),
+    ("tensorflow", "tf.nn.sparse_softmax", "float16", None): (
+        "raises", "InvalidArgumentError: Could not find device for node: "
+                  "SparseSoftmaxXentWithLogits[T=DT_HALF] <on CPU> & no kernel"),
+    ("jax", "optax.softmax_cross_entropy_with_integer_labels", None, "gradient"): (
+        "harness-error", "the binding's expression names "
+                         "optax.softmax_cross_entropy_with_integer_label, which does not exist"),
+}
+
+
+def half_values(dtype: str, probabilities: bool) -> np.ndarray:
+    """Every finite value of a 16-bit dtype, in order (in [0, 1] for probabilities)."""
+    bits = np.arange(2**16, dtype=np.uint32)
+    if dtype == "float16":
+        values = bits.astype(np.uint16).view(np.float16).astype(np.float64)
+    else:  # bfloat16: the upper half of a float32
+        with np.errstate(invalid="ignore"):  # the NaNs' bit patterns
+            values = (bits << 16).view(np.float32).astype(np.float64)
+    values = np.unique(values[np.isfinite(values)])
+    return values[(values >= 0) & (values <= 1)] if probabilities else values
+
+
+def _accuracy_failure(env: str, api: str, dtype: str, check: str):
+    for (e, prefix, d, c), failure in ACCURACY_FAILURES.items():
+        if e == env and api.startswith(prefix) and d in (None, dtype) and c in (None, check):
+            return failure
+    return None
+
+
+def _example(x: float, target: float, expected: float, ulp: float, dtype: str) -> dict:
+    observed = math.inf if math.isinf(ulp) else expected * (1 + ulp * EPS[dtype])
+    return {"input": x, "target": target, "expected": expected, "observed": encode(observed),
+            "ulp": encode(ulp)}
+
+
+def accuracy_record(env: str, api: Api, dtype: str, check: str, target: str,
+                    method: str) -> dict:
+    """One accuracy record: deterministic in its arguments (its own random numbers, not the
+    findings')."""
+    rng = random.Random(f"accuracy/{env}/{api.name}/{dtype}/{check}/{target}/{method}")
+    record = {"api": api.name, "backend": api.backend, "loss": api.loss, "mode": "eager",
+              "dtype": dtype, "check": check, "target": target, "method": method}
+    rows = target in ("indices", "probabilities")
+    probabilities = not api.logits
+    domain = ("rows of 3 logits" if api.logits else "rows of 3 probabilities") if rows else (
+        f"every {dtype} {'probability in [0, 1]' if probabilities else 'finite logit'}")
+    failure = _accuracy_failure(env, api.name, dtype, check)
+    if failure is not None:
+        outcome, reason = failure
+        return {**record, "outcome": outcome, "reason": reason, "inputs": 0, "domain": domain}
+    scale, (zeros, signs, nonfinite) = ACCURACY_FLAWS.get(
+        (api.backend, api.loss, check, target), (rng.uniform(0.6, 2.5), (0, 0, 0)))
+    if method == "exhaustive":
+        values = half_values(dtype, probabilities)
+        bands = np.array_split(values, PROFILE_BANDS)
+        profile = []
+        far = max(abs(values[0]), abs(values[-1]))
+        floor = rng.choice((0.25, 0.5))  # the error of the easy inputs
+        for band in bands:
+            reach = max(abs(band[0]), abs(band[-1])) / far  # 0 near the middle, 1 at the ends
+            if probabilities:  # the error grows towards 0 and 1
+                reach = 1 - min(band[0], 1 - band[-1]) * 2
+            u = scale * reach ** 4 if not math.isinf(scale) else (
+                math.inf if reach > 0.999 else 1.5 * reach)
+            u = max(u, floor if rng.random() < 0.9 else 0.0)
+            profile.append([float(band[0]), float(band[-1]),
+                            encode(u if math.isinf(u) else float(f"{u:.3g}"))])
+        worst_band = max(range(len(profile)), key=lambda k: number_of(profile[k][2]))
+        x = profile[worst_band][1]
+        worst = number_of(profile[worst_band][2])
+        record.update(inputs=len(values), profile=profile, seed=None, evaluations=None)
+    else:
+        worst = scale * rng.uniform(0.3, 1.0) if not math.isinf(scale) else math.inf
+        worst = worst if math.isinf(worst) else float(f"{worst:.3g}")
+        x = [[round(rng.gauss(0, 4), 3) for _ in range(3)]] if rows else round(
+            rng.uniform(-80, 80) if api.logits else rng.random(), 6)
+        record.update(inputs=rng.randrange(2000, 20000), seed=20261122,
+                      evaluations=rng.randrange(20000, 200000))
+    t = [[0.2, 0.3, 0.5]] if target == "probabilities" else [1] if target == "indices" \
+        else float(target)
+    expected = round(rng.uniform(0.01, 20.0), 9)
+    record.update(
+        outcome="measured", domain=domain, worst_ulp=encode(worst),
+        worst=_example(x, t, expected, worst, dtype),
+        zero_count=zeros, zero=_example(88.0, t, 1.6e-38 if dtype != "float16" else 6e-8,
+                                         math.inf, dtype) | {"observed": 0.0, "ulp": "inf"}
+        if zeros else None,
+        sign_count=signs, sign=_example(0.37, t, -0.25, 2.0**23, dtype) | {"observed": 0.25}
+        if signs else None,
+        nonfinite_count=nonfinite,
+        reproducer=_accuracy_reproducer(api, x, t, dtype, check, env),
+    )
+    return record
+
+
+def number_of(value) -> float:
+    return float(value)  # "inf" included
+
+
+def _accuracy_reproducer(api: Api, x, t, dtype: str, check: str, env: str) -> str:
+    inputs = {"input": x if isinstance(x, list) else [x], "target": t if isinstance(t, list)
+              else [t]}
+    return _reproducer(api, inputs, dtype, check, env)
+
+
+def accuracy_records(env: str) -> list[dict]:
+    """The accuracy section of ``env``: every eager API of the measured losses; element-wise
+    losses exhaustive in half precision and searched above it, row losses searched."""
+    found = []
+    for api in ENVS[env]["apis"]:
+        if api.loss not in ACCURACY_LOSSES:
+            continue
+        rows = api.loss in ("cross_entropy", "categorical_cross_entropy")
+        targets = (("indices", "probabilities") if api.loss == "cross_entropy"
+                   else ("probabilities",)) if rows else ELEMENT_TARGETS
+        for dtype in ALL_DTYPES:
+            method = "exhaustive" if dtype in ("float16", "bfloat16") and not rows \
+                else "searched"
+            for check in ("value", "gradient"):
+                for target in targets:
+                    found.append(accuracy_record(env, api, dtype, check, target, method))
+    return found
+
+
+def componentwise(case: str, dtype: str, api: str) -> dict:
+    """A derivative's componentwise error (a finding's, or, with ``case``, a summary row's)."""
+    rng = random.Random(f"componentwise/{api}/{case}/{dtype}")
+    zero = 1 if "with_logits" in api and dtype in ("float16", "bfloat16") else 0
+    return {"ulp": round(2.0 ** rng.uniform(-1, 12), 3), "zero": zero,
+            "sign": 1 if rng.random() < 0.05 else 0}
+
+
 def document(env: str, *, seed: int = 20261122, draws: int = 2) -> dict:
     """The results document of one env. ``draws``: random cases per (api, category, dtype) of
     values and gradients (above 3, every draw is a finding: the benchmark's padding)."""
@@ -643,6 +816,7 @@ def document(env: str, *, seed: int = 20261122, draws: int = 2) -> dict:
         "unavailable": dict(spec.get("unavailable", {})),
         "summary": builder.summary,
         "findings": [f.to_json() for f in builder.findings],
+        **({"accuracy": accuracy_records(env)} if env in ACCURACY_ENVS else {}),
         "deviations": deviations,
         "stale_deviations": stale,
         **({"failed_claims": {

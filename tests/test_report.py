@@ -84,6 +84,7 @@ def no_figures(monkeypatch, request):
     monkeypatch.setattr(plots, "stability_figure", lambda *a: None)
     monkeypatch.setattr(plots, "histogram_figure", lambda *a: None)
     monkeypatch.setattr(plots, "gradient_figure", lambda *a: None)
+    monkeypatch.setattr(plots, "accuracy_figure", lambda *a: None)
 
 
 @pytest.fixture(scope="module")
@@ -401,10 +402,11 @@ def test_figures_are_inline_svg_and_the_histograms_a_png(results_dir):
     report = build(results_dir)
     page = Page(report.html)
     images = page.find("img")
-    assert len(images) == 1
-    assert images[0]["src"].startswith("data:image/png;base64,")
-    assert base64.b64decode(images[0]["src"].split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
-    assert images[0]["alt"]
+    assert len(images) == 2  # the histograms, and the accuracy sweeps' error against the input
+    for image in images:
+        assert image["src"].startswith("data:image/png;base64,")
+        assert base64.b64decode(image["src"].split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
+        assert image["alt"]
     assert len(page.find("svg")) == 2
     assert page.find("figure", class_="stability-plot")
     gradients = report.html.split('<figure class="gradient-plot"', 1)[1].split("</figure>")[0]

@@ -744,6 +744,12 @@
       form.elements.q.value = new URLSearchParams(hash.slice("registry?".length)).get("q") || "";
       searchRegistry();
       $("registry").scrollIntoView({ block: "start" });
+    } else if (hash.indexOf("accuracy=") === 0) {  // an accuracy cell, its detail open
+      var cell = accuracyCell(hash.slice("accuracy=".length));
+      if (cell) {
+        showAccuracy(cell);
+        cell.scrollIntoView({ block: "center", inline: "center" });
+      }
     } else if (hash.indexOf("overview?") === 0) {
       showCell(new URLSearchParams(hash.slice("overview?".length)));
     } else if (hash.indexOf("findings?") === 0) {
@@ -778,9 +784,9 @@
     });
     // in-page links route even when the hash does not change (a second click on one cell)
     document.addEventListener("click", function (ev) {
-      var a = ev.target.closest ? ev.target.closest("a[href^='#finding'], a[href^='#registry?'], a[href^='#overview?'], a[href^='#issue=']") : null;
+      var a = ev.target.closest ? ev.target.closest("a[href^='#finding'], a[href^='#registry?'], a[href^='#overview?'], a[href^='#issue='], a[href^='#accuracy=']") : null;
       var href = a ? a.getAttribute("href") : "";
-      if (!/^#(findings\?|finding=|registry\?|overview\?|issue=)/.test(href)) return;
+      if (!/^#(findings\?|finding=|registry\?|overview\?|issue=|accuracy=)/.test(href)) return;
       ev.preventDefault();
       history.pushState(null, "", href);
       route();
@@ -910,6 +916,87 @@
     searchRegistry();
   }
 
+  // --- the accuracy section: a cell's record in full (reports/accuracy.py), unpacked on the
+  // first click: the worst element, the element returned as 0 or with the wrong sign, the
+  // reproducer ------------------------------------------------------------------------------------
+  var accuracyData = null;
+  function accuracyRecords() {
+    var node = $("accuracy-data");
+    if (!node || !node.textContent.trim()) return Promise.resolve([]);
+    if (!accuracyData) accuracyData = unpack(node).then(function (d) { return d.records; });
+    return accuracyData;
+  }
+
+  function exampleOf(x) {
+    if (!x) return el("p", null, "-");
+    return dl([["input", arrayText(x.input, 64)], ["target", arrayText(x.target, 64)],
+               ["exact", arrayText(x.expected, 64)], ["returned", arrayText(x.observed, 64)],
+               ["error (ulp)", fmt(x.ulp)], ["element", x.index === undefined ? undefined : x.index]]);
+  }
+
+  function accuracyDetail(r) {
+    var grid = el("div", { "class": "detail-grid", "data-accuracy": r.api + "|" + r.dtype + "|" + r.check + "|" + r.target });
+    var measured = r.outcome === "measured";
+    var worst = !measured ? "not measured" : (r.method === "exhaustive" ? fmt(r.worst_ulp) + " (the exact maximum over every input)"
+      : "\u2265 " + fmt(r.worst_ulp) + " (a lower bound: found by a search)");
+    grid.appendChild(block("Measurement", dl([
+      ["API", r.api], ["backend", r.backend + " (env " + r.env + (r.mode && r.mode !== "eager" ? ", " + r.mode : "") + ")"],
+      ["loss", r.loss], ["dtype", r.dtype], ["check", r.check], ["target", r.target], ["method", r.method],
+      ["outcome", r.outcome], ["why", measured ? undefined : (r.reason || "no reason recorded")],
+      ["inputs", r.inputs + " (" + r.domain + ")"],
+      ["seed", r.seed === null || r.seed === undefined ? undefined : r.seed],
+      ["evaluations", r.evaluations === null || r.evaluations === undefined ? undefined : r.evaluations],
+      ["worst error (ulp)", worst],
+      ["returned 0", measured ? (r.zero_count || 0) + " elements whose exact result is not 0" : undefined],
+      ["wrong sign", measured ? (r.sign_count || 0) + " elements" : undefined],
+      ["not finite", measured ? (r.nonfinite_count || 0) + " elements where the exact result is finite (or the reverse)" : undefined]
+    ])));
+    if (measured) grid.appendChild(block("Worst element", exampleOf(r.worst)));
+    if (r.zero) grid.appendChild(block("Returned 0 (the largest exact value of " + r.zero_count + ")", exampleOf(r.zero)));
+    if (r.sign) grid.appendChild(block("Wrong sign (of " + r.sign_count + ")", exampleOf(r.sign)));
+    if (r.reproducer) {
+      grid.appendChild(copyBlock("reproducer", "Reproducer (the worst element alone)", "Copy reproducer", r.reproducer));
+    }
+    return grid;
+  }
+
+  function showAccuracy(cell) {
+    var index = parseInt(cell.getAttribute("data-acc"), 10);
+    var panel = cell.closest(".acc-loss").querySelector(".acc-detail");
+    return accuracyRecords().then(function (records) {
+      var r = records[index];
+      if (!r) return;
+      Array.prototype.forEach.call(document.querySelectorAll("td.acc.open"), function (c) { c.classList.remove("open"); });
+      cell.classList.add("open");
+      panel.textContent = "";
+      panel.appendChild(el("h4", null, r.api + " \u00b7 " + r.env + " \u00b7 " + r.dtype + " \u00b7 " + r.check +
+        " \u00b7 target " + r.target + " \u00b7 " + r.method));
+      panel.appendChild(accuracyDetail(r));
+      panel.hidden = false;
+      panel.scrollIntoView({ block: "nearest" });
+    }, function (err) {
+      panel.textContent = "Could not read the accuracy records: " + err.message;
+      panel.hidden = false;
+    });
+  }
+
+  function accuracyCell(index) {
+    return document.querySelector('td.acc[data-acc="' + String(parseInt(index, 10)) + '"]');
+  }
+
+  Array.prototype.forEach.call(document.querySelectorAll("table.accuracy"), function (table) {
+    table.addEventListener("click", function (ev) {
+      var cell = ev.target.closest ? ev.target.closest("td.acc[data-acc]") : null;
+      if (!cell) return;
+      history.replaceState(null, "", "#accuracy=" + cell.getAttribute("data-acc"));
+      showAccuracy(cell);
+    });
+    table.addEventListener("keydown", function (ev) {
+      var cell = ev.target.closest ? ev.target.closest("td.acc[data-acc]") : null;
+      if (cell && (ev.key === "Enter" || ev.key === " ")) { ev.preventDefault(); showAccuracy(cell); }
+    });
+  });
+
   var toggles = $("overview-toggles");
   if (toggles) {
     toggles.addEventListener("change", splitColumns);
@@ -931,5 +1018,5 @@
   });
   window.xentReport = { ready: ready, state: state, copyText: copyText, searchRegistry: searchRegistry,
                        issueMarkdown: issueMarkdown, sig: sig, pyNumber: pyNumber, showCell: showCell,
-                       applyParams: applyParams };
+                       applyParams: applyParams, showAccuracy: showAccuracy };
 })();
