@@ -198,6 +198,20 @@ class IsolatedAdapter:
         observation.error = answer
         return observation
 
+    def describe(self, api: str, case: Case, check: str = "value",
+                 wrt: str = "input") -> Observation:
+        """What ``evaluate`` would feed, and its reproducer, without calling the library (no
+        compile for a new shape): for naming one element of a batch already observed."""
+        try:
+            answer = self._request(("describe", api, case, check, wrt), self.timeout)
+        except HarnessFailure as failure:
+            return self._bare(api, case, check, wrt, ("HarnessFailure", failure.detail
+                                                      or failure.cause), failure.cause)
+        if isinstance(answer, Observation):
+            return answer
+        return self._bare(api, case, check, wrt, answer, "the adapter could not describe the "
+                                                         "call")
+
     def _bare(self, api: str, case: Case, check: str, wrt: str, error: tuple,
               cause: str | None) -> Observation:
         """An observation of a call that no worker could make or describe."""

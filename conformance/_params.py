@@ -42,3 +42,17 @@ def describe(case) -> str:
     shapes = ",".join(f"{k}{list(getattr(v, 'shape', ()))}" for k, v in sorted(case.inputs.items()))
     options = ",".join(f"{k}={v}" for k, v in sorted(case.options.items()))
     return f"draw:{case.loss}:{shapes}:{options}"
+
+
+def _accuracy_params():
+    from conformance import exhaustive, worst_case
+
+    swept = [(name, b, dtype) for name, b in BINDINGS if exhaustive.applies(b)
+             for dtype in exhaustive.DTYPES]
+    searched = [(name, b, dtype, kind) for name, b in BINDINGS
+                for dtype in worst_case.dtypes(b) for kind in worst_case.target_kinds(b)]
+    return (swept, [":".join((name, b.api, dtype)) for name, b, dtype in swept],
+            searched, [":".join(p[:1] + (p[1].api,) + p[2:]) for p in searched])
+
+
+SWEPT, SWEPT_IDS, SEARCHED, SEARCHED_IDS = _accuracy_params()

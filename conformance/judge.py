@@ -7,9 +7,10 @@ from dataclasses import dataclass
 import numpy as np
 
 import reference
-from adapters.binding import Binding, Case, Observation
-from conformance import tolerance
-from reference.specs import dtype_spec, loss_spec
+from adapters.binding import DERIVATIVE_CHECKS, Binding, Case, Observation
+from conformance import componentwise, tolerance
+from conformance.componentwise import in_dtype
+from reference.specs import loss_spec
 
 
 @dataclass
@@ -95,16 +96,9 @@ def harness_error(expected, observation: Observation) -> Verdict:
                    {"error": kind, "message": message, "cause": observation.harness})
 
 
-def _in_dtype(values: np.ndarray, dtype: str) -> np.ndarray:
-    """The expected value as the dtype can hold it: beyond its largest finite value, inf."""
-    limit = dtype_spec(dtype).max
-    with np.errstate(invalid="ignore"):
-        return np.where(np.abs(values) > limit, np.sign(values) * np.inf, values)
-
-
 def _compare_numbers(exp, obs, case, kwargs, check, wrt, direction) -> Verdict:
     dtype = case.dtype
-    target = _in_dtype(exp, dtype)
+    target = in_dtype(exp, dtype)
     same_special = (np.isnan(target) & np.isnan(obs)) | (np.isinf(target) & (target == obs))
     finite = np.isfinite(target) & np.isfinite(obs)
     if not np.all(same_special | finite):
@@ -129,6 +123,9 @@ def _compare_numbers(exp, obs, case, kwargs, check, wrt, direction) -> Verdict:
         "bound_ratio": float(ratio[worst]) if ratio.size else 0.0,
         "index": [int(i) for i in worst] if ratio.size else None,
     }
+    if check in DERIVATIVE_CHECKS:
+        # beside the normwise verdict, what each element of the derivative got
+        error["componentwise"] = componentwise.summary(exp, obs, dtype)
     return Verdict("match" if error["bound_ratio"] <= 1.0 else "deviates", exp, obs, error)
 
 
@@ -143,7 +140,7 @@ def ulp_errors(verdict: Verdict, dtype: str) -> np.ndarray:
     """Every compared element's error in ulps (for the histogram); NaN where non-finite."""
     if verdict.error is None or isinstance(verdict.expected, str):
         return np.array([])
-    exp, obs = _in_dtype(np.asarray(verdict.expected), dtype), np.asarray(verdict.observed)
+    exp, obs = in_dtype(np.asarray(verdict.expected), dtype), np.asarray(verdict.observed)
     if exp.shape != obs.shape:
         return np.array([np.nan])
     with np.errstate(invalid="ignore", over="ignore"):

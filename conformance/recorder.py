@@ -8,7 +8,8 @@ During a run each process journals (``conformance.results.Journal``):
 - ``tally``: one line per case (api, category, dtype, outcome, registered, errors, and the
   case's id), from which the summary is computed;
 - ``finding``: the full record of every case that did not match (and of stability sweep
-  points, which the report plots), with its reproducer.
+  points, which the report plots), with its reproducer;
+- ``accuracy``: one measurement of the accuracy tables (``conformance.accuracy``).
 
 ``merge`` reads the journals and writes ``reports/results/<env>.json`` atomically, then removes
 the journals. A case is counted once however often it ran: hypothesis runs a failing example
@@ -88,6 +89,10 @@ class Recorder:
                                       "ulps": [], "bound_ratio": None,
                                       "id": key or f"{api}|{category}|{dtype}|{outcome}"})
 
+    def accuracy(self, record: dict) -> None:
+        """One row of the accuracy tables: a measurement, not a verdict."""
+        self.journal.append("accuracy", record)
+
     def count(self, api: str, category: str, dtype: str, verdict: Verdict, key: str) -> None:
         """A judged case counted in its summary row but not kept as a finding (a match whose
         record would tell a reader nothing: two paths with the same status)."""
@@ -100,16 +105,21 @@ class Recorder:
                paths: list | None = None, failed_claims: list | None = None) -> None:
         errors = ulp_errors(verdict, case.dtype)
         ratio = (verdict.error or {}).get("bound_ratio")
+        elements = (verdict.error or {}).get("componentwise")
         ident = finding_id(binding.api, category, check, observation.wrt, case.dtype,
                            case_name, case)
         self.journal.append("tally", {
             "api": binding.api, "category": category, "dtype": case.dtype,
             "outcome": verdict.outcome, "registered": deviation is not None,
             "ulps": [float(e) for e in errors], "bound_ratio": ratio, "id": ident,
+            **({"componentwise": elements} if elements else {}),
         })
-        if verdict.outcome == "match" and magnitude is None and case_name.startswith("draw:"):
-            return  # drawn matches are counted only; named cases are kept, so the report can
-            # tell which libraries agree on the same inputs
+        lost_elements = bool(elements and (elements["zero"] or elements["sign"]))
+        if verdict.outcome == "match" and magnitude is None and case_name.startswith("draw:") \
+                and not lost_elements:
+            return  # drawn matches are counted only (but one with an element that came back 0
+            # or with the wrong sign is kept, to show its input); named cases are kept, so the
+            # report can tell which libraries agree on the same inputs
         inputs, expected, observed = observation.fed or dict(case.inputs), verdict.expected, \
             verdict.observed
         reproducer = observation.reproducer
@@ -168,6 +178,8 @@ def merge(env: str, registries: dict, directory: Path = results.RESULTS_DIR) -> 
         {k: v for k, v in r.items() if k != "kind"}) for r in records
         if r["kind"] == "finding"}.values())
     tallies = list({r.get("id") or id(r): r for r in records if r["kind"] == "tally"}.values())
+    accuracy = [{k: v for k, v in r.items() if k != "kind"} for r in records
+                if r["kind"] == "accuracy"]
     deviations, stale, failed_claims = _registry_verdicts(registries, findings)
     document = {
         "schema_version": results.SCHEMA_VERSION,
@@ -181,6 +193,8 @@ def merge(env: str, registries: dict, directory: Path = results.RESULTS_DIR) -> 
         "failed_claims": failed_claims,
         "warnings": warnings,
     }
+    if accuracy:
+        document["accuracy"] = sorted(accuracy, key=_accuracy_order)
     results.validate(document)
     results.write_atomically(directory / f"{env}.json", document)
     results.remove_journals(env, directory)
@@ -219,6 +233,11 @@ def _registry_verdicts(registries: dict, findings: list) -> tuple[dict, list, di
     return deviations, stale, failed_claims
 
 
+def _accuracy_order(record: dict) -> tuple:
+    return (record["loss"], record["api"], record["method"], record["dtype"], record["check"],
+            record["target"])
+
+
 def _summary(tallies) -> list[dict]:
     rows: dict[tuple, dict] = {}
     for t in tallies:
@@ -244,6 +263,8 @@ def _summary(tallies) -> list[dict]:
             u = float(u)
             row["ulp_histogram"][ulp_bin(u)] += 1
             row["worst_ulp"] = max(row["worst_ulp"], u) if not math.isnan(u) else math.inf
+        if t.get("componentwise"):
+            _add_componentwise(row, t["componentwise"], t["id"])
         ratio = t["bound_ratio"]
         if ratio is not None:
             ratio = float(ratio)
@@ -253,3 +274,14 @@ def _summary(tallies) -> list[dict]:
             row["worst_bound_ratio"] = math.inf
     return [results.encode({**row, "ulp_histogram": dict(row["ulp_histogram"])})
             for row in rows.values()]
+
+
+def _add_componentwise(row: dict, elements: dict, case: str) -> None:
+    """Fold one derivative case's componentwise record into its summary row."""
+    totals = row.setdefault("componentwise", {"worst_ulp": 0.0, "case": None, "zero": 0,
+                                              "sign": 0})
+    totals["zero"] += elements["zero"]
+    totals["sign"] += elements["sign"]
+    ulps = float(elements["ulp"])
+    if ulps > totals["worst_ulp"] or totals["case"] is None:
+        totals["worst_ulp"], totals["case"] = max(ulps, totals["worst_ulp"]), case
