@@ -747,8 +747,7 @@
     } else if (hash.indexOf("accuracy=") === 0) {  // an accuracy cell, its detail open
       var cell = accuracyCell(hash.slice("accuracy=".length));
       if (cell) {
-        showAccuracy(cell);
-        cell.scrollIntoView({ block: "center", inline: "center" });
+        showAccuracy(cell).then(function () { cell.scrollIntoView({ block: "center", inline: "center" }); });
       }
     } else if (hash.indexOf("overview?") === 0) {
       showCell(new URLSearchParams(hash.slice("overview?".length)));
@@ -968,6 +967,8 @@
       if (!r) return;
       Array.prototype.forEach.call(document.querySelectorAll("td.acc.open"), function (c) { c.classList.remove("open"); });
       cell.classList.add("open");
+      var body = cell.closest("details");
+      if (body) body.open = true;
       panel.textContent = "";
       panel.appendChild(el("h4", null, r.api + " \u00b7 " + r.env + " \u00b7 " + r.dtype + " \u00b7 " + r.check +
         " \u00b7 target " + r.target + " \u00b7 " + r.method));
