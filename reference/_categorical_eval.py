@@ -15,7 +15,7 @@ from reference import _checks as check
 from reference import _reduction, _refine
 from reference._extended import LD, ld, mul0, to_float64
 from reference._probability import clip_bounds, complement_pair, log_pair
-from reference._softmax import Workspace, extended_exps, row_blocks, row_stats
+from reference._softmax import Workspace, extended_exps, row_blocks, row_stats, sum_pairs
 from reference.errors import OracleInputError
 
 _CANCELLATION = LD(2.0) ** -8  # as in binary.py: beyond this, recompute exactly
@@ -123,11 +123,18 @@ def cross_entropy(wrt, input, target, weight, ignore_index, reduction, label_smo
                                            coeff[rows], wrt, out=None if g_rows is None
                                            else g_rows[rows])
         else:
-            if indices:
-                a, size, exact = _smoothed_index_coefficients(y_rows[rows], W, e, C, w)
+            out = None if g_rows is None else g_rows[rows]
+            if not indices and W is None and e == 0 and wrt != "target" and _plain_block(
+                    stats, q_rows[rows], coeff[rows]):
+                loss[rows], g = _probability_block(stats, q_rows[rows], coeff[rows], wrt, work,
+                                                   out)
             else:
-                a, size, exact = _probability_coefficients(q_rows[rows], W, e, C, w)
-            loss[rows], g = _distribution_block(stats, a, size, exact, coeff[rows], wrt, e, W)
+                if indices:
+                    a, size, exact = _smoothed_index_coefficients(y_rows[rows], W, e, C, w)
+                else:
+                    a, size, exact = _probability_coefficients(q_rows[rows], W, e, C, w)
+                loss[rows], g = _distribution_block(stats, a, size, exact, coeff[rows], wrt, e,
+                                                    W)
         undefined = stats.undefined & active_rows[rows]
         loss[rows][undefined] = np.nan
         if g is not None:
@@ -250,27 +257,44 @@ def _distribution_block(stats, a, size, exact, coeff, wrt, e, W):
         Wr = 1 if W is None else W
         return loss, to_float64(mul0(c, mul0((1 - LD(e)) * Wr, nlp)))
     # g_k = p_k A - a_k cancels where p_k A ~ a_k. Three tiers: the float64 pairs (p to about
-    # 2**-59) where it loses under 2**5; the row again in longdouble (2**-63) under 2**9;
+    # 2**-59) where it loses under 2**5; the element again in longdouble (2**-63) under 2**9;
     # beyond, mpmath for rows of up to _EXACT_ROW_LIMIT classes.
     A = np.sum(a, axis=1, dtype=LD)[:, None]
     sizes = (np.sum(size, axis=1, dtype=LD)[:, None], size) if mixed else None
     g, lost = _softmax_grad(stats.e() / stats.s[:, None], A, a, 2.0**-5, sizes)
-    rows = np.flatnonzero(lost.any(axis=1) & ~stats.undefined)
+    rows, cols = np.nonzero(lost & ~stats.undefined[:, None])
     if rows.size:
-        e_x = extended_exps(stats.z[rows], stats.m[rows])
-        g_x, lost_x = _softmax_grad(e_x / np.sum(e_x, axis=1)[:, None], A[rows], a[rows],
-                                    2.0**-9, None if sizes is None
-                                    else (sizes[0][rows], sizes[1][rows]))
-        g[rows] = np.where(lost[rows], g_x, g[rows])
-        if a.shape[1] <= _EXACT_ROW_LIMIT:
-            for r, row in zip(rows, lost_x & lost[rows], strict=True):
-                cols = np.flatnonzero(row)
-                if cols.size:
-                    g[r, cols] = _refine.softmax_cross_entropy_grad(stats.z[r], exact(r), cols)
+        g[rows, cols] = _recomputed_elements(
+            stats, rows, cols, A[rows, 0], a[rows, cols], exact,
+            None if sizes is None else (sizes[0][rows, 0], sizes[1][rows, cols]))
     return loss, to_float64(mul0(c, g))
 
 
 _EXACT_ROW_LIMIT = 2048  # mpmath costs ~10 us per class; beyond this the longdouble tier stands
+
+
+def _recomputed_elements(stats, rows, cols, A, a, exact, sizes=None):
+    """g = p A - a at the elements (rows[i], cols[i]) where the float64 pairs lost too much to
+    cancellation, as longdouble: tiers two and three of ``_distribution_block``.
+
+    e_k comes from ``extended_exps`` (2**-63) element by element. The row sum s does too for
+    rows of up to _EXACT_ROW_LIMIT classes; a longer row keeps 1 + t from the pairs, whose error
+    is a weighted mean of thousands of independent roundings of 2**-59 at most, and summing
+    such a row in longdouble costs more than the rest of the loss together.
+    """
+    e_x = extended_exps(stats.z[rows, cols][:, None], stats.m[rows])[:, 0]
+    n_classes = stats.z.shape[1]
+    if n_classes <= _EXACT_ROW_LIMIT:
+        unique, inverse = np.unique(rows, return_inverse=True)
+        s = np.sum(extended_exps(stats.z[unique], stats.m[unique]), axis=1)[inverse]
+    else:
+        s = stats.s[rows]
+    g, lost = _softmax_grad(e_x / s, A, a, 2.0**-9, sizes)
+    if n_classes <= _EXACT_ROW_LIMIT:
+        for r in np.unique(rows[lost]):
+            at = np.flatnonzero(lost & (rows == r))
+            g[at] = _refine.softmax_cross_entropy_grad(stats.z[r], exact(r), cols[at])
+    return g
 
 
 def _softmax_grad(p, A, a, tolerance, sizes=None):
@@ -284,6 +308,124 @@ def _softmax_grad(p, A, a, tolerance, sizes=None):
         else:
             lost = np.abs(g) < LD(tolerance) * np.maximum(p * sizes[0], sizes[1])
     return g, lost
+
+
+# --- cross_entropy with plain probability targets, in float64 ---------------------------------
+
+_SPLITTER = 2.0**27 + 1  # Veltkamp: x * (2**27 + 1) splits a float64 into two 26-bit halves
+_TINY = 2.0**-900  # a gradient element below this is recomputed: near float64's underflow,
+#                    Dekker's product is no longer exact
+_HUGE = 2.0**800  # row factors below this split without overflow
+
+
+def _plain_block(stats, q, coeff) -> bool:
+    """Whether a block of probability targets can take ``_probability_block``: q in [0, 1]
+    (NaN fails both comparisons), the softmax as float64 pairs, and coefficients in
+    [0, 2**800), so that no split overflows."""
+    if stats.e_lo is None or not q.size or not (q.min() >= 0 and q.max() <= 1):
+        return False
+    c = ld(coeff)
+    return bool(np.all((c >= 0) & (c < _HUGE)))
+
+
+def _split(x, hi, lo):
+    """Veltkamp's split, into the given buffers: x = hi + lo exactly, each of 26 bits."""
+    np.multiply(x, _SPLITTER, out=hi)
+    np.subtract(hi, x, out=lo)
+    np.subtract(hi, lo, out=hi)
+    np.subtract(x, hi, out=lo)
+    return hi, lo
+
+
+def _two_product(x, y, work, prefix):
+    """Dekker's product of a (R, C) array and a column of R row factors (each split already,
+    as ``(y, y_hi, y_lo)``): x y = p + err exactly, barring underflow (see ``_TINY``)."""
+    y, y_hi, y_lo = y
+    p = np.multiply(x, y, out=work.array(prefix + "p", x.shape))
+    x_hi, x_lo = _split(x, work.array("split_hi", x.shape), work.array("split_lo", x.shape))
+    err = np.multiply(x_hi, y_hi, out=work.array(prefix + "err", x.shape))
+    err -= p
+    term = work.array("term", x.shape)
+    err += np.multiply(x_hi, y_lo, out=term)
+    err += np.multiply(x_lo, y_hi, out=term)
+    err += np.multiply(x_lo, y_lo, out=term)
+    return p, err
+
+
+def _column_split(y: np.ndarray):
+    """A float64 column and its two 26-bit halves, for ``_two_product``."""
+    y = y[:, None]
+    hi = y * _SPLITTER
+    hi -= hi - y
+    return y, hi, y - hi
+
+
+def _probability_block(stats, q, coeff, wrt, work, out):
+    """Probability targets without class weights or smoothing, q in [0, 1], in float64 pairs.
+
+    Loss: l = sum_j q_j (m - z_j + log s) = Q log s - sum_j q_j (d_j + d_lo_j), Q = sum_j q_j,
+    with z_j - m = d_j + d_lo_j <= 0 exactly (``row_stats``): two sums of non-negative terms,
+    the first products in longdouble.
+
+    Gradient: g_j = c (p_j Q - q_j) = e_j f - c q_j with f = c Q / s a row factor rounded to a
+    float64 pair (f, f_lo). e_hi f and c q_j are formed exactly (Dekker), and so is their
+    difference (Knuth), which cancels where p_j Q ~ q_j; the small terms (the products'
+    errors, e_lo f, e_hi f_lo) are added to it, so g is rounded once. The pairs carry e to
+    about 2**-59, so the elements that lose more than 2**5 to cancellation go on to
+    ``_recomputed_elements``, as in ``_distribution_block``.
+    """
+    Q = sum_pairs(q, None, scratch=work.array("q_sum", q.shape))
+    # numpy accumulates a longdouble einsum in order: its error is a random walk of 2**-64
+    # roundings, far below the final rounding to float64.
+    inner = np.einsum("ij,ij->i", q, stats.d, dtype=LD) + np.vecdot(q, stats.d_lo)
+    loss = Q * stats.log_s - inner
+    if wrt is None:
+        return loss, None
+    c = ld(coeff)
+    f = c * Q / stats.s
+    f_hi = f.astype(np.float64)
+    f_lo = (f - f_hi).astype(np.float64)[:, None]
+    g, g_tail = _two_product(stats.e_hi, _column_split(f_hi), work, "e")
+    g_tail += np.multiply(stats.e_lo, f_hi[:, None], out=work.array("term", q.shape))
+    g_tail += np.multiply(stats.e_hi, f_lo, out=work.array("term", q.shape))
+    c_hi = c.astype(np.float64)
+    if np.all((ld(c_hi) == c) & ((np.frexp(c_hi)[0] == 0.5) | (c_hi == 0))):
+        # powers of two (1 for "sum", 1/N for a "mean" of 2**k samples): c q is exact
+        cq = np.multiply(q, c_hi[:, None], out=work.array("cqp", q.shape))
+    else:
+        cq, cq_err = _two_product(q, _column_split(c_hi), work, "cq")
+        g_tail -= cq_err
+        g_tail -= np.multiply(q, (c - ld(c_hi)).astype(np.float64)[:, None],
+                              out=work.array("term", q.shape))
+    # e_hi f - c q by Knuth's TwoSum: the difference and its rounding error, which joins the
+    # small terms, so that g is rounded once
+    product = g
+    g = np.subtract(product, cq, out=out if out is not None else np.empty(q.shape))
+    virtual = np.subtract(g, product, out=work.array("term", q.shape))
+    product -= np.subtract(g, virtual, out=work.array("split_hi", q.shape))
+    virtual += cq
+    product -= virtual
+    g_tail += product
+    g += g_tail
+    # Recomputed: what lost more than 2**5, |g| < 2**-5 max(c p Q, c q), which for a cancelling
+    # pair is about c q / 32; and what is below _TINY.
+    scaled = np.abs(g, out=g_tail)
+    scaled *= 2.0**5
+    bound = np.maximum(cq, 2.0**5 * _TINY, out=cq)
+    rows, cols = np.nonzero(np.less(scaled, bound, out=work.array("lost", q.shape, bool))
+                            & ~stats.undefined[:, None])
+    if rows.size:
+        g_x = _recomputed_elements(stats, rows, cols, Q[rows], ld(q[rows, cols]),
+                                   _plain_coefficients(q))
+        g[rows, cols] = to_float64(mul0(c[rows], g_x))
+    return loss, g
+
+
+def _plain_coefficients(q):
+    """The exact twin of a = q for ``_refine``: row r's coefficients as mpmath numbers."""
+    def exact(r):
+        return lambda: [_refine._mpf(v) for v in q[r]]
+    return exact
 
 
 # --- nll_loss ---------------------------------------------------------------------------------

@@ -44,6 +44,8 @@ class RowStats:
     """Softmax statistics of a block of rows (R rows, C classes)."""
 
     z: np.ndarray  # (R, C) float64 logits, with one-+inf rows replaced by their limit
+    d: np.ndarray  # (R, C) float64, z - m = d + d_lo exactly (d_lo 0 where d = -inf)
+    d_lo: np.ndarray
     m: np.ndarray  # (R,) float64 row maxima
     k: np.ndarray  # (R,) argmax columns
     t: np.ndarray  # (R,) longdouble, sum of e_j over j != k
@@ -144,13 +146,14 @@ def row_stats(z: np.ndarray, work: Workspace | None = None) -> RowStats:
     else:
         e_hi, e_lo = _exp_double_double(d, d_lo, work)
         e_hi[rows, k] = 0  # t excludes the max; its e_lo is exactly 0 already
-        t = _sum_pairs(e_hi, e_lo, scratch=d)
+        t = sum_pairs(e_hi, e_lo, scratch=back)
     e_hi[rows, k] = 1
-    return RowStats(z, m, k, t, e_hi, e_lo, undefined)
+    return RowStats(z, d, d_lo, m, k, t, e_hi, e_lo, undefined)
 
 
-def _sum_pairs(hi: np.ndarray, lo: np.ndarray, scratch: np.ndarray) -> np.ndarray:
-    """Row sums of hi + lo (0 <= hi <= 1, |lo| <= hi/100) in longdouble, to about 2**-64.
+def sum_pairs(hi: np.ndarray, lo: np.ndarray | None, scratch: np.ndarray) -> np.ndarray:
+    """Row sums of hi + lo (0 <= hi <= 1, |lo| <= hi/100, or no lo) in longdouble, to about
+    2**-64.
 
     Rump's extraction: with sigma a power of two above 2C, q = (sigma + hi) - sigma keeps the
     leading bits of hi on a grid of ulp(sigma), so sum(q) is exact in float64 in any order;
@@ -162,11 +165,14 @@ def _sum_pairs(hi: np.ndarray, lo: np.ndarray, scratch: np.ndarray) -> np.ndarra
     q -= sigma
     exact = q.sum(axis=1)
     r = np.subtract(hi, q, out=q)
-    r += lo
+    if lo is not None:
+        r += lo
     t = ld(exact) + r.sum(axis=1)
     small = t < 2.0**-8
     if small.any():
-        t[small] = hi[small].sum(axis=1, dtype=LD) + lo[small].sum(axis=1)
+        t[small] = hi[small].sum(axis=1, dtype=LD)
+        if lo is not None:
+            t[small] += lo[small].sum(axis=1)
     return t
 
 
