@@ -6,7 +6,8 @@ verdicts.
 A loss's table has a column per binding (API, env and mode), grouped by backend, and a row per
 (method, dtype, check, target). A cell is the worst error in ulps of the exact result:
 *exhaustive* (every input of a half-precision dtype) is the true maximum; *searched* (a
-deterministic search) a lower bound, written "≥". Marks say that some elements came back 0
+deterministic search) and *sampled* (a fixed sample of the inputs, the ci profile's) lower
+bounds, written "≥". Marks say that some elements came back 0
 where the exact result is not (``zero_count``), with the wrong sign (``sign_count``), or not
 finite where the exact result is (``nonfinite_count``). A record that is not ``measured`` says
 why (raises, crash, ...) with its ``reason``. The detail of each cell (the worst input, the
@@ -29,7 +30,7 @@ from reports.model import Model
 from reports.overview import LIBRARIES, LOSS_ROWS, MODE_LABELS, SHORT_NAMES, library_of
 
 DTYPE_ORDER = ("float16", "bfloat16", "float32", "float64")
-METHODS = ("exhaustive", "searched")
+METHODS = ("exhaustive", "sampled", "searched")
 CHECKS = ("value", "gradient")
 #: the targets of the suite, in the order the rows list them; any other sorts after, by value
 TARGETS = ("0", "0.1", "0.5", "0.9", "1", "indices", "probabilities")
@@ -148,7 +149,7 @@ class Measure:
         if not self.measured:
             return f"{r['outcome']}: {r.get('reason') or 'no reason recorded'}"
         what = "the exact maximum over every input" if self.exhaustive else \
-            "a lower bound (searched)"
+            f"a lower bound ({self.record['method']})"
         named = {"z": "returned 0 where the exact result is not",
                  "s": "with the wrong sign", "n": "not finite where the exact result is"}
         counts = [f"{n} {named[c]}" for c, _, n in self.marks]

@@ -346,7 +346,7 @@ def gradient_figure(runs: dict[str, Run]) -> str | None:
 #: prefers (the two ends of a binary target); other targets are drawn where neither is measured
 ACCURACY_ROWS = 8
 ACCURACY_TARGETS = ("1", "0")
-#: the lines of one panel: 20 colours, then the same colours dashed
+#: the lines of one panel: 10 colours, then the same colours dashed, then dotted
 _LINE_STYLES = ("-", "--", ":")
 
 
@@ -362,8 +362,7 @@ def accuracy_profiles(runs: dict[str, Run]) -> dict:
         for r in run.document.get("accuracy") or ():
             if r["method"] != "exhaustive" or r["outcome"] != "measured" or not r.get("profile"):
                 continue
-            mode = r.get("mode") or "eager"
-            label = f"{r['api']} ({env}{'' if mode == 'eager' else ', ' + mode})"
+            label = f"{r['api']} ({env})"  # a compiled twin's API names its compiler
             found[(r["loss"], r["check"], r["target"])][r["dtype"]][label] = [
                 tuple(number(v) for v in band) for band in r["profile"]]
     chosen = []
@@ -393,8 +392,8 @@ def _accuracy_figure(profiles: dict):
     width, height = 3.7 * len(dtypes) + legend + 0.9, 2.6 * len(rows) + 0.9
     fig, axes = plt.subplots(len(rows), len(dtypes), figsize=(width, height), squeeze=False)
     fig.subplots_adjust(left=0.8 / width, right=(width - legend) / width, bottom=0.45 / height,
-                        top=1 - 0.75 / height, wspace=0.12, hspace=0.6)
-    colors = plt.get_cmap("tab20").colors
+                        top=1 - 0.95 / height, wspace=0.12, hspace=0.6)
+    colors = plt.get_cmap("tab10").colors
     for r, key in enumerate(rows):
         loss, check, target = key
         # one colour per binding in every row of the loss

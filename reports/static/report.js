@@ -937,7 +937,8 @@
     var grid = el("div", { "class": "detail-grid", "data-accuracy": r.api + "|" + r.dtype + "|" + r.check + "|" + r.target });
     var measured = r.outcome === "measured";
     var worst = !measured ? "not measured" : (r.method === "exhaustive" ? fmt(r.worst_ulp) + " (the exact maximum over every input)"
-      : "\u2265 " + fmt(r.worst_ulp) + " (a lower bound: found by a search)");
+      : "\u2265 " + fmt(r.worst_ulp) + (r.method === "sampled" ? " (a lower bound: the worst of a fixed sample of the inputs)"
+        : " (a lower bound: found by a search)"));
     grid.appendChild(block("Measurement", dl([
       ["API", r.api], ["backend", r.backend + " (env " + r.env + (r.mode && r.mode !== "eager" ? ", " + r.mode : "") + ")"],
       ["loss", r.loss], ["dtype", r.dtype], ["check", r.check], ["target", r.target], ["method", r.method],
@@ -953,6 +954,7 @@
     if (measured) grid.appendChild(block("Worst element", exampleOf(r.worst)));
     if (r.zero) grid.appendChild(block("Returned 0 (the largest exact value of " + r.zero_count + ")", exampleOf(r.zero)));
     if (r.sign) grid.appendChild(block("Wrong sign (of " + r.sign_count + ")", exampleOf(r.sign)));
+    if (r.nonfinite) grid.appendChild(block("Not finite (of " + r.nonfinite_count + ")", exampleOf(r.nonfinite)));
     if (r.reproducer) {
       grid.appendChild(copyBlock("reproducer", "Reproducer (the worst element alone)", "Copy reproducer", r.reproducer));
     }
