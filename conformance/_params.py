@@ -52,7 +52,7 @@ def _accuracy_params():
     searched = [(name, b, dtype, kind) for name, b in BINDINGS
                 for dtype in worst_case.dtypes(b) for kind in worst_case.target_kinds(b)]
     return (swept, [":".join((name, b.api, dtype)) for name, b, dtype in swept],
-            searched, [":".join(p[:1] + (p[1].api,) + p[2:]) for p in searched])
+            searched, [":".join((p[0], p[1].api, *p[2:])) for p in searched])
 
 
 SWEPT, SWEPT_IDS, SEARCHED, SEARCHED_IDS = _accuracy_params()

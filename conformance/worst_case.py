@@ -33,7 +33,9 @@ ROW_LOSSES = ("cross_entropy", "categorical_cross_entropy")
 CLASSES = 8
 #: inputs per generation (each target of an element-wise loss gets its share)
 POPULATION = {"ci": 40, "full": 160}
-GENERATIONS = {"ci": 3, "full": 16}
+GENERATIONS = {"ci": 2, "full": 16}
+#: the dtypes the ci profile searches (each new dtype and shape is a compile for JAX and XLA)
+CI_DTYPES = ("float32",)
 #: inputs kept per target and check each generation, whose neighbours are the next generation
 ELITES = 4
 #: the share of each generation drawn afresh from the seeds, so the search does not settle
@@ -55,6 +57,12 @@ def target_kinds(binding: Binding) -> tuple[str, ...]:
     if binding.loss in ROW_LOSSES:
         return tuple(k for k in ("indices", "probabilities") if k in binding.targets)
     return ("elements",)
+
+
+def in_budget(dtype: str) -> bool:
+    """The ci profile searches float32 only; the main job (``XENT_ACCURACY=exhaustive``) and
+    the other profiles search every dtype."""
+    return scale() == "full" or dtype in CI_DTYPES
 
 
 def scale() -> str:
