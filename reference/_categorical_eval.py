@@ -329,20 +329,37 @@ def _plain_block(stats, q, coeff) -> bool:
 
 
 def _split(x, hi, lo):
-    """Veltkamp's split, into the given buffers: x = hi + lo exactly, each of 26 bits."""
+    """Veltkamp's split, into the given buffers: x = hi + lo exactly, each of 26 bits; returns
+    ``(x, hi, lo)``."""
     np.multiply(x, _SPLITTER, out=hi)
     np.subtract(hi, x, out=lo)
     np.subtract(hi, lo, out=hi)
     np.subtract(x, hi, out=lo)
-    return hi, lo
+    return x, hi, lo
+
+
+def _sum_nonnegative(x, work) -> np.ndarray:
+    """Row sums of non-negative float64 values in longdouble, to about 2**-64, by Rump's
+    extraction (as ``sum_pairs``): sigma, a power of two above 2 C max(row), puts the leading
+    bits of every x on one grid, where their float64 sum is exact; the remainders are below
+    ulp(sigma) and their float64 sum adds an error near 2**-106 C**2 of the row's maximum."""
+    top = x.max(axis=1)
+    _, exponent = np.frexp(np.where(top > 0, top, 1.0))
+    sigma = np.ldexp(1.0, exponent + int(x.shape[1]).bit_length() + 1)[:, None]
+    lead = np.add(x, sigma, out=work.array("lead", x.shape))
+    lead -= sigma
+    exact = lead.sum(axis=1)
+    rest = np.subtract(x, lead, out=lead)
+    return ld(exact) + rest.sum(axis=1)
 
 
 def _two_product(x, y, work, prefix):
-    """Dekker's product of a (R, C) array and a column of R row factors (each split already,
-    as ``(y, y_hi, y_lo)``): x y = p + err exactly, barring underflow (see ``_TINY``)."""
+    """Dekker's product of a (R, C) array and ``y``, split already as ``(y, y_hi, y_lo)``
+    (``y`` a column of R row factors or a (R, C) array): x y = p + err exactly, barring
+    underflow (see ``_TINY``)."""
     y, y_hi, y_lo = y
     p = np.multiply(x, y, out=work.array(prefix + "p", x.shape))
-    x_hi, x_lo = _split(x, work.array("split_hi", x.shape), work.array("split_lo", x.shape))
+    _, x_hi, x_lo = _split(x, work.array("split_hi", x.shape), work.array("split_lo", x.shape))
     err = np.multiply(x_hi, y_hi, out=work.array(prefix + "err", x.shape))
     err -= p
     term = work.array("term", x.shape)
@@ -364,8 +381,8 @@ def _probability_block(stats, q, coeff, wrt, work, out):
     """Probability targets without class weights or smoothing, q in [0, 1], in float64 pairs.
 
     Loss: l = sum_j q_j (m - z_j + log s) = Q log s - sum_j q_j (d_j + d_lo_j), Q = sum_j q_j,
-    with z_j - m = d_j + d_lo_j <= 0 exactly (``row_stats``): two sums of non-negative terms,
-    the first products in longdouble.
+    with z_j - m = d_j + d_lo_j <= 0 exactly (``row_stats``): sums of non-negative terms, the
+    products q_j d_j exact (Dekker) and summed by extraction.
 
     Gradient: g_j = c (p_j Q - q_j) = e_j f - c q_j with f = c Q / s a row factor rounded to a
     float64 pair (f, f_lo). e_hi f and c q_j are formed exactly (Dekker), and so is their
@@ -375,10 +392,13 @@ def _probability_block(stats, q, coeff, wrt, work, out):
     ``_recomputed_elements``, as in ``_distribution_block``.
     """
     Q = sum_pairs(q, None, scratch=work.array("q_sum", q.shape))
-    # numpy accumulates a longdouble einsum in order: its error is a random walk of 2**-64
-    # roundings, far below the final rounding to float64.
-    inner = np.einsum("ij,ij->i", q, stats.d, dtype=LD) + np.vecdot(q, stats.d_lo)
-    loss = Q * stats.log_s - inner
+    minus_d = np.negative(stats.d, out=work.array("minus_d", q.shape))
+    product, error = _two_product(q, _split(minus_d, work.array("d_hi", q.shape),
+                                            work.array("d_lo_half", q.shape)), work, "qd")
+    # below 2**-53 of the products: float64 is plenty (and no BLAS dot, whose threads spin
+    # on a busy machine)
+    small = np.multiply(q, stats.d_lo, out=work.array("term", q.shape)).sum(axis=1)
+    loss = Q * stats.log_s + _sum_nonnegative(product, work) + (error.sum(axis=1) - small)
     if wrt is None:
         return loss, None
     c = ld(coeff)
