@@ -306,6 +306,8 @@ def _binary_cross_entropy_with_logits(wrt, input, target, weight, pos_weight, re
         t_pos, t_neg = mul0(yc, sigmoid(X)), mul0(mul0(PW, ys), sigmoid(-X))
         d = t_pos - t_neg
         bad = _cancelled(d, t_pos, t_neg)
+        if np.any(bad) and pw is None and e == 0:
+            d[bad], bad[bad] = _sigmoid_minus_target(X[bad], ld(y[bad]))
         if np.any(bad):
             d[bad] = _refine.bce_logits_grad_input(x[bad], y[bad], e, _pw_or_one(pw, bad))
         d = np.where(clipped, LD(0), d)
@@ -326,6 +328,18 @@ def _binary_cross_entropy_with_logits(wrt, input, target, weight, pos_weight, re
         raise check.OracleInputError(f"wrt: {wrt!r} is not 'input' or 'target'")
     return _finish(loss, d, x.shape, weight, sample_weight, reduction, empty_mean,
                    average_last_axis)
+
+
+def _sigmoid_minus_target(X, Y):
+    """``sigmoid(x) - y`` where it cancels, as ``tanh(x/2)/2 + (1/2 - y)``: both terms exact to
+    a longdouble rounding (``1/2 - y`` is exact for y in [1/4, 1], Sterbenz), so the sum
+    cancels only near x = logit(y), not for every small x at y = 1/2, where sigmoid(x) - 1/2
+    is tanh(x/2)/2 itself. Thousands of float16 logits near 0 would otherwise go one by one
+    through mpmath (seconds per call of the accuracy tables). Returns the values and where
+    they still cancel."""
+    half_tanh, offset = np.tanh(X / 2) / 2, LD(0.5) - Y
+    d = half_tanh + offset
+    return d, _cancelled(d, half_tanh, offset)
 
 
 def _cancelled(result, first, second):
