@@ -21,6 +21,7 @@ input's own derivative.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -61,6 +62,25 @@ class Measured:
     nonfinite: np.ndarray
     expected: np.ndarray
     observed: np.ndarray
+
+
+#: a value of each option an API requires that leaves the loss as it is without it: a
+#: pos_weight of 1, an ignore_index no class has
+_NEUTRAL = {"pos_weight": lambda case: {"inputs": {"pos_weight": np.ones(
+                np.shape(case.inputs["input"])[-1:])}},
+            "ignore_index": lambda case: {"options": {"ignore_index": -100}}}
+
+
+def with_required_options(binding: Binding, case: Case) -> Case:
+    """``case`` with a neutral value of every option the API cannot be called without
+    (``tf.nn.weighted_cross_entropy_with_logits`` takes a pos_weight; optax's ``where`` form a
+    class to ignore), so the tables measure the loss itself."""
+    for name in binding.required:
+        if name in _NEUTRAL:
+            extra = _NEUTRAL[name](case)
+            case = dataclasses.replace(case, inputs={**case.inputs, **extra.get("inputs", {})},
+                                       options={**case.options, **extra.get("options", {})})
+    return case
 
 
 def checks_of(binding: Binding) -> tuple[str, ...]:
@@ -159,9 +179,9 @@ def error_profile(inputs, ulps: np.ndarray, chosen: np.ndarray) -> list:
 
 def one_input(batch: Batch, fed: dict, index: int) -> Case:
     """The case of one input of a batch, as the library was fed it (for its reproducer)."""
-    def pick(name):
+    def pick(name):  # an operand with one entry per input (not a per-class pos_weight)
         values = np.asarray(fed.get(name, batch.case.inputs[name]))
-        return values[index:index + 1]
+        return values[index:index + 1] if values.shape[:1] == (batch.size,) else values
 
     return batch.case.with_inputs(**{name: pick(name) for name in batch.case.inputs})
 

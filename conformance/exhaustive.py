@@ -96,7 +96,8 @@ def make_batch(binding: Binding, dtype: str, values: np.ndarray, target: float) 
     case = Case(binding.loss, {"input": values.reshape(shape),
                                "target": np.full(shape, rounded)},
                 {"reduction": "none"}, dtype)
-    return Batch(case, np.full(len(values), target_label(target)))
+    return Batch(accuracy.with_required_options(binding, case),
+                 np.full(len(values), target_label(target)))
 
 
 def target_label(target: float) -> str:

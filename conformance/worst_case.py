@@ -123,7 +123,8 @@ class Search:
         return GENERATIONS[scale()]
 
     def domain(self, evaluations: int) -> str:
-        what = (f"rows of {CLASSES} logits, {self.kind} targets" if self.rows
+        row = "logits" if self.input_kind == "logits" else "probabilities (a logit row's softmax)"
+        what = (f"rows of {CLASSES} {row}, {self.kind} targets" if self.rows
                 else f"{self.dtype} inputs with targets "
                      + ", ".join(exhaustive.target_label(t) for t in exhaustive.TARGETS))
         return (f"searched: {evaluations} generations of {self.size} {what}, from the "
@@ -239,7 +240,8 @@ class Search:
                       else self.spec.round(targets))
             inputs = {"input": rounded, "target": target}
         case = Case(self.binding.loss, inputs, {"reduction": "none"}, self.dtype)
-        return Batch(case, self.labels, rows=self.rows)
+        return Batch(accuracy.with_required_options(self.binding, case), self.labels,
+                     rows=self.rows)
 
 
 def search(suite, name: str, binding: Binding, dtype: str, kind: str, seed: int) -> None:
@@ -248,7 +250,7 @@ def search(suite, name: str, binding: Binding, dtype: str, kind: str, seed: int)
     extra = {"seed": searching.seed}
     batch = searching.first()
     best: dict[tuple[str, str], Best] = {}
-    evaluations = 0
+    evaluations, stopped = 0, ""
     for _ in range(searching.generations):
         observation, measured = accuracy.observe(suite, name, binding, batch)
         if isinstance(measured, tuple):
@@ -257,7 +259,9 @@ def search(suite, name: str, binding: Binding, dtype: str, kind: str, seed: int)
                     binding, batch, measured, method="searched",
                     domain=searching.domain(evaluations), evaluations=evaluations, **extra))
                 return
-            break  # the library stopped answering: what was found so far stands
+            # the library stopped answering: what was found so far stands, and says so
+            stopped = f"; generation {evaluations + 1}: {measured[0]}, {measured[1][:200]}"
+            break
         evaluations += 1
         for check, errors in measured.items():
             for label in np.unique(batch.labels):
@@ -268,7 +272,7 @@ def search(suite, name: str, binding: Binding, dtype: str, kind: str, seed: int)
     _, guarded = suite.adapter(name)
     rows = []
     for (_, check), found in best.items():
-        r = {**found.result(), "domain": searching.domain(evaluations),
+        r = {**found.result(), "domain": searching.domain(evaluations) + stopped,
              "evaluations": evaluations, **extra}
         r["reproducer"] = accuracy.reproducer(guarded, binding, found.batch, found.fed, check,
                                               r["worst"])

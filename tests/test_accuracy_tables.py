@@ -212,3 +212,23 @@ def test_a_gradient_element_lost_to_zero_is_recorded_beside_a_matching_verdict(t
     (finding,) = document["findings"]
     assert finding["id"] == row["componentwise"]["case"]
     assert finding["inputs"]["input"] == [40.0, 0.5]
+
+
+def test_an_option_the_api_requires_gets_a_value_that_leaves_the_loss_as_it_is():
+    import reference
+    from adapters.binding import Binding, Case
+    from conformance.accuracy import with_required_options
+
+    binding = Binding(api="lib.weighted", library="lib", loss="binary_cross_entropy_with_logits",
+                      expression="lib.weighted(input, target, pos_weight)",
+                      options={"pos_weight": "pos_weight"}, required=("pos_weight",),
+                      reductions={"none": ""})
+    case = Case(binding.loss, {"input": np.array([[-3.0], [2.0]]),
+                               "target": np.array([[1.0], [0.5]])}, {"reduction": "none"})
+    filled = with_required_options(binding, case)
+    assert binding.supports(case) == "option pos_weight is required"
+    assert binding.supports(filled) is None
+    assert np.array_equal(reference.binary_cross_entropy_with_logits(**filled.inputs,
+                                                                     **filled.options),
+                          reference.binary_cross_entropy_with_logits(**case.inputs,
+                                                                     **case.options))
