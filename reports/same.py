@@ -2,18 +2,21 @@
 
     python -m reports same OLD_DIR NEW_DIR
 
-compares, env by env, every finding record (by id: its outcome and its registry entry) and every
-summary row (by API, category and dtype: cases judged, matches, findings, registered, not run),
-and prints each difference, one line each; exit status 1 when there is any, 0 when the two runs
-are the same. Unlike the page's diff (``--baseline``), a match that appeared or went away, and
-an env that one run lacks, are differences too. Errors and observed values are not compared:
-they are the libraries' numbers, and the same calls give the same ones.
+compares, env by env, every finding record (by id: its outcome and its registry entry), every
+summary row (by API, category and dtype: cases judged, matches, findings, registered, not run)
+and every row of the accuracy tables (by API, mode, dtype, check, target and method: whether it
+was measured, and over how many inputs), and prints each difference, one line each; exit
+status 1 when there is any, 0 when the two runs are the same. Unlike the page's diff
+(``--baseline``), a match that appeared or went away, and an env that one run lacks, are
+differences too. Errors, observed values and worst-case errors are not compared: they are the
+libraries' numbers, and the same calls give the same ones.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from reports.accuracy import key_of
 from reports.load import load_results
 
 #: the counts of a summary row that say what was judged
@@ -32,6 +35,7 @@ def differences(old_dir: Path, new_dir: Path) -> list[str]:
             continue
         found += [f"{env}: {line}" for line in _findings(old.runs[env], new.runs[env])]
         found += [f"{env}: {line}" for line in _rows(old.runs[env], new.runs[env])]
+        found += [f"{env}: {line}" for line in _accuracy(old.runs[env], new.runs[env])]
     return found
 
 
@@ -64,4 +68,21 @@ def _rows(old, new) -> list[str]:
         if changed:
             lines.append(f"summary {' / '.join(key)}: " + ", ".join(
                 f"{name} {x} -> {y}" for name, (x, y) in changed.items()))
+    return lines
+
+
+def _accuracy(old, new) -> list[str]:
+    def rows(run):
+        return {key_of(r): r for r in run.document.get("accuracy") or ()}
+
+    before, after = rows(old), rows(new)
+    lines = []
+    for key in sorted(set(before) | set(after)):
+        a, b = before.get(key), after.get(key)
+        what = f"accuracy {' / '.join(key)}"
+        if a is None or b is None:
+            lines.append(f"{what} only in the {'old' if b is None else 'new'} run")
+        elif (a["outcome"], a["inputs"]) != (b["outcome"], b["inputs"]):
+            lines.append(f"{what}: {a['outcome']} over {a['inputs']} inputs became "
+                         f"{b['outcome']} over {b['inputs']}")
     return lines

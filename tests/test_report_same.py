@@ -62,3 +62,26 @@ def test_every_kind_of_difference_is_named(tmp_path):
     done = subprocess.run([sys.executable, "-m", "reports", "same", str(old), str(new)],
                           capture_output=True, text=True, check=False)
     assert done.returncode == 1
+
+
+def test_an_accuracy_row_measured_differently_or_gone_is_a_difference(tmp_path):
+    old, new = _runs(tmp_path)
+    records = json.loads((old / "torch.json").read_text())["accuracy"]
+    first, second = records[0], records[1]
+
+    def change(document):
+        document["accuracy"] = [r for r in document["accuracy"] if r != second]
+        for r in document["accuracy"]:
+            if r == first:
+                r["outcome"], r["reason"] = "raises", "ValueError: no"
+        # a library's number is not compared: the same calls give the same ones
+        document["accuracy"][-1]["worst_ulp"] = 12345.0
+
+    _edit(new, "torch", change)
+    found = differences(old, new)
+    assert len(found) == 2, found
+    assert any(line.startswith(f"torch: accuracy {first['api']} ") and
+               line.endswith(f"{first['outcome']} over {first['inputs']} inputs became raises "
+                             f"over {first['inputs']}") for line in found)
+    assert any(line.startswith(f"torch: accuracy {second['api']} ") and
+               line.endswith("only in the old run") for line in found)
