@@ -207,6 +207,22 @@ def test_componentwise_beside_normwise(report, documents):
     assert "<td>values</td>" not in html
 
 
+def test_a_dtype_whose_row_has_no_componentwise_error_shows_a_dash(tmp_path, documents):
+    # the main job's results: a binding's float16 gradient row has one, its bfloat16 row none
+    # (every case there raised); the row is listed for the first and must render the second
+    document = json.loads(json.dumps(documents["torch"]))
+    rows = [r for r in document["summary"] if r.get("componentwise")]
+    kept = rows[0]
+    for row in document["summary"]:
+        if (row["api"], row["category"]) == (kept["api"], kept["category"]) and row is not kept:
+            row.pop("componentwise", None)
+    (tmp_path / "torch.json").write_text(json.dumps(document))
+    html = section(build(tmp_path).html)
+    line = next(tr for tr in html.split("<tr>") if f"<code>{kept['api']}</code>" in tr
+                and f"<td>{kept['category']}</td>" in tr)
+    assert '<td class="num cw">-</td>' in line
+
+
 def test_an_old_results_file_without_accuracy_still_renders(tmp_path, documents):
     document = json.loads(json.dumps(documents["torch"]))
     del document["accuracy"]
