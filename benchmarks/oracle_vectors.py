@@ -15,9 +15,10 @@ Baselines, naive NumPy passes for the same value and gradient:
 Target: median time of the subject <= 200 x that of its baseline. The oracle evaluates every
 element in longdouble (35 to 90 x one float64 pass here, the more the quieter the machine),
 and an element whose terms cancel goes through mpmath alone, at about 100 us: a thousand of
-those per call break the target. That is the regression it guards: at target 0.5 every small logit cancels in
-sigmoid(x) - 1/2, and before ``reference.binary._sigmoid_minus_target`` the gradient took
-7.4 s a call (1045 x), which the accuracy tables pay once per binding, dtype and target.
+those per call break the target. That is the regression it guards: at target 0.5 every
+small logit cancels in sigmoid(x) - 1/2, and before ``reference.binary._sigmoid_minus_target``
+the gradient took 7.4 s a call (1045 x), which the accuracy tables pay once per binding, dtype
+and target.
 Reported per loss and target: seconds per call, the ratio, and whether the target is met.
 """
 
