@@ -247,7 +247,10 @@ def test_the_example_adapter_runs_the_suite_in_a_plain_venv(tmp_path):
                                                    "-p", "no:cacheprovider"), elsewhere),
                               ("pytest on a checkout", ("-m", "pytest", str(ROOT / "conformance"),
                                                         "-p", "no:cacheprovider"), ROOT)):
+        # the drawn cases are the point here: the accuracy tables draw nothing
         code, output, again = run_suite(EXAMPLE, tmp_path / how.replace(" ", "-"),
+                                        "-k", "not every_half_precision_input and not "
+                                        "worst_case_search",
                                         python=str(python), cwd=cwd, command=command)
         assert code == 0, output[-3000:]
         ran[how] = _drawn(again)
