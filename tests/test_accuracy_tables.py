@@ -159,6 +159,8 @@ def test_the_ci_profile_samples_the_patterns_against_0_and_1(monkeypatch):
     assert np.isnan(values).any()
     assert np.isinf(values).any()
     assert exhaustive.targets() == (0.0, 1.0)
+    assert exhaustive.in_budget("float16")
+    assert not exhaustive.in_budget("bfloat16")
 
 
 # -- the search --------------------------------------------------------------------------------
